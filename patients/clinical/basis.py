@@ -1,0 +1,45 @@
+"""The basis every clinical result carries: which rule, on what values."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+
+@dataclass(frozen=True)
+class Finding:
+    """One rule that fired (or was checked) and the values it used."""
+
+    rule: str
+    source: str
+    values: dict[str, Any] = field(default_factory=dict)
+    grade: int | None = None
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "rule": self.rule,
+            "source": self.source,
+            "values": self.values,
+            "grade": self.grade,
+        }
+
+
+@dataclass(frozen=True)
+class GradeResult:
+    """A grade (None when it cannot be determined), its basis and gaps."""
+
+    grade: int | None
+    basis: tuple[Finding, ...]
+    missing: tuple[str, ...] = ()
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "grade": self.grade,
+            "basis": [f.as_dict() for f in self.basis],
+            "missing": list(self.missing),
+        }
+
+
+def worst(findings: list[Finding]) -> int:
+    """Return the highest grade among ``findings`` (0 when none fired)."""
+    return max((f.grade or 0 for f in findings), default=0)

@@ -1,0 +1,113 @@
+"""Assess a whole course of rounds: what ``manage.py assess`` runs on a list.
+
+The same steps the database write path takes, without a database.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from datetime import datetime, timedelta
+from typing import Any
+
+from .assessment import assess
+from .flags import DEFAULT_PERSISTENCE, FlagEvent, RoundState, overdue_events, round_events
+from .history import Given, crs_treated_at, on_dialysis_at
+from .inputs import Baseline, Observation
+from .lifecycle import OpenFlag, apply_events, cleared
+from .presentation import presentation_of
+from .treatments import OptionMatch, match_options
+
+DEFAULT_RESOLVE_PERIOD = timedelta(hours=24)
+
+
+@dataclass
+class FlagRecord:
+    """A flag raised along a course, and when (if ever) it resolved."""
+
+    event: FlagEvent
+    opened_at: datetime
+    round_index: int
+    resolved_at: datetime | None = None
+    resolve_reason: str = ""
+
+
+@dataclass(frozen=True)
+class CourseStep:
+    state: RoundState
+    opened: list[FlagEvent]
+    options: list[OptionMatch]
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "time": self.state.time.isoformat(),
+            **self.state.assessment.as_dict(),
+            "flags": [e.as_dict() for e in self.opened],
+            "treatment_options": [o.as_dict() for o in self.options],
+        }
+
+
+def assess_in_context(
+    obs: Observation,
+    time: datetime,
+    earlier: list[RoundState],
+    given: list[Given],
+    baseline: Baseline,
+) -> RoundState:
+    """Assess a round knowing what came before it and what was given."""
+    had_crs = any(s.assessment.crs.grade for s in earlier)
+    treated = obs.crs_treated or crs_treated_at(time, given, had_crs)
+    obs = replace(obs, crs_treated=treated, time=time)
+    return RoundState(time, obs, assess(obs, baseline, on_dialysis_at(time, given)))
+
+
+def assess_course(
+    rounds: list[Observation],
+    given: list[Given] | None = None,
+    baseline: Baseline | None = None,
+    day0: datetime | None = None,
+    exposure_kind: str | None = None,
+    cause: str = "immunotherapy",
+    persistence: timedelta = DEFAULT_PERSISTENCE,
+    resolve_period: timedelta = DEFAULT_RESOLVE_PERIOD,
+) -> tuple[list[CourseStep], list[FlagRecord]]:
+    """Return each round's assessment and the flags it opened, in time order,
+    and every flag with its resolution."""
+    given = given or []
+    baseline = baseline or Baseline()
+    states: list[RoundState] = []
+    flags: list[OpenFlag] = []
+    steps = []
+    records: list[FlagRecord] = []
+    for index, obs in enumerate(sorted(rounds, key=lambda o: o.time)):
+        time = obs.time
+        state = assess_in_context(obs, time, states, given, baseline)
+        opened = []
+        late = overdue_events(states, time, day0, exposure_kind)
+        decision = apply_events(flags, late, time)
+        opened += decision.opened
+        flags += [_open(e, time, index, records) for e in decision.opened]
+        states.append(state)
+        decision = apply_events(flags, round_events(states, persistence), time)
+        opened += decision.opened
+        flags += [_open(e, time, index, records) for e in decision.opened]
+        for flag, reason in cleared(flags, state, resolve_period):
+            flags.remove(flag)
+            flag.ref.resolved_at = time
+            flag.ref.resolve_reason = f"Resolved automatically: {reason}"
+        options = match_options(presentation_of(states, given, cause, persistence))
+        steps.append(CourseStep(state, opened, options))
+    return steps, records
+
+
+def _open(event: FlagEvent, time: datetime, index: int, records: list[FlagRecord]) -> OpenFlag:
+    records.append(FlagRecord(event, time, index))
+    return OpenFlag(
+        ref=records[-1],
+        key=event.key,
+        kind=event.kind,
+        severity=event.severity,
+        opened_at=time,
+        last_active_at=time,
+        metric=event.metric,
+        above=event.above,
+    )

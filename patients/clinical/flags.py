@@ -1,0 +1,503 @@
+"""Flag rules over a patient's course: what got worse, since when, and why.
+
+Every rule fires on a *transition* (the round where something became worse
+or crossed a threshold), so a steady state never raises the same flag
+twice; the lifecycle (``lifecycle.py``) merges repeats into one open flag.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+from .assessment import Assessment
+from .crs import GRADE_3_DEVICES, LOW_FLOW_DEVICES, POSITIVE_PRESSURE_DEVICES
+from .inputs import ORGAN_SYSTEMS, SYMPTOMS, Observation
+from .news2 import BAND_ORDER, MONITORING_INTERVAL, RED_SCORE
+from .sources import cite
+
+# Fixed severity order, worst first (also in the README).
+SEVERITIES = ("urgent", "high", "medium")
+SEVERITY_RANK = {"urgent": 3, "high": 2, "medium": 1}
+KINDS = ("worsening", "red_flag", "grade_rise", "persistence", "overdue")
+
+# Source article: symptoms lasting "more than a few days" need a doctor;
+# three days is this product's reading of "a few" (a setting).
+DEFAULT_PERSISTENCE = timedelta(hours=72)
+# ASCO 2021 (ICANS, all grades): ICE assessment at least twice daily.
+ICE_INTERVAL = timedelta(hours=12)
+# Blood Adv 2024 (CAR-T): new ICANS after day 14 is rare (0.7 %), so the
+# ICE check is due on days 0-14 after a CAR-T infusion.
+ICANS_RISK_LAST_DAY = 14
+ICANS_RISK_EXPOSURES = {"car_t"}
+FEVER_C = 38.0  # ASTCT 2019 fever threshold
+
+DEVICE_STEP = {
+    "room_air": 0,
+    **dict.fromkeys(LOW_FLOW_DEVICES, 1),
+    **dict.fromkeys(GRADE_3_DEVICES, 2),
+    **dict.fromkeys(POSITIVE_PRESSURE_DEVICES, 3),
+}
+
+
+@dataclass(frozen=True)
+class RoundState:
+    """One stored round as the rules see it."""
+
+    time: datetime
+    obs: Observation
+    assessment: Assessment
+
+
+@dataclass(frozen=True)
+class FlagEvent:
+    """A flag a round opens (or refreshes), with everything that explains it."""
+
+    kind: str
+    key: str
+    organ_system: str | None
+    severity: str
+    title: str
+    source: str
+    basis: dict[str, Any] = field(default_factory=dict)
+    # The condition stays active while metric(state) > above.
+    metric: str | None = None
+    above: float = 0
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "kind": self.kind,
+            "organ_system": self.organ_system,
+            "severity": self.severity,
+            "title": self.title,
+            "source": self.source,
+            "basis": self.basis,
+        }
+
+
+def metric_value(metric: str, state: RoundState) -> float | None:
+    """Return the value a flag watches, for the auto-resolve check."""
+    a, obs = state.assessment, state.obs
+    kind, _, name = metric.partition(":")
+    if kind == "organ":
+        return a.organs[name].severity
+    if kind == "crs":
+        return a.crs.grade
+    if kind == "icans":
+        return a.icans.grade
+    if kind == "news2_band":
+        return BAND_ORDER.index(a.news2.clinical_risk) if a.news2.clinical_risk else None
+    if kind == "news2_param":
+        return a.news2.parameter_scores.get(name)
+    if kind == "red":
+        return 1 if RED_FLAGS[name][1](state) else 0
+    if kind == "symptom":
+        return 1 if symptom_present(name, obs) else 0
+    return None
+
+
+# -- organ-system worsening -------------------------------------------------
+
+
+def worsening_changes(system: str, prev: RoundState | None, cur: RoundState) -> list[str]:
+    """Return what got worse in ``system`` since ``prev`` (or baseline)."""
+    changes = []
+    before = prev.assessment.organs[system].severity if prev else 0
+    after = cur.assessment.organs[system].severity
+    if after > before:
+        changes.append(f"severity {before} -> {after}")
+    p_obs = prev.obs if prev else Observation()
+    o = cur.obs
+    if system == "respiratory" and o.oxygen_device:
+        was = DEVICE_STEP.get(p_obs.oxygen_device or "room_air", 0)
+        if DEVICE_STEP[o.oxygen_device] > was:
+            changes.append(
+                f"oxygen {(p_obs.oxygen_device or 'room_air').replace('_', ' ')} -> "
+                f"{o.oxygen_device.replace('_', ' ')}"
+            )
+    if system == "cardiovascular":
+        added = sorted(set(o.vasopressors) - set(p_obs.vasopressors))
+        if added:
+            changes.append(f"vasopressor added: {', '.join(added)}")
+    if (
+        system == "neurological"
+        and prev
+        and p_obs.ice_score is not None
+        and o.ice_score is not None
+        and o.ice_score < p_obs.ice_score
+    ):
+        changes.append(f"ICE score {p_obs.ice_score} -> {o.ice_score}")
+    for name, (sys_name, label) in SYMPTOMS.items():
+        if sys_name == system and o.symptoms.get(name, 0) > p_obs.symptoms.get(name, 0):
+            word = "new" if not p_obs.symptoms.get(name) else "worse"
+            changes.append(f"{word} symptom: {label.lower()}")
+    return changes
+
+
+def worsening_events(prev: RoundState | None, cur: RoundState) -> list[FlagEvent]:
+    events = []
+    for system in ORGAN_SYSTEMS:
+        changes = worsening_changes(system, prev, cur)
+        if not changes:
+            continue
+        before = prev.assessment.organs[system].severity if prev else 0
+        after = cur.assessment.organs[system].severity
+        severity = "urgent" if after >= 4 else "high" if after == 3 else "medium"
+        against = "previous round" if prev else "baseline (no earlier round)"
+        events.append(
+            FlagEvent(
+                kind="worsening",
+                key=f"worsening:{system}",
+                organ_system=system,
+                severity=severity,
+                title=f"{system.capitalize()} worse than {against}: " + "; ".join(changes),
+                source=cur.assessment.organs[system].basis[0].source
+                if cur.assessment.organs[system].basis
+                else cite("ARTICLE"),
+                basis={
+                    "rule": "Organ-system severity or its signs rose",
+                    "changes": changes,
+                    "before": {
+                        "time": prev.time.isoformat() if prev else None,
+                        "severity": before,
+                        "findings": [f.as_dict() for f in prev.assessment.organs[system].basis]
+                        if prev
+                        else [],
+                    },
+                    "after": {
+                        "time": cur.time.isoformat(),
+                        "severity": after,
+                        "findings": [f.as_dict() for f in cur.assessment.organs[system].basis],
+                    },
+                },
+                metric=f"organ:{system}",
+                above=before,
+            )
+        )
+    return events
+
+
+# -- red flags (source article: need immediate attention) -------------------
+
+
+def symptom_present(name: str, obs: Observation) -> bool:
+    if name == "fever":
+        if obs.temperature_c is not None:
+            return obs.temperature_c >= FEVER_C or obs.symptoms.get("fever", 0) > 0
+        return obs.symptoms.get("fever", 0) > 0
+    return obs.symptoms.get(name, 0) > 0
+
+
+def _breathing(s: RoundState) -> bool:
+    return s.obs.symptoms.get("difficulty_breathing", 0) > 0
+
+
+def _confusion(s: RoundState) -> bool:
+    return s.obs.symptoms.get("confusion", 0) > 0 or s.obs.acvpu == "C"
+
+
+def _heart(s: RoundState) -> bool:
+    sy = s.obs.symptoms
+    heart_symptom = any(
+        sy.get(n, 0) > 0
+        for n in ("increased_heart_rate", "irregular_heartbeat", "reduced_heart_function")
+    )
+    # NEWS2 scores a pulse <= 40 or >= 131 as 3 (red).
+    return heart_symptom or s.assessment.news2.parameter_scores.get("pulse") == RED_SCORE
+
+
+def _seizure(s: RoundState) -> bool:
+    return s.obs.symptoms.get("seizures", 0) > 0 or s.obs.seizure not in (None, "none")
+
+
+RED_FLAGS = {
+    "difficulty_breathing": ("respiratory", _breathing, "Difficulty breathing"),
+    "confusion": ("neurological", _confusion, "Confusion"),
+    "heart": ("cardiovascular", _heart, "Change in heart rate or heart function"),
+    "seizure": ("neurological", _seizure, "Seizure"),
+}
+
+
+def red_flag_events(prev: RoundState | None, cur: RoundState) -> list[FlagEvent]:
+    events = []
+    for name, (system, present, label) in RED_FLAGS.items():
+        if present(cur) and not (prev and present(prev)):
+            o = cur.obs
+            events.append(
+                FlagEvent(
+                    kind="red_flag",
+                    key=f"red_flag:{name}",
+                    organ_system=system,
+                    severity="urgent",
+                    title=f"{label}: needs immediate attention",
+                    source=cite("ARTICLE"),
+                    basis={
+                        "rule": f"{label} is a sign the source article says needs immediate "
+                        "attention",
+                        "after": {
+                            "time": cur.time.isoformat(),
+                            "symptoms": dict(o.symptoms),
+                            "acvpu": o.acvpu,
+                            "heart_rate": o.heart_rate,
+                            "seizure": o.seizure,
+                        },
+                        "before": {"time": prev.time.isoformat() if prev else None},
+                    },
+                    metric=f"red:{name}",
+                    above=0,
+                )
+            )
+    return events
+
+
+# -- grade rise ---------------------------------------------------------------
+
+
+def _rise_severity(grade: int) -> str:
+    return "urgent" if grade >= 3 else "high" if grade == 2 else "medium"
+
+
+def grade_rise_events(prev: RoundState | None, cur: RoundState) -> list[FlagEvent]:
+    events = []
+    astct = cite("ASTCT2019")
+    for name, label in (("crs", "CRS"), ("icans", "ICANS")):
+        now = getattr(cur.assessment, name)
+        before = getattr(prev.assessment, name).grade if prev else 0
+        if now.grade is None or before is None or now.grade <= before:
+            continue
+        events.append(
+            FlagEvent(
+                kind="grade_rise",
+                key=f"grade_rise:{name}",
+                organ_system="neurological" if name == "icans" else None,
+                severity=_rise_severity(now.grade),
+                title=f"{label} grade rose {before} -> {now.grade}",
+                source=astct,
+                basis={
+                    "rule": f"ASTCT {label} grade higher than in the previous round",
+                    "before": {"time": prev.time.isoformat() if prev else None, "grade": before},
+                    "after": {
+                        "time": cur.time.isoformat(),
+                        "grade": now.grade,
+                        "findings": [f.as_dict() for f in now.basis],
+                    },
+                },
+                metric=name,
+                above=before,
+            )
+        )
+    news, news_src = cur.assessment.news2, cite("NEWS2")
+    prev_news = prev.assessment.news2 if prev else None
+    if news.clinical_risk:
+        before_band = prev_news.clinical_risk if prev_news and prev_news.clinical_risk else "low"
+        rank, before_rank = BAND_ORDER.index(news.clinical_risk), BAND_ORDER.index(before_band)
+        if rank > before_rank:
+            events.append(
+                FlagEvent(
+                    kind="grade_rise",
+                    key="grade_rise:news2",
+                    organ_system=None,
+                    severity={3: "urgent", 2: "high"}.get(rank, "medium"),
+                    title=f"NEWS2 risk rose {before_band} -> {news.clinical_risk}",
+                    source=news_src,
+                    basis={
+                        "rule": "NEWS2 moved into a higher clinical-risk band",
+                        "before": {
+                            "time": prev.time.isoformat() if prev else None,
+                            "band": before_band,
+                            "total": prev_news.total if prev_news else None,
+                        },
+                        "after": {
+                            "time": cur.time.isoformat(),
+                            "band": news.clinical_risk,
+                            "total": news.total,
+                            "parameter_scores": news.parameter_scores,
+                        },
+                    },
+                    metric="news2_band",
+                    above=before_rank,
+                )
+            )
+    for param, score in news.parameter_scores.items():
+        before_score = prev_news.parameter_scores.get(param, 0) if prev_news else 0
+        if score == RED_SCORE and before_score < RED_SCORE:
+            events.append(
+                FlagEvent(
+                    kind="grade_rise",
+                    key=f"grade_rise:news2_red:{param}",
+                    organ_system=None,
+                    severity="medium",
+                    title=f"NEWS2 {param.replace('_', ' ')} scores 3 (red)",
+                    source=news_src,
+                    basis={
+                        "rule": "A single NEWS2 parameter scoring 3",
+                        "before": {
+                            "time": prev.time.isoformat() if prev else None,
+                            "score": before_score,
+                        },
+                        "after": {"time": cur.time.isoformat(), "score": score},
+                    },
+                    metric=f"news2_param:{param}",
+                    above=RED_SCORE - 1,
+                )
+            )
+    return events
+
+
+# -- persistence -------------------------------------------------------------
+
+
+def run_start(name: str, history: list[RoundState]) -> datetime | None:
+    """Return when ``name`` began its current unbroken run, or None."""
+    start = None
+    for state in reversed(history):
+        if (
+            name == "fever"
+            and state.obs.temperature_c is None
+            and "fever" not in state.obs.symptoms
+        ):
+            continue  # not measured: neither breaks nor extends the run
+        if not symptom_present(name, state.obs):
+            break
+        start = state.time
+    return start
+
+
+def persistence_events(
+    history: list[RoundState], limit: timedelta = DEFAULT_PERSISTENCE
+) -> list[FlagEvent]:
+    """Return symptoms whose run first exceeds ``limit`` at the last round."""
+    events = []
+    cur = history[-1]
+    prev_time = history[-2].time if len(history) > 1 else None
+    for name, (system, label) in SYMPTOMS.items():
+        start = run_start(name, history)
+        if start is None or cur.time - start <= limit:
+            continue
+        if prev_time is not None and prev_time - start > limit:
+            continue  # already over the limit at the previous round
+        hours = (cur.time - start).total_seconds() / 3600
+        events.append(
+            FlagEvent(
+                kind="persistence",
+                key=f"persistence:{name}",
+                organ_system=system,
+                severity="medium",
+                title=f"{label} for {hours:.0f} h (more than {limit.total_seconds() / 3600:.0f} h)",
+                source=cite("ARTICLE"),
+                basis={
+                    "rule": "A symptom lasting more than a few days needs a doctor "
+                    f"(threshold {limit.total_seconds() / 3600:.0f} h)",
+                    "before": {"time": start.isoformat(), "present": True},
+                    "after": {"time": cur.time.isoformat(), "present": True},
+                    "hours": round(hours, 1),
+                },
+                metric=f"symptom:{name}",
+                above=0,
+            )
+        )
+    return events
+
+
+# -- overdue rounds ------------------------------------------------------------
+
+
+def round_interval(state: RoundState) -> timedelta:
+    """Return the NEWS2 minimum monitoring interval after ``state``.
+
+    An incomplete NEWS2 with no band falls back to the 4-6-hourly interval
+    (the shortest for a low score): a gap in the data never lengthens
+    monitoring.
+    """
+    return MONITORING_INTERVAL.get(state.assessment.news2.monitoring or "4-6-hourly")
+
+
+def ice_due(
+    history: list[RoundState], day0: datetime | None, exposure_kind: str | None
+) -> datetime | None:
+    """Return when the next ICE check is due, or None when none is due."""
+    last = history[-1]
+    in_window = (
+        exposure_kind in ICANS_RISK_EXPOSURES
+        and day0 is not None
+        and (last.time - day0).days <= ICANS_RISK_LAST_DAY
+    )
+    if not (in_window or last.assessment.icans.grade):
+        return None
+    ice_times = [
+        s.time for s in history if s.obs.ice_score is not None or s.obs.ice_not_assessable
+    ]
+    if ice_times:
+        return ice_times[-1] + ICE_INTERVAL
+    return (day0 if in_window and day0 else history[0].time) + ICE_INTERVAL
+
+
+def overdue_events(
+    history: list[RoundState],
+    now: datetime,
+    day0: datetime | None = None,
+    exposure_kind: str | None = None,
+) -> list[FlagEvent]:
+    """Return the overdue flags at ``now`` after the last round in ``history``."""
+    if not history:
+        return []
+    last = history[-1]
+    events = []
+    due = last.time + round_interval(last)
+    if now > due:
+        monitoring = last.assessment.news2.monitoring or "4-6-hourly"
+        band = last.assessment.news2.clinical_risk
+        events.append(
+            FlagEvent(
+                kind="overdue",
+                key="overdue:round",
+                organ_system=None,
+                severity="high" if band in ("medium", "high") else "medium",
+                title=f"Round overdue: {monitoring} monitoring, due {due.isoformat()}",
+                source=cite("NEWS2"),
+                basis={
+                    "rule": "No round within the NEWS2 minimum monitoring interval",
+                    "before": {
+                        "time": last.time.isoformat(),
+                        "band": band,
+                        "monitoring": monitoring,
+                    },
+                    "after": {"time": now.isoformat(), "due": due.isoformat()},
+                },
+            )
+        )
+    ice_deadline = ice_due(history, day0, exposure_kind)
+    if ice_deadline is not None and now > ice_deadline:
+        events.append(
+            FlagEvent(
+                kind="overdue",
+                key="overdue:ice",
+                organ_system="neurological",
+                severity="high",
+                title=f"ICE assessment overdue since {ice_deadline.isoformat()}",
+                source=cite("ASCO2021"),
+                basis={
+                    "rule": "ICE assessment at least every 12 hours while ICANS is present or "
+                    "in the CAR-T ICANS risk window (days 0-14)",
+                    "before": {"time": (ice_deadline - ICE_INTERVAL).isoformat()},
+                    "after": {"time": now.isoformat(), "due": ice_deadline.isoformat()},
+                    "window_source": cite("BLOODADV2024"),
+                },
+            )
+        )
+    return events
+
+
+def round_events(
+    history: list[RoundState], persistence: timedelta = DEFAULT_PERSISTENCE
+) -> list[FlagEvent]:
+    """Return every flag the last round of ``history`` raises."""
+    cur = history[-1]
+    prev = history[-2] if len(history) > 1 else None
+    return (
+        red_flag_events(prev, cur)
+        + grade_rise_events(prev, cur)
+        + worsening_events(prev, cur)
+        + persistence_events(history, persistence)
+    )

@@ -1,0 +1,137 @@
+"""The bedside data one assessment reads, as plain frozen dataclasses.
+
+Field names and units are the public names of ``manage.py assess``.
+``None`` always means "not recorded", never "normal".
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+
+OXYGEN_DEVICES = (
+    "room_air",
+    "nasal_cannula",
+    "blow_by",
+    "simple_face_mask",
+    "venturi_mask",
+    "non_rebreather_mask",
+    "high_flow_nasal_cannula",
+    "cpap",
+    "bipap",
+    "invasive_mechanical_ventilation",
+)
+VASOPRESSORS = ("norepinephrine", "epinephrine", "phenylephrine", "dopamine", "vasopressin")
+ACVPU = ("A", "C", "V", "P", "U")
+CONSCIOUSNESS = (
+    "alert",
+    "awakens_spontaneously",
+    "awakens_to_voice",
+    "awakens_only_to_tactile_stimulus",
+    "unarousable",
+    "stupor_or_coma",
+)
+SEIZURE = (
+    "none",
+    "resolved_rapidly",
+    "nonconvulsive_resolved_with_intervention",
+    "prolonged_over_5_min",
+    "repetitive_without_return_to_baseline",
+)
+MOTOR_FINDINGS = ("none", "tremor_or_myoclonus", "hemiparesis", "paraparesis")
+CEREBRAL_EDEMA = (
+    "none",
+    "focal_edema_on_imaging",
+    "diffuse_edema_on_imaging",
+    "decerebrate_or_decorticate_posturing",
+    "cranial_nerve_vi_palsy",
+    "papilledema",
+    "cushings_triad",
+    "intracranial_hemorrhage",
+)
+# ASTCT 2019 ICE score: points available per item (10 in all).
+ICE_ITEMS = {"orientation": 4, "naming": 3, "commands": 1, "writing": 1, "attention": 1}
+
+ORGAN_SYSTEMS = ("general", "cardiovascular", "respiratory", "neurological", "renal", "hepatic")
+
+# Source article: symptoms of CRS by the organ system they affect.
+SYMPTOMS: dict[str, tuple[str, str]] = {
+    "fever": ("general", "Fever"),
+    "headache": ("general", "Headache"),
+    "nausea": ("general", "Nausea"),
+    "vomiting": ("general", "Vomiting"),
+    "diarrhea": ("general", "Diarrhoea"),
+    "fatigue": ("general", "Fatigue"),
+    "body_aches": ("general", "Body aches"),
+    "increased_heart_rate": ("cardiovascular", "Increased heart rate"),
+    "irregular_heartbeat": ("cardiovascular", "Irregular heartbeat"),
+    "low_blood_pressure": ("cardiovascular", "Drop in blood pressure"),
+    "reduced_heart_function": ("cardiovascular", "Reduced heart function"),
+    "edema": ("cardiovascular", "Oedema"),
+    "cough": ("respiratory", "Cough"),
+    "reduced_lung_function": ("respiratory", "Reduced lung function"),
+    "shortness_of_breath": ("respiratory", "Shortness of breath"),
+    "difficulty_breathing": ("respiratory", "Difficulty breathing"),
+    "confusion": ("neurological", "Confusion"),
+    "dizziness": ("neurological", "Dizziness"),
+    "coordination_problems": ("neurological", "Coordination and movement problems"),
+    "difficulty_swallowing": ("neurological", "Difficulty swallowing"),
+    "seizures": ("neurological", "Seizures"),
+    "hallucinations": ("neurological", "Hallucinations"),
+    "kidney_problems": ("renal", "Kidney function problems"),
+    "liver_problems": ("hepatic", "Liver function problems"),
+}
+SYMPTOM_SEVERITY = ("none", "mild", "moderate", "severe")
+
+LABS = (
+    "crp_mg_l",
+    "ferritin_ug_l",
+    "il6_pg_ml",
+    "creatinine_umol_l",
+    "alt_u_l",
+    "ast_u_l",
+    "bilirubin_umol_l",
+)
+BASELINE_LABS = ("creatinine_umol_l", "alt_u_l", "ast_u_l", "bilirubin_umol_l")
+
+
+@dataclass(frozen=True)
+class Observation:
+    """One observation round. Every measurement may be missing."""
+
+    time: datetime | None = None
+    temperature_c: float | None = None
+    heart_rate: float | None = None
+    systolic_bp: float | None = None
+    diastolic_bp: float | None = None
+    respiratory_rate: float | None = None
+    spo2: float | None = None
+    spo2_scale: int = 1
+    oxygen_device: str | None = None
+    oxygen_flow_l_min: float | None = None
+    hypotension: bool | None = None
+    vasopressors: tuple[str, ...] = ()
+    crs_treated: bool = False
+    acvpu: str | None = None
+    ice_score: int | None = None
+    ice_not_assessable: bool = False
+    consciousness: str | None = None
+    global_aphasia: bool | None = None
+    seizure: str | None = None
+    motor_findings: str | None = None
+    cerebral_edema: str | None = None
+    symptoms: dict[str, int] = field(default_factory=dict)
+    labs: dict[str, float] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Baseline:
+    """The patient's baseline labs and the laboratory's upper limits."""
+
+    labs: dict[str, float] = field(default_factory=dict)
+    upper_limits: dict[str, float] = field(default_factory=dict)
+
+
+def ice_total(items: dict[str, int]) -> int:
+    """Return the ICE score from its five items (ASTCT 2019, 10 points)."""
+    return sum(items[name] for name in ICE_ITEMS)

@@ -1,0 +1,92 @@
+"""Flag lifecycle: merge repeats, open new flags, resolve cleared ones.
+
+Pure: the database layer and ``manage.py assess`` both drive it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from .flags import SEVERITY_RANK, FlagEvent, RoundState, metric_value
+
+# Overdue flags are states, not transitions: a later check refreshes the
+# open flag instead of opening another.
+STATE_KINDS = {"overdue"}
+
+
+@dataclass
+class OpenFlag:
+    """A flag that is open or acknowledged (not resolved)."""
+
+    key: str
+    kind: str
+    severity: str
+    opened_at: datetime
+    last_active_at: datetime
+    acknowledged: bool = False
+    metric: str | None = None
+    above: float = 0
+    ref: Any = None  # the caller's handle (a model instance, an index)
+
+
+@dataclass(frozen=True)
+class Decision:
+    opened: list[FlagEvent]
+    refreshed: list[tuple[OpenFlag, FlagEvent]]
+
+
+def apply_events(flags: list[OpenFlag], events: list[FlagEvent], now: datetime) -> Decision:
+    """Decide which events open a new flag and which refresh an open one.
+
+    An event refreshes the unacknowledged open flag with its key. After
+    acknowledgement, a new worsening opens a new flag: the clinician has
+    seen the old one, not this.
+    """
+    by_key = {f.key: f for f in flags}
+    opened, refreshed = [], []
+    for event in events:
+        match = by_key.get(event.key)
+        if match and (not match.acknowledged or event.kind in STATE_KINDS):
+            match.last_active_at = now
+            if SEVERITY_RANK[event.severity] > SEVERITY_RANK[match.severity]:
+                match.severity = event.severity
+            refreshed.append((match, event))
+        else:
+            opened.append(event)
+    return Decision(opened, refreshed)
+
+
+def cleared(
+    flags: list[OpenFlag], state: RoundState, period: timedelta
+) -> list[tuple[OpenFlag, str]]:
+    """Return flags whose condition has cleared, with the reason.
+
+    Overdue flags clear when the awaited round (or ICE check) arrives.
+    Other flags clear once their watched value has stayed at or below its
+    level before the flag for ``period``; an unmeasured value keeps a flag
+    open, since absence of data is not improvement.
+    """
+    out = []
+    for flag in flags:
+        if flag.kind == "overdue":
+            ice_done = state.obs.ice_score is not None or state.obs.ice_not_assessable
+            if flag.key != "overdue:ice" or ice_done:
+                out.append((flag, f"Round recorded at {state.time.isoformat()}"))
+            continue
+        if flag.metric is None:
+            continue
+        value = metric_value(flag.metric, state)
+        if value is None or value > flag.above:
+            flag.last_active_at = max(flag.last_active_at, state.time)
+        elif state.time - flag.last_active_at >= period:
+            hours = period.total_seconds() / 3600
+            out.append(
+                (
+                    flag,
+                    f"Condition absent for {hours:g} h (last seen "
+                    f"{flag.last_active_at.isoformat()})",
+                )
+            )
+    return out

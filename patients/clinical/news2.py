@@ -1,0 +1,264 @@
+"""NEWS2 (Royal College of Physicians, 2017): scores, risk band, monitoring."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any
+
+from .basis import Finding
+from .inputs import Observation
+from .sources import cite
+
+SOURCE = cite("NEWS2")
+PARAMETERS = (
+    "respiration_rate",
+    "spo2",
+    "air_or_oxygen",
+    "systolic_bp",
+    "pulse",
+    "consciousness",
+    "temperature",
+)
+# NEWS2 Chart 2 thresholds.
+MEDIUM_MIN_TOTAL = 5
+HIGH_MIN_TOTAL = 7
+RED_SCORE = 3
+BAND_ORDER = ("low", "low-medium", "medium", "high")
+# NEWS2 Chart 3/4 minimum observation frequency.
+MONITORING = {
+    "low": "4-6-hourly",
+    "low-medium": "1-hourly",
+    "medium": "1-hourly",
+    "high": "continuous",
+}
+MONITORING_ZERO = "12-hourly"
+# The longest interval each frequency allows before a round is overdue.
+# "continuous" is checked hourly: a charted round every hour at least.
+MONITORING_INTERVAL = {
+    "12-hourly": timedelta(hours=12),
+    "4-6-hourly": timedelta(hours=6),
+    "1-hourly": timedelta(hours=1),
+    "continuous": timedelta(hours=1),
+}
+
+
+def _whole(x: float) -> int:
+    """Round half up: the chart's bands are whole numbers."""
+    return math.floor(x + 0.5)
+
+
+def score_respiration(rate: float) -> int:
+    r = _whole(rate)
+    if r <= 8:
+        return 3
+    if r <= 11:
+        return 1
+    if r <= 20:
+        return 0
+    if r <= 24:
+        return 2
+    return 3
+
+
+def score_spo2_scale_1(spo2: float) -> int:
+    s = _whole(spo2)
+    if s <= 91:
+        return 3
+    if s <= 93:
+        return 2
+    if s <= 95:
+        return 1
+    return 0
+
+
+def score_spo2_scale_2(spo2: float, on_oxygen: bool) -> int:
+    s = _whole(spo2)
+    if s <= 83:
+        return 3
+    if s <= 85:
+        return 2
+    if s <= 87:
+        return 1
+    if s <= 92 or not on_oxygen:
+        return 0
+    if s <= 94:
+        return 1
+    if s <= 96:
+        return 2
+    return 3
+
+
+def score_systolic(sbp: float) -> int:
+    s = _whole(sbp)
+    if s <= 90:
+        return 3
+    if s <= 100:
+        return 2
+    if s <= 110:
+        return 1
+    if s <= 219:
+        return 0
+    return 3
+
+
+def score_pulse(rate: float) -> int:
+    p = _whole(rate)
+    if p <= 40:
+        return 3
+    if p <= 50:
+        return 1
+    if p <= 90:
+        return 0
+    if p <= 110:
+        return 1
+    if p <= 130:
+        return 2
+    return 3
+
+
+def score_temperature(temp: float) -> int:
+    # NEWS2 scores temperature to one decimal: 38.0 -> 0, 38.1 -> 1.
+    t = round(temp, 1)
+    if t <= 35.0:
+        return 3
+    if t <= 36.0:
+        return 1
+    if t <= 38.0:
+        return 0
+    if t <= 39.0:
+        return 1
+    return 2
+
+
+def score_consciousness(acvpu: str) -> int:
+    # NEWS2: new confusion (C), V, P or U all score 3.
+    return 0 if acvpu == "A" else 3
+
+
+@dataclass(frozen=True)
+class News2Result:
+    total: int | None
+    parameter_scores: dict[str, int]
+    clinical_risk: str | None
+    monitoring: str | None
+    complete: bool
+    basis: tuple[Finding, ...]
+    missing: tuple[str, ...]
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "total": self.total,
+            "parameter_scores": self.parameter_scores,
+            "clinical_risk": self.clinical_risk,
+            "monitoring": self.monitoring,
+            "complete": self.complete,
+            "basis": [f.as_dict() for f in self.basis],
+            "missing": list(self.missing),
+        }
+
+
+def band(total: int, scores: dict[str, int]) -> str:
+    """Return the NEWS2 clinical-risk band (Chart 2)."""
+    if total >= HIGH_MIN_TOTAL:
+        return "high"
+    if total >= MEDIUM_MIN_TOTAL:
+        return "medium"
+    if any(s == RED_SCORE for s in scores.values()):
+        return "low-medium"
+    return "low"
+
+
+def monitoring_for(total: int, risk: str) -> str:
+    return MONITORING_ZERO if total == 0 else MONITORING[risk]
+
+
+def score_news2(obs: Observation) -> News2Result:
+    """Return NEWS2 for one round.
+
+    An incomplete set has no total: missing values are never taken as
+    normal. Its band is reported only when the recorded values alone
+    already reach low-medium or worse (more values can only add points).
+    """
+    on_oxygen = None if obs.oxygen_device is None else obs.oxygen_device != "room_air"
+    scores: dict[str, int] = {}
+    missing: list[str] = []
+    basis: list[Finding] = []
+
+    def add(param: str, field_name: str, value: Any, score: int) -> None:
+        scores[param] = score
+        basis.append(
+            Finding(f"NEWS2 {param.replace('_', ' ')}", SOURCE, {field_name: value}, score)
+        )
+
+    if obs.respiratory_rate is not None:
+        add(
+            "respiration_rate",
+            "respiratory_rate",
+            obs.respiratory_rate,
+            score_respiration(obs.respiratory_rate),
+        )
+    else:
+        missing.append("respiratory_rate")
+    if obs.spo2 is None:
+        missing.append("spo2")
+    elif obs.spo2_scale == 2:
+        if on_oxygen is None and _whole(obs.spo2) >= 93:
+            missing.append("oxygen_device")
+        else:
+            add("spo2", "spo2 (scale 2)", obs.spo2, score_spo2_scale_2(obs.spo2, bool(on_oxygen)))
+    else:
+        add("spo2", "spo2 (scale 1)", obs.spo2, score_spo2_scale_1(obs.spo2))
+    if on_oxygen is None:
+        missing.append("oxygen_device")
+    else:
+        add("air_or_oxygen", "oxygen_device", obs.oxygen_device, 2 if on_oxygen else 0)
+    if obs.systolic_bp is not None:
+        add("systolic_bp", "systolic_bp", obs.systolic_bp, score_systolic(obs.systolic_bp))
+    else:
+        missing.append("systolic_bp")
+    if obs.heart_rate is not None:
+        add("pulse", "heart_rate", obs.heart_rate, score_pulse(obs.heart_rate))
+    else:
+        missing.append("heart_rate")
+    if obs.acvpu is not None:
+        add("consciousness", "acvpu", obs.acvpu, score_consciousness(obs.acvpu))
+    else:
+        missing.append("acvpu")
+    if obs.temperature_c is not None:
+        add(
+            "temperature", "temperature_c", obs.temperature_c, score_temperature(obs.temperature_c)
+        )
+    else:
+        missing.append("temperature_c")
+
+    missing = list(dict.fromkeys(missing))
+    subtotal = sum(scores.values())
+    if not missing:
+        risk = band(subtotal, scores)
+        basis.append(
+            Finding(f"NEWS2 total {subtotal}: {risk} clinical risk", SOURCE, {"total": subtotal})
+        )
+        return News2Result(
+            subtotal, scores, risk, monitoring_for(subtotal, risk), True, tuple(basis), ()
+        )
+    floor = band(subtotal, scores)
+    risk = None if floor == "low" else floor
+    if risk:
+        basis.append(
+            Finding(
+                f"Incomplete set: recorded values alone score {subtotal}, at least {risk} risk",
+                SOURCE,
+                {"partial_total": subtotal},
+            )
+        )
+    return News2Result(
+        None,
+        scores,
+        risk,
+        MONITORING[risk] if risk else None,
+        False,
+        tuple(basis),
+        tuple(missing),
+    )

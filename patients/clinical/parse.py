@@ -1,0 +1,199 @@
+"""Turn JSON-like input (``manage.py assess``) into Observations, strictly.
+
+Every error names the field: scripts that feed the command must be told
+exactly what to fix, and nothing doubtful is ever graded.
+"""
+
+from __future__ import annotations
+
+import math
+from datetime import datetime
+from typing import Any
+
+from .inputs import (
+    ACVPU,
+    BASELINE_LABS,
+    CEREBRAL_EDEMA,
+    CONSCIOUSNESS,
+    ICE_ITEMS,
+    LABS,
+    MOTOR_FINDINGS,
+    OXYGEN_DEVICES,
+    SEIZURE,
+    SYMPTOM_SEVERITY,
+    SYMPTOMS,
+    VASOPRESSORS,
+    Baseline,
+    Observation,
+)
+from .ranges import PLAUSIBLE
+
+
+class InputError(ValueError):
+    def __init__(self, field: str, message: str) -> None:
+        super().__init__(f"{field}: {message}")
+        self.field = field
+        self.message = message
+
+
+NUMBERS = (
+    "temperature_c",
+    "heart_rate",
+    "systolic_bp",
+    "diastolic_bp",
+    "respiratory_rate",
+    "spo2",
+    "oxygen_flow_l_min",
+)
+CHOICES = {
+    "oxygen_device": OXYGEN_DEVICES,
+    "acvpu": ACVPU,
+    "consciousness": CONSCIOUSNESS,
+    "seizure": SEIZURE,
+    "motor_findings": MOTOR_FINDINGS,
+    "cerebral_edema": CEREBRAL_EDEMA,
+}
+BOOLEANS = ("hypotension", "crs_treated", "global_aphasia")
+OTHER = {
+    "time",
+    "spo2_scale",
+    "vasopressors",
+    "ice_score",
+    "ice",
+    "symptoms",
+    "baseline",
+    "upper_limits",
+    "dialysis",
+}
+KNOWN = set(NUMBERS) | set(CHOICES) | set(BOOLEANS) | set(LABS) | OTHER
+
+
+def number(field: str, value: Any) -> float:
+    # bool is an int in Python; true is not a temperature.
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise InputError(field, f"must be a number, not {type(value).__name__}")
+    if not math.isfinite(value):
+        raise InputError(field, "must be a finite number")
+    low, high = PLAUSIBLE[field.rsplit(".", 1)[-1]]
+    if not low <= value <= high:
+        raise InputError(field, f"{value} is outside the plausible range {low:g} to {high:g}")
+    return float(value)
+
+
+def choice(field: str, value: Any, allowed: tuple[str, ...]) -> str:
+    if not isinstance(value, str) or value not in allowed:
+        raise InputError(field, f"must be one of {', '.join(allowed)}; got {value!r}")
+    return value
+
+
+def boolean(field: str, value: Any) -> bool:
+    if not isinstance(value, bool):
+        raise InputError(field, "must be true or false")
+    return value
+
+
+def integer(field: str, value: Any, low: int, high: int) -> int:
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise InputError(field, f"must be a whole number from {low} to {high}")
+    if not low <= value <= high:
+        raise InputError(field, f"{value} is outside {low} to {high}")
+    return value
+
+
+def parse_time(field: str, value: Any) -> datetime:
+    if not isinstance(value, str):
+        raise InputError(field, "must be an ISO 8601 date-time string")
+    try:
+        parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        raise InputError(field, f"{value!r} is not an ISO 8601 date-time") from None
+    if parsed.tzinfo is None:
+        raise InputError(field, "must include a time zone offset (e.g. Z or +01:00)")
+    return parsed
+
+
+def parse_labs(field: str, data: Any, names: tuple[str, ...]) -> dict[str, float]:
+    if not isinstance(data, dict):
+        raise InputError(field, "must be an object")
+    unknown = sorted(set(data) - set(names))
+    if unknown:
+        raise InputError(f"{field}.{unknown[0]}", f"unknown lab; known: {', '.join(names)}")
+    return {k: number(f"{field}.{k}", v) for k, v in data.items() if v is not None}
+
+
+def parse_baseline(data: dict[str, Any]) -> Baseline:
+    labs = parse_labs("baseline", data.get("baseline", {}) or {}, BASELINE_LABS)
+    limits = parse_labs("upper_limits", data.get("upper_limits", {}) or {}, BASELINE_LABS)
+    return Baseline(labs=labs, upper_limits=limits)
+
+
+def parse_observation(data: Any, where: str = "") -> Observation:
+    """Return the Observation in ``data`` or raise InputError."""
+    if not isinstance(data, dict):
+        raise InputError(where or "round", "must be a JSON object")
+    unknown = sorted(set(data) - KNOWN)
+    if unknown:
+        raise InputError(where + unknown[0], "unknown field")
+    kwargs: dict[str, Any] = {}
+    for name in NUMBERS:
+        if data.get(name) is not None:
+            kwargs[name] = number(where + name, data[name])
+    for name, allowed in CHOICES.items():
+        if data.get(name) is not None:
+            kwargs[name] = choice(where + name, data[name], allowed)
+    for name in BOOLEANS:
+        if data.get(name) is not None:
+            kwargs[name] = boolean(where + name, data[name])
+    if data.get("time") is not None:
+        kwargs["time"] = parse_time(where + "time", data["time"])
+    if data.get("spo2_scale") is not None:
+        kwargs["spo2_scale"] = integer(where + "spo2_scale", data["spo2_scale"], 1, 2)
+    if data.get("vasopressors") is not None:
+        agents = data["vasopressors"]
+        if not isinstance(agents, list):
+            raise InputError(where + "vasopressors", "must be a list of agent names")
+        kwargs["vasopressors"] = tuple(
+            choice(where + "vasopressors", a, VASOPRESSORS) for a in agents
+        )
+    kwargs.update(parse_ice(data, where))
+    if data.get("symptoms") is not None:
+        kwargs["symptoms"] = parse_symptoms(data["symptoms"], where)
+    labs = {name: number(where + name, data[name]) for name in LABS if data.get(name) is not None}
+    kwargs["labs"] = labs
+    return Observation(**kwargs)
+
+
+def parse_ice(data: dict[str, Any], where: str) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    if "ice" in data and data["ice"] is not None:
+        items = data["ice"]
+        if not isinstance(items, dict):
+            raise InputError(where + "ice", "must be an object of the five ICE items")
+        unknown = sorted(set(items) - set(ICE_ITEMS))
+        if unknown:
+            raise InputError(f"{where}ice.{unknown[0]}", "unknown ICE item")
+        for item, top in ICE_ITEMS.items():
+            if item not in items:
+                raise InputError(f"{where}ice.{item}", "missing: all five items are needed")
+            integer(f"{where}ice.{item}", items[item], 0, top)
+        out["ice_score"] = sum(items.values())
+        if data.get("ice_score") is not None and data["ice_score"] != out["ice_score"]:
+            raise InputError(where + "ice_score", "does not equal the sum of the ICE items")
+    elif "ice_score" in data:
+        if data["ice_score"] is None:
+            out["ice_not_assessable"] = True
+        else:
+            out["ice_score"] = integer(where + "ice_score", data["ice_score"], 0, 10)
+    return out
+
+
+def parse_symptoms(data: Any, where: str) -> dict[str, int]:
+    if not isinstance(data, dict):
+        raise InputError(where + "symptoms", "must be an object of symptom: severity")
+    out = {}
+    for name, severity in data.items():
+        field = f"{where}symptoms.{name}"
+        if name not in SYMPTOMS:
+            raise InputError(field, f"unknown symptom; known: {', '.join(SYMPTOMS)}")
+        out[name] = SYMPTOM_SEVERITY.index(choice(field, severity, SYMPTOM_SEVERITY))
+    return out

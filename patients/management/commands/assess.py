@@ -1,0 +1,135 @@
+"""Grade rounds from JSON on standard input; write JSON to standard output.
+
+The field names are a public interface (see the README): extend, never
+rename. Bad input exits with status 2 and a message naming the field.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from django.conf import settings
+from django.core.management.base import BaseCommand
+
+from patients.clinical.course import assess_course
+from patients.clinical.history import INTERVENTION_KINDS, Given
+from patients.clinical.inputs import Baseline
+from patients.clinical.parse import (
+    InputError,
+    choice,
+    parse_baseline,
+    parse_observation,
+    parse_time,
+)
+
+EXPOSURE_KINDS = ("car_t", "bispecific", "monoclonal", "infection")
+COURSE_KEYS = {"rounds", "interventions", "baseline", "upper_limits", "exposure"}
+
+
+class Command(BaseCommand):
+    help = "Assess observation rounds given as JSON on stdin (see README)."
+
+    def add_arguments(self, parser) -> None:
+        parser.add_argument("--indent", type=int, default=None)
+        parser.add_argument(
+            "--now", help="ISO 8601 time for rounds without a time (default: the current time)"
+        )
+
+    def handle(self, *args, **options) -> None:
+        try:
+            result = self.run(sys.stdin.read(), options.get("now"))
+        except InputError as error:
+            sys.stderr.write(f"error: {error.field}: {error.message}\n")
+            sys.exit(2)
+        self.stdout.write(json.dumps(result, indent=options["indent"], ensure_ascii=False))
+
+    def run(self, text: str, now_text: str | None) -> Any:
+        try:
+            data = json.loads(text, parse_constant=reject_constant)
+        except json.JSONDecodeError as error:
+            raise InputError(
+                "input", f"not valid JSON ({error.msg}, line {error.lineno})"
+            ) from None
+        now = parse_time("--now", now_text) if now_text else datetime.now(UTC)
+        if isinstance(data, dict) and "rounds" in data:
+            return assess_json_course(data, now)
+        if isinstance(data, list):
+            return assess_json_course({"rounds": data}, now)
+        if isinstance(data, dict):
+            return assess_json_course({"rounds": [data]}, now)[0]
+        raise InputError("input", 'must be a round object, a list of rounds, or {"rounds": [...]}')
+
+
+def reject_constant(name: str) -> float:
+    # NaN and Infinity parse to floats so the field check can name the field.
+    return float(name.replace("Infinity", "inf"))
+
+
+def assess_json_course(data: dict[str, Any], now: datetime) -> list[dict[str, Any]]:
+    unknown = sorted(set(data) - COURSE_KEYS)
+    if unknown:
+        raise InputError(unknown[0], "unknown field")
+    raw = data["rounds"]
+    if not isinstance(raw, list) or not raw:
+        raise InputError("rounds", "must be a non-empty list of rounds")
+    many = len(raw) > 1
+    rounds = []
+    for i, item in enumerate(raw):
+        where = f"rounds[{i}]." if many else ""
+        obs = parse_observation(item, where)
+        if obs.time is None:
+            if many:
+                raise InputError(f"{where}time", "every round of a trajectory needs a time")
+            obs = obs.__class__(**{**obs.__dict__, "time": now})
+        rounds.append(obs)
+    # A round's own baseline applies when the course gives none.
+    base_src = data if ("baseline" in data or "upper_limits" in data) else raw[0]
+    baseline = parse_baseline(base_src) if isinstance(base_src, dict) else Baseline()
+    if not baseline.upper_limits:
+        baseline = Baseline(baseline.labs, settings.CRS_WATCH["LAB_UPPER_LIMITS"])
+    given = parse_interventions(data.get("interventions") or [])
+    day0, kind = parse_exposure(data.get("exposure"))
+    steps, _ = assess_course(
+        rounds,
+        given=given,
+        baseline=baseline,
+        day0=day0,
+        exposure_kind=kind,
+        cause="infection" if kind == "infection" else "immunotherapy",
+        persistence=timedelta(hours=settings.CRS_WATCH["PERSISTENCE_HOURS"]),
+        resolve_period=timedelta(hours=settings.CRS_WATCH["FLAG_AUTO_RESOLVE_HOURS"]),
+    )
+    return [step.as_dict() for step in steps]
+
+
+def parse_interventions(raw: Any) -> list[Given]:
+    if not isinstance(raw, list):
+        raise InputError("interventions", "must be a list")
+    out = []
+    for i, item in enumerate(raw):
+        where = f"interventions[{i}]"
+        if not isinstance(item, dict):
+            raise InputError(where, "must be an object with time and kind")
+        kind = choice(f"{where}.kind", item.get("kind"), INTERVENTION_KINDS)
+        time = parse_time(f"{where}.time", item.get("time"))
+        detail = {k: v for k, v in item.items() if k not in {"time", "kind"}}
+        for key, value in detail.items():
+            if not isinstance(value, str | int | float) or isinstance(value, bool):
+                raise InputError(f"{where}.{key}", "must be a string or a number")
+        out.append(Given(time, kind, detail))
+    return sorted(out, key=lambda g: g.time)
+
+
+def parse_exposure(raw: Any) -> tuple[datetime | None, str | None]:
+    if raw is None:
+        return None, None
+    if not isinstance(raw, dict):
+        raise InputError("exposure", "must be an object with kind and day0")
+    kind = choice("exposure.kind", raw.get("kind"), EXPOSURE_KINDS)
+    day0 = raw.get("day0")
+    if isinstance(day0, str) and len(day0) == 10:
+        day0 += "T00:00:00+00:00"
+    return parse_time("exposure.day0", day0), kind

@@ -1,0 +1,443 @@
+from __future__ import annotations
+
+import uuid
+from datetime import date, datetime
+
+from django.conf import settings
+from django.core.exceptions import PermissionDenied
+from django.db import models
+from django.urls import reverse
+
+from .clinical import inputs
+from .clinical.history import INTERVENTION_KINDS
+
+
+def choices(values: tuple[str, ...]) -> list[tuple[str, str]]:
+    return [(v, v.replace("_", " ").capitalize()) for v in values]
+
+
+class UndeletableQuerySet(models.QuerySet):
+    def delete(self):
+        raise PermissionDenied("Clinical records are never deleted; mark them entered in error.")
+
+
+class Undeletable(models.Model):
+    """Clinical rows: never deleted, through the ORM, the admin or the UI."""
+
+    objects = UndeletableQuerySet.as_manager()
+
+    class Meta:
+        abstract = True
+
+    def delete(self, *args, **kwargs):
+        raise PermissionDenied("Clinical records are never deleted; mark them entered in error.")
+
+
+class Sex(models.TextChoices):
+    FEMALE = "female", "Female"
+    MALE = "male", "Male"
+    OTHER = "other", "Other"
+    UNKNOWN = "unknown", "Unknown"
+
+
+class Patient(Undeletable):
+    mrn = models.CharField("MRN", max_length=32, unique=True)
+    given_name = models.CharField(max_length=100)
+    family_name = models.CharField(max_length=100)
+    birth_date = models.DateField()
+    sex = models.CharField(max_length=10, choices=Sex.choices, default=Sex.UNKNOWN)
+    weight_kg = models.DecimalField(max_digits=5, decimal_places=1, null=True, blank=True)
+    height_cm = models.DecimalField(max_digits=4, decimal_places=1, null=True, blank=True)
+    ward = models.CharField(max_length=50, db_index=True)
+    bed = models.CharField(max_length=20, blank=True)
+    # Source article: risk factors for CRS (age and BMI are derived).
+    nursing_home = models.BooleanField("Lives in a nursing home or care facility", default=False)
+    heart_disease = models.BooleanField(default=False)
+    diabetes = models.BooleanField(default=False)
+    kidney_disease = models.BooleanField(default=False)
+    # NEWS2: scale 2 only when a clinician prescribes an 88-92 % target.
+    spo2_scale = models.PositiveSmallIntegerField(
+        "NEWS2 SpO2 scale",
+        choices=[(1, "Scale 1"), (2, "Scale 2 (target 88-92 %, hypercapnic failure)")],
+        default=1,
+    )
+    baseline_creatinine_umol_l = models.FloatField(
+        "Baseline creatinine (µmol/L)", null=True, blank=True
+    )
+    baseline_alt_u_l = models.FloatField("Baseline ALT (U/L)", null=True, blank=True)
+    baseline_ast_u_l = models.FloatField("Baseline AST (U/L)", null=True, blank=True)
+    baseline_bilirubin_umol_l = models.FloatField(
+        "Baseline bilirubin (µmol/L)", null=True, blank=True
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["family_name", "given_name"]
+        indexes = [models.Index(fields=["family_name", "given_name"])]
+        permissions = [("correct_record", "Can mark clinical records entered in error")]
+
+    def __str__(self) -> str:
+        return f"{self.family_name.upper()}, {self.given_name} ({self.mrn})"
+
+    def get_absolute_url(self) -> str:
+        return reverse("patient", args=[self.pk])
+
+    @property
+    def name(self) -> str:
+        return f"{self.given_name} {self.family_name}"
+
+    def age_on(self, day: date) -> int:
+        before_birthday = (day.month, day.day) < (self.birth_date.month, self.birth_date.day)
+        return day.year - self.birth_date.year - before_birthday
+
+    @property
+    def bmi(self) -> float | None:
+        if not (self.weight_kg and self.height_cm):
+            return None
+        metres = float(self.height_cm) / 100
+        return round(float(self.weight_kg) / (metres * metres), 1)
+
+    def risk_factors(self, today: date, exposure: Exposure | None) -> list[str]:
+        """Return the source article's risk factors that apply."""
+        found = []
+        if exposure and exposure.kind != Exposure.Kind.INFECTION:
+            found.append("On immunotherapy")
+        if self.age_on(today) > 65:
+            found.append(f"Age over 65 ({self.age_on(today)})")
+        if self.nursing_home:
+            found.append("Nursing home or care facility")
+        found += [
+            label
+            for flag, label in (
+                (self.heart_disease, "Heart disease"),
+                (self.diabetes, "Diabetes"),
+                (self.kidney_disease, "Kidney disease"),
+            )
+            if flag
+        ]
+        if self.bmi is not None and self.bmi >= 40:
+            found.append(f"BMI 40 or more ({self.bmi})")
+        return found
+
+    def baseline_labs(self) -> dict[str, float]:
+        return {
+            name: getattr(self, f"baseline_{name}")
+            for name in inputs.BASELINE_LABS
+            if getattr(self, f"baseline_{name}") is not None
+        }
+
+
+class Exposure(Undeletable):
+    """What puts the patient at risk of CRS, and its day 0."""
+
+    class Kind(models.TextChoices):
+        CAR_T = "car_t", "CAR-T cell therapy"
+        BISPECIFIC = "bispecific", "Bispecific antibody"
+        MONOCLONAL = "monoclonal", "Monoclonal antibody"
+        INFECTION = "infection", "Infection"
+
+    patient = models.ForeignKey(Patient, on_delete=models.PROTECT, related_name="exposures")
+    kind = models.CharField(max_length=20, choices=Kind.choices)
+    agent = models.CharField(
+        max_length=100, help_text="Product, antibody, or infection (e.g. COVID-19)"
+    )
+    day0 = models.DateField(
+        "Day 0", help_text="Infusion date, first dose date, or infection onset"
+    )
+    dose_dates = models.JSONField(
+        default=list, blank=True, help_text="Further (step-up) dose dates, ISO format"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-day0", "-pk"]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()}: {self.agent} (day 0 {self.day0})"
+
+    def day_number(self, today: date) -> int:
+        return (today - self.day0).days
+
+
+class RoundStatus(models.TextChoices):
+    FINAL = "final", "Final"
+    ENTERED_IN_ERROR = "entered_in_error", "Entered in error"
+
+
+class ObservationRound(Undeletable):
+    patient = models.ForeignKey(Patient, on_delete=models.PROTECT, related_name="rounds")
+    clinical_time = models.DateTimeField()
+    entered_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    entered_at = models.DateTimeField(auto_now_add=True)
+    # The form's one-time key: a double or replayed submit stores one round.
+    client_key = models.UUIDField(default=uuid.uuid4, unique=True)
+
+    temperature_c = models.FloatField("Temperature (°C)", null=True, blank=True)
+    heart_rate = models.PositiveSmallIntegerField("Heart rate (/min)", null=True, blank=True)
+    systolic_bp = models.PositiveSmallIntegerField("Systolic BP (mmHg)", null=True, blank=True)
+    diastolic_bp = models.PositiveSmallIntegerField("Diastolic BP (mmHg)", null=True, blank=True)
+    respiratory_rate = models.PositiveSmallIntegerField(
+        "Respiratory rate (/min)", null=True, blank=True
+    )
+    spo2 = models.PositiveSmallIntegerField("SpO2 (%)", null=True, blank=True)
+    oxygen_device = models.CharField(
+        max_length=40, choices=choices(inputs.OXYGEN_DEVICES), blank=True
+    )
+    oxygen_flow_l_min = models.FloatField("Oxygen flow (L/min)", null=True, blank=True)
+    vasopressors = models.JSONField(default=list, blank=True)
+    hypotension = models.BooleanField(null=True, blank=True)
+    acvpu = models.CharField("ACVPU", max_length=1, choices=choices(inputs.ACVPU), blank=True)
+
+    ice_orientation = models.PositiveSmallIntegerField(null=True, blank=True)
+    ice_naming = models.PositiveSmallIntegerField(null=True, blank=True)
+    ice_commands = models.PositiveSmallIntegerField(null=True, blank=True)
+    ice_writing = models.PositiveSmallIntegerField(null=True, blank=True)
+    ice_attention = models.PositiveSmallIntegerField(null=True, blank=True)
+    ice_not_assessable = models.BooleanField(default=False)
+    consciousness = models.CharField(
+        max_length=40, choices=choices(inputs.CONSCIOUSNESS), blank=True
+    )
+    global_aphasia = models.BooleanField(null=True, blank=True)
+    seizure = models.CharField(max_length=50, choices=choices(inputs.SEIZURE), blank=True)
+    motor_findings = models.CharField(
+        max_length=30, choices=choices(inputs.MOTOR_FINDINGS), blank=True
+    )
+    cerebral_edema = models.CharField(
+        max_length=50, choices=choices(inputs.CEREBRAL_EDEMA), blank=True
+    )
+    symptoms = models.JSONField(default=dict, blank=True)
+
+    crp_mg_l = models.FloatField("CRP (mg/L)", null=True, blank=True)
+    ferritin_ug_l = models.FloatField("Ferritin (µg/L)", null=True, blank=True)
+    il6_pg_ml = models.FloatField("IL-6 (pg/mL)", null=True, blank=True)
+    creatinine_umol_l = models.FloatField("Creatinine (µmol/L)", null=True, blank=True)
+    alt_u_l = models.FloatField("ALT (U/L)", null=True, blank=True)
+    ast_u_l = models.FloatField("AST (U/L)", null=True, blank=True)
+    bilirubin_umol_l = models.FloatField("Bilirubin (µmol/L)", null=True, blank=True)
+    note = models.TextField(blank=True, max_length=4000)
+
+    status = models.CharField(
+        max_length=20, choices=RoundStatus.choices, default=RoundStatus.FINAL
+    )
+    error_reason = models.TextField(blank=True)
+    error_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    error_at = models.DateTimeField(null=True, blank=True)
+
+    # The stored assessment: pages read these, never recompute.
+    crs_treated = models.BooleanField(default=False)
+    crs_grade = models.PositiveSmallIntegerField(null=True, blank=True)
+    icans_grade = models.PositiveSmallIntegerField(null=True, blank=True)
+    news2_total = models.PositiveSmallIntegerField(null=True, blank=True)
+    news2_band = models.CharField(max_length=20, blank=True)
+    news2_monitoring = models.CharField(max_length=20, blank=True)
+    organ_severity = models.JSONField(default=dict, blank=True)
+    assessment = models.JSONField(default=dict, blank=True)
+    treatment_options = models.JSONField(default=list, blank=True)
+
+    class Meta:
+        ordering = ["-clinical_time", "-pk"]
+        indexes = [models.Index(fields=["patient", "-clinical_time"])]
+
+    def __str__(self) -> str:
+        return f"Round {self.pk} for {self.patient_id} at {self.clinical_time:%Y-%m-%d %H:%M}"
+
+    @property
+    def ice_score(self) -> int | None:
+        items = [getattr(self, f"ice_{name}") for name in inputs.ICE_ITEMS]
+        if any(v is None for v in items):
+            return None
+        return sum(items)
+
+    @property
+    def in_error(self) -> bool:
+        return self.status == RoundStatus.ENTERED_IN_ERROR
+
+    def to_observation(self) -> inputs.Observation:
+        """Return this round as the clinical rules read it."""
+        return inputs.Observation(
+            time=self.clinical_time,
+            temperature_c=self.temperature_c,
+            heart_rate=self.heart_rate,
+            systolic_bp=self.systolic_bp,
+            diastolic_bp=self.diastolic_bp,
+            respiratory_rate=self.respiratory_rate,
+            spo2=self.spo2,
+            spo2_scale=self.patient.spo2_scale,
+            oxygen_device=self.oxygen_device or None,
+            oxygen_flow_l_min=self.oxygen_flow_l_min,
+            hypotension=self.hypotension,
+            vasopressors=tuple(self.vasopressors),
+            acvpu=self.acvpu or None,
+            ice_score=self.ice_score,
+            ice_not_assessable=self.ice_not_assessable,
+            consciousness=self.consciousness or None,
+            global_aphasia=self.global_aphasia,
+            seizure=self.seizure or None,
+            motor_findings=self.motor_findings or None,
+            cerebral_edema=self.cerebral_edema or None,
+            symptoms={k: int(v) for k, v in self.symptoms.items()},
+            labs={n: getattr(self, n) for n in inputs.LABS if getattr(self, n) is not None},
+        )
+
+
+class Intervention(Undeletable):
+    KIND_CHOICES = choices(INTERVENTION_KINDS)
+
+    patient = models.ForeignKey(Patient, on_delete=models.PROTECT, related_name="interventions")
+    kind = models.CharField(max_length=30, choices=KIND_CHOICES)
+    drug = models.CharField(max_length=100, blank=True, help_text="e.g. dexamethasone")
+    dose = models.CharField(max_length=50, blank=True, help_text="e.g. 8 mg/kg, 640 mg")
+    route = models.CharField(max_length=30, blank=True, help_text="e.g. IV, PO")
+    given_at = models.DateTimeField()
+    note = models.TextField(blank=True, max_length=2000)
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    recorded_at = models.DateTimeField(auto_now_add=True)
+    client_key = models.UUIDField(default=uuid.uuid4, unique=True)
+    status = models.CharField(
+        max_length=20, choices=RoundStatus.choices, default=RoundStatus.FINAL
+    )
+    error_reason = models.TextField(blank=True)
+    error_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    error_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-given_at", "-pk"]
+        indexes = [models.Index(fields=["patient", "-given_at"])]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} at {self.given_at:%Y-%m-%d %H:%M}"
+
+
+class FlagState(models.TextChoices):
+    OPEN = "open", "Open"
+    ACKNOWLEDGED = "acknowledged", "Acknowledged"
+    RESOLVED = "resolved", "Resolved"
+
+
+class Flag(Undeletable):
+    patient = models.ForeignKey(Patient, on_delete=models.PROTECT, related_name="flags")
+    kind = models.CharField(max_length=20)
+    key = models.CharField(max_length=80)
+    organ_system = models.CharField(max_length=20, blank=True)
+    severity = models.CharField(max_length=10)
+    severity_rank = models.PositiveSmallIntegerField()
+    title = models.CharField(max_length=300)
+    source = models.TextField()
+    basis = models.JSONField(default=dict)
+    metric = models.CharField(max_length=60, blank=True)
+    above = models.FloatField(default=0)
+    opened_at = models.DateTimeField()
+    opened_by_round = models.ForeignKey(
+        ObservationRound,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="opened_flags",
+    )
+    last_active_at = models.DateTimeField()
+    state = models.CharField(max_length=15, choices=FlagState.choices, default=FlagState.OPEN)
+    acknowledged_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    acknowledged_at = models.DateTimeField(null=True, blank=True)
+    acknowledge_note = models.TextField(blank=True)
+    resolved_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    resolved_at = models.DateTimeField(null=True, blank=True)
+    resolve_reason = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["-severity_rank", "-opened_at"]
+        indexes = [models.Index(fields=["patient", "state"])]
+
+    def __str__(self) -> str:
+        return f"{self.severity} {self.kind}: {self.title}"
+
+    @property
+    def is_active(self) -> bool:
+        return self.state != FlagState.RESOLVED
+
+
+class PatientStatus(models.Model):
+    """One denormalised row per patient: what the review queue reads."""
+
+    patient = models.OneToOneField(
+        Patient, on_delete=models.CASCADE, primary_key=True, related_name="status"
+    )
+    ward = models.CharField(max_length=50)
+    sort_name = models.CharField(max_length=210)
+    crs_grade = models.PositiveSmallIntegerField(null=True)
+    icans_grade = models.PositiveSmallIntegerField(null=True)
+    ice_score = models.PositiveSmallIntegerField(null=True)
+    news2_total = models.PositiveSmallIntegerField(null=True)
+    news2_band = models.CharField(max_length=20, blank=True)
+    day0 = models.DateField(null=True)
+    band_rank = models.SmallIntegerField(default=-1)
+    worst_flag_rank = models.PositiveSmallIntegerField(default=0)
+    open_flag_count = models.PositiveIntegerField(default=0)
+    open_flags = models.JSONField(default=list)
+    organ_severity = models.JSONField(default=dict)
+    last_round_at = models.DateTimeField(null=True)
+    next_round_due_at = models.DateTimeField(null=True)
+    next_ice_due_at = models.DateTimeField(null=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        indexes = [
+            models.Index(fields=["-worst_flag_rank", "-band_rank", "sort_name"]),
+            models.Index(fields=["ward", "-worst_flag_rank", "-band_rank", "sort_name"]),
+        ]
+
+    def __str__(self) -> str:
+        return f"Status of {self.patient_id}"
+
+    def overdue(self, now: datetime) -> bool:
+        return bool(
+            (self.next_round_due_at and now > self.next_round_due_at)
+            or (self.next_ice_due_at and now > self.next_ice_due_at)
+        )
+
+
+class AuditEvent(models.Model):
+    """Append-only record of who did what to which record, from where."""
+
+    at = models.DateTimeField(auto_now_add=True, db_index=True)
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, related_name="+"
+    )
+    action = models.CharField(max_length=30, db_index=True)
+    object_type = models.CharField(max_length=40)
+    object_id = models.CharField(max_length=40)
+    patient = models.ForeignKey(
+        Patient, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    address = models.GenericIPAddressField(null=True, blank=True)
+    detail = models.JSONField(default=dict, blank=True)
+
+    objects = UndeletableQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-at", "-pk"]
+
+    def __str__(self) -> str:
+        return f"{self.at:%Y-%m-%d %H:%M} {self.user_id} {self.action} {self.object_type}"
+
+    def save(self, *args, **kwargs):
+        if self.pk is not None:
+            raise PermissionDenied("Audit events are append-only.")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise PermissionDenied("Audit events are append-only.")

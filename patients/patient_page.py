@@ -1,0 +1,73 @@
+"""Everything the patient page shows, read from stored results."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.core.paginator import Paginator
+from django.utils import timezone
+
+from .clinical.inputs import ORGAN_SYSTEMS
+from .clinical.treatments import TOCILIZUMAB_MAX_24H, TOCILIZUMAB_MAX_TOTAL
+from .models import FlagState, Patient, RoundStatus
+
+ROUNDS_PAGE_SIZE = 10
+STEROIDS_SHOWN = 5
+
+
+def organ_panel(latest, previous) -> list[dict[str, Any]]:
+    rows = []
+    for system in ORGAN_SYSTEMS:
+        now = latest.organ_severity.get(system) if latest else None
+        before = previous.organ_severity.get(system) if previous else None
+        basis = (
+            latest.assessment.get("organs", {}).get(system, {}).get("basis", []) if latest else []
+        )
+        change = None if now is None or before is None else now - before
+        rows.append(
+            {"system": system, "severity": now, "before": before, "change": change, "basis": basis}
+        )
+    return rows
+
+
+def patient_context(patient: Patient, page_number: str | None, user) -> dict[str, Any]:
+    today = timezone.localdate()
+    now = timezone.now()
+    exposure = patient.exposures.order_by("-day0", "-pk").first()
+    final = patient.rounds.filter(status=RoundStatus.FINAL).order_by("-clinical_time", "-pk")
+    latest_two = list(final[:2])
+    latest = latest_two[0] if latest_two else None
+    previous = latest_two[1] if len(latest_two) > 1 else None
+    rounds = patient.rounds.select_related("entered_by", "error_by").order_by(
+        "-clinical_time", "-pk"
+    )
+    page = Paginator(rounds, ROUNDS_PAGE_SIZE).get_page(page_number)
+    flags = list(
+        patient.flags.select_related("acknowledged_by", "resolved_by").order_by(
+            "-severity_rank", "-opened_at"
+        )
+    )
+    interventions = list(patient.interventions.select_related("recorded_by")[:50])
+    toci = [i for i in interventions if i.kind == "tocilizumab" and i.status == RoundStatus.FINAL]
+    status = getattr(patient, "status", None)
+    return {
+        "patient": patient,
+        "exposure": exposure,
+        "day_number": exposure.day_number(today) if exposure else None,
+        "risk_factors": patient.risk_factors(today, exposure),
+        "latest": latest,
+        "status": status,
+        "overdue": status.overdue(now) if status else False,
+        "open_flags": [f for f in flags if f.state != FlagState.RESOLVED],
+        "past_flags": [f for f in flags if f.state == FlagState.RESOLVED],
+        "organ_panel": organ_panel(latest, previous),
+        "page": page,
+        "interventions": interventions,
+        "toci_24h": sum(1 for i in toci if (now - i.given_at).total_seconds() < 86400),
+        "toci_total": len(toci),
+        "toci_max_24h": TOCILIZUMAB_MAX_24H,
+        "toci_max_total": TOCILIZUMAB_MAX_TOTAL,
+        "options": latest.treatment_options if latest else [],
+        "perms_can_change_flag": user.has_perm("patients.change_flag"),
+        "now": now,
+    }

@@ -1,0 +1,503 @@
+"""The one write path for clinical data.
+
+Each function runs in one transaction, holding the patient's row lock so
+that concurrent rounds for the same patient are assessed in order and the
+patient's flags and status row always end consistent.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import date, datetime, timedelta
+from typing import Any
+
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from .clinical import flags as rules
+from .clinical.course import assess_in_context
+from .clinical.flags import SEVERITY_RANK, FlagEvent, RoundState
+from .clinical.history import Given
+from .clinical.inputs import Baseline
+from .clinical.lifecycle import OpenFlag, apply_events, cleared
+from .clinical.news2 import BAND_ORDER
+from .clinical.presentation import presentation_of
+from .clinical.treatments import match_options
+from .models import (
+    AuditEvent,
+    Exposure,
+    Flag,
+    FlagState,
+    Intervention,
+    ObservationRound,
+    Patient,
+    PatientStatus,
+    RoundStatus,
+)
+
+
+def persistence_limit() -> timedelta:
+    return timedelta(hours=settings.CRS_WATCH["PERSISTENCE_HOURS"])
+
+
+def resolve_period() -> timedelta:
+    return timedelta(hours=settings.CRS_WATCH["FLAG_AUTO_RESOLVE_HOURS"])
+
+
+def audit(
+    user, action: str, obj, patient: Patient | None, address: str | None = None, **detail: Any
+) -> None:
+    AuditEvent.objects.create(
+        user=user if user and user.is_authenticated else None,
+        action=action,
+        object_type=type(obj).__name__,
+        object_id=str(obj.pk),
+        patient=patient,
+        address=address,
+        detail=detail,
+    )
+
+
+def current_exposure(patient: Patient) -> Exposure | None:
+    return patient.exposures.order_by("-day0", "-pk").first()
+
+
+def day0_datetime(exposure: Exposure | None) -> datetime | None:
+    if exposure is None:
+        return None
+    return timezone.make_aware(datetime.combine(exposure.day0, datetime.min.time()))
+
+
+def cause_of(exposure: Exposure | None) -> str:
+    return (
+        "infection" if exposure and exposure.kind == Exposure.Kind.INFECTION else "immunotherapy"
+    )
+
+
+def given_for(patient: Patient) -> list[Given]:
+    return [
+        Given(i.given_at, i.kind, {"drug": i.drug, "dose": i.dose, "route": i.route})
+        for i in patient.interventions.filter(status=RoundStatus.FINAL).order_by("given_at")
+    ]
+
+
+def baseline_for(patient: Patient) -> Baseline:
+    return Baseline(patient.baseline_labs(), settings.CRS_WATCH["LAB_UPPER_LIMITS"])
+
+
+def reassess(
+    patient: Patient, given: list[Given] | None = None
+) -> list[tuple[ObservationRound, RoundState]]:
+    """Re-assess every final round in time order; store what changed.
+
+    Assessments depend on what came before (treatment masks fever), so a
+    back-dated round, an intervention or a correction re-assesses the rest.
+    """
+    given = given_for(patient) if given is None else given
+    baseline = baseline_for(patient)
+    exposure = current_exposure(patient)
+    cause = cause_of(exposure)
+    rounds = list(patient.rounds.filter(status=RoundStatus.FINAL).order_by("clinical_time", "pk"))
+    states: list[RoundState] = []
+    changed = []
+    out = []
+    for rnd in rounds:
+        rnd.patient = patient
+        state = assess_in_context(rnd.to_observation(), rnd.clinical_time, states, given, baseline)
+        states.append(state)
+        options = match_options(presentation_of(states, given, cause, persistence_limit()))
+        if store_assessment(rnd, state, [o.as_dict() for o in options]):
+            changed.append(rnd)
+        out.append((rnd, state))
+    if changed:
+        ObservationRound.objects.bulk_update(
+            changed,
+            [
+                "crs_treated",
+                "crs_grade",
+                "icans_grade",
+                "news2_total",
+                "news2_band",
+                "news2_monitoring",
+                "organ_severity",
+                "assessment",
+                "treatment_options",
+            ],
+        )
+    return out
+
+
+def store_assessment(rnd: ObservationRound, state: RoundState, options: list[dict]) -> bool:
+    """Copy an assessment onto its round; return True if anything changed."""
+    a = state.assessment
+    new = {
+        "crs_treated": state.obs.crs_treated,
+        "crs_grade": a.crs.grade,
+        "icans_grade": a.icans.grade,
+        "news2_total": a.news2.total,
+        "news2_band": a.news2.clinical_risk or "",
+        "news2_monitoring": a.news2.monitoring or "",
+        "organ_severity": a.organ_levels(),
+        "assessment": a.as_dict(),
+        "treatment_options": options,
+    }
+    changed = any(getattr(rnd, k) != v for k, v in new.items())
+    for k, v in new.items():
+        setattr(rnd, k, v)
+    return changed
+
+
+def open_flags(patient: Patient) -> list[tuple[Flag, OpenFlag]]:
+    pairs = []
+    for f in patient.flags.exclude(state=FlagState.RESOLVED):
+        pairs.append(
+            (
+                f,
+                OpenFlag(
+                    key=f.key,
+                    kind=f.kind,
+                    severity=f.severity,
+                    opened_at=f.opened_at,
+                    last_active_at=f.last_active_at,
+                    acknowledged=f.state == FlagState.ACKNOWLEDGED,
+                    metric=f.metric or None,
+                    above=f.above,
+                    ref=f,
+                ),
+            )
+        )
+    return pairs
+
+
+def create_flag(
+    patient: Patient, event: FlagEvent, at: datetime, rnd: ObservationRound | None
+) -> Flag:
+    return Flag.objects.create(
+        patient=patient,
+        kind=event.kind,
+        key=event.key,
+        organ_system=event.organ_system or "",
+        severity=event.severity,
+        severity_rank=SEVERITY_RANK[event.severity],
+        title=event.title[:300],
+        source=event.source,
+        basis=event.basis,
+        metric=event.metric or "",
+        above=event.above,
+        opened_at=at,
+        opened_by_round=rnd,
+        last_active_at=at,
+    )
+
+
+def apply_flag_events(
+    patient: Patient, events: list[FlagEvent], at: datetime, rnd: ObservationRound | None
+) -> list[Flag]:
+    pairs = open_flags(patient)
+    decision = apply_events([o for _, o in pairs], events, at)
+    for o, event in decision.refreshed:
+        flag = o.ref
+        flag.last_active_at = o.last_active_at
+        flag.severity = o.severity
+        flag.severity_rank = SEVERITY_RANK[o.severity]
+        flag.basis = {**flag.basis, "latest": event.basis}
+        flag.save(update_fields=["last_active_at", "severity", "severity_rank", "basis"])
+    created = [create_flag(patient, e, at, rnd) for e in decision.opened]
+    for flag in created:
+        audit(None, "flag_opened", flag, patient, kind=flag.kind, key=flag.key)
+    return created
+
+
+def resolve_cleared(patient: Patient, state: RoundState) -> None:
+    pairs = open_flags(patient)
+    for o, reason in cleared([o for _, o in pairs], state, resolve_period()):
+        flag = o.ref
+        flag.state = FlagState.RESOLVED
+        flag.resolved_at = state.time
+        flag.resolve_reason = f"Resolved automatically: {reason}"
+        flag.save(update_fields=["state", "resolved_at", "resolve_reason"])
+        audit(None, "flag_resolved", flag, patient, reason=flag.resolve_reason)
+    # Keep last_active_at of still-open flags current for the next check.
+    for f, o in pairs:
+        if f.state != FlagState.RESOLVED and o.last_active_at != f.last_active_at:
+            f.last_active_at = o.last_active_at
+            f.save(update_fields=["last_active_at"])
+
+
+def refresh_status(patient: Patient, states: list[RoundState] | None = None) -> PatientStatus:
+    """Rewrite the patient's queue row from stored rounds and open flags."""
+    exposure = current_exposure(patient)
+    if states is None:
+        states = [s for _, s in reassess(patient)]
+    last = states[-1] if states else None
+    flags = list(
+        patient.flags.exclude(state=FlagState.RESOLVED).order_by("-severity_rank", "-opened_at")
+    )
+    status, _ = PatientStatus.objects.get_or_create(
+        patient=patient, defaults={"ward": patient.ward, "sort_name": ""}
+    )
+    status.ward = patient.ward
+    status.sort_name = f"{patient.family_name} {patient.given_name}".lower()
+    status.day0 = exposure.day0 if exposure else None
+    status.open_flag_count = len(flags)
+    status.worst_flag_rank = max((f.severity_rank for f in flags), default=0)
+    status.open_flags = [
+        {
+            "id": f.pk,
+            "kind": f.kind,
+            "organ_system": f.organ_system,
+            "severity": f.severity,
+            "title": f.title,
+            "state": f.state,
+        }
+        for f in flags
+    ]
+    if last:
+        a = last.assessment
+        status.crs_grade = a.crs.grade
+        status.icans_grade = a.icans.grade
+        status.ice_score = last.obs.ice_score
+        status.news2_total = a.news2.total
+        status.news2_band = a.news2.clinical_risk or ""
+        status.band_rank = BAND_ORDER.index(a.news2.clinical_risk) if a.news2.clinical_risk else -1
+        status.organ_severity = a.organ_levels()
+        status.last_round_at = last.time
+        status.next_round_due_at = last.time + rules.round_interval(last)
+        status.next_ice_due_at = rules.ice_due(
+            states, day0_datetime(exposure), exposure.kind if exposure else None
+        )
+    else:
+        status.crs_grade = status.icans_grade = status.ice_score = status.news2_total = None
+        status.news2_band = ""
+        status.band_rank = -1
+        status.organ_severity = {}
+        status.last_round_at = status.next_round_due_at = status.next_ice_due_at = None
+    status.save()
+    return status
+
+
+def lock(patient: Patient) -> Patient:
+    return Patient.objects.select_for_update().get(pk=patient.pk)
+
+
+def record_round(
+    patient: Patient,
+    values: dict[str, Any],
+    user,
+    client_key: uuid.UUID,
+    address: str | None = None,
+) -> tuple[ObservationRound, bool]:
+    """Store a round, assess it, update flags and status.
+
+    Return (round, created); a repeated ``client_key`` returns the round
+    already stored, so a double or replayed submit stores one round.
+    """
+    existing = ObservationRound.objects.filter(client_key=client_key).first()
+    if existing:
+        return existing, False
+    try:
+        with transaction.atomic():
+            patient = lock(patient)
+            rnd = ObservationRound.objects.create(
+                patient=patient, entered_by=user, client_key=client_key, **values
+            )
+            results = reassess(patient)
+            states = [s for _, s in results]
+            index = next(i for i, (r, _) in enumerate(results) if r.pk == rnd.pk)
+            history = states[: index + 1]
+            exposure = current_exposure(patient)
+            if index == len(states) - 1:
+                # Overdue flags are raised by the scan; the awaited round
+                # clears them here.
+                resolve_cleared(patient, states[-1])
+            events = rules.round_events(history, persistence_limit())
+            apply_flag_events(patient, events, rnd.clinical_time, rnd)
+            refresh_status(patient, states)
+            audit(
+                user,
+                "round_recorded",
+                rnd,
+                patient,
+                address,
+                exposure=exposure.pk if exposure else None,
+            )
+            rnd.refresh_from_db()
+            return rnd, True
+    except IntegrityError:
+        # Two identical submits raced: the other one stored the round.
+        return ObservationRound.objects.get(client_key=client_key), False
+
+
+def mark_round_in_error(
+    rnd: ObservationRound, user, reason: str, address: str | None = None
+) -> ObservationRound:
+    """Mark a round entered in error (kept, visible) and re-assess the rest."""
+    with transaction.atomic():
+        patient = lock(rnd.patient)
+        rnd = ObservationRound.objects.select_for_update().get(pk=rnd.pk)
+        if rnd.in_error:
+            return rnd
+        now = timezone.now()
+        rnd.status = RoundStatus.ENTERED_IN_ERROR
+        rnd.error_reason = reason
+        rnd.error_by = user
+        rnd.error_at = now
+        rnd.save(update_fields=["status", "error_reason", "error_by", "error_at"])
+        for flag in rnd.opened_flags.exclude(state=FlagState.RESOLVED):
+            flag.state = FlagState.RESOLVED
+            flag.resolved_by = user
+            flag.resolved_at = now
+            flag.resolve_reason = f"The round that raised it was entered in error: {reason}"
+            flag.save(update_fields=["state", "resolved_by", "resolved_at", "resolve_reason"])
+            audit(user, "flag_resolved", flag, patient, address, reason=flag.resolve_reason)
+        refresh_status(patient)
+        audit(user, "round_entered_in_error", rnd, patient, address, reason=reason)
+        return rnd
+
+
+def record_intervention(
+    patient: Patient,
+    values: dict[str, Any],
+    user,
+    client_key: uuid.UUID,
+    address: str | None = None,
+) -> tuple[Intervention, bool]:
+    existing = Intervention.objects.filter(client_key=client_key).first()
+    if existing:
+        return existing, False
+    try:
+        with transaction.atomic():
+            patient = lock(patient)
+            item = Intervention.objects.create(
+                patient=patient, recorded_by=user, client_key=client_key, **values
+            )
+            refresh_status(patient)
+            audit(user, "intervention_recorded", item, patient, address, kind=item.kind)
+            return item, True
+    except IntegrityError:
+        return Intervention.objects.get(client_key=client_key), False
+
+
+def acknowledge_flag(flag: Flag, user, note: str, address: str | None = None) -> bool:
+    """Acknowledge an open flag; return False if someone already had.
+
+    The conditional UPDATE makes two simultaneous acknowledgements record
+    one, and neither clinician sees an error.
+    """
+    now = timezone.now()
+    with transaction.atomic():
+        done = Flag.objects.filter(pk=flag.pk, state=FlagState.OPEN).update(
+            state=FlagState.ACKNOWLEDGED,
+            acknowledged_by=user,
+            acknowledged_at=now,
+            acknowledge_note=note,
+        )
+        if done:
+            audit(user, "flag_acknowledged", flag, flag.patient, address, note=note)
+            refresh_status(flag.patient)
+    return bool(done)
+
+
+def resolve_flag(flag: Flag, user, reason: str, address: str | None = None) -> bool:
+    now = timezone.now()
+    with transaction.atomic():
+        done = (
+            Flag.objects.filter(pk=flag.pk)
+            .exclude(state=FlagState.RESOLVED)
+            .update(
+                state=FlagState.RESOLVED, resolved_by=user, resolved_at=now, resolve_reason=reason
+            )
+        )
+        if done:
+            audit(user, "flag_resolved", flag, flag.patient, address, reason=reason)
+            refresh_status(flag.patient)
+    return bool(done)
+
+
+def scan_overdue(now: datetime, ward: str | None = None) -> int:
+    """Raise overdue flags for patients whose round or ICE check is late."""
+    late = PatientStatus.objects.filter(next_round_due_at__lt=now) | PatientStatus.objects.filter(
+        next_ice_due_at__lt=now
+    )
+    if ward:
+        late = late.filter(ward=ward)
+    count = 0
+    for status in late.select_related("patient"):
+        with transaction.atomic():
+            patient = lock(status.patient)
+            states = [s for _, s in reassess(patient)]
+            exposure = current_exposure(patient)
+            events = rules.overdue_events(
+                states, now, day0_datetime(exposure), exposure.kind if exposure else None
+            )
+            count += len(apply_flag_events(patient, events, now, None))
+            refresh_status(patient, states)
+    return count
+
+
+def day_number(day0: date | None, today: date) -> int | None:
+    return None if day0 is None else (today - day0).days
+
+
+def import_course(
+    patient: Patient, rounds: list[ObservationRound], interventions: list[Intervention]
+) -> list[Flag]:
+    """Store a whole course at once (demo data, benchmarks, migrations).
+
+    Runs the same pure assessment and flag lifecycle as ``record_round``,
+    round by round, then writes everything in bulk.
+    """
+    from .clinical.course import assess_course
+
+    with transaction.atomic():
+        patient = lock(patient)
+        Intervention.objects.bulk_create(interventions)
+        given = [
+            Given(i.given_at, i.kind, {"drug": i.drug, "dose": i.dose})
+            for i in sorted(interventions, key=lambda i: i.given_at)
+        ]
+        exposure = current_exposure(patient)
+        rounds = sorted(rounds, key=lambda r: r.clinical_time)
+        for r in rounds:
+            r.patient = patient
+        steps, records = assess_course(
+            [r.to_observation() for r in rounds],
+            given=given,
+            baseline=baseline_for(patient),
+            day0=day0_datetime(exposure),
+            exposure_kind=exposure.kind if exposure else None,
+            cause=cause_of(exposure),
+            persistence=persistence_limit(),
+            resolve_period=resolve_period(),
+        )
+        for rnd, step in zip(rounds, steps, strict=True):
+            store_assessment(rnd, step.state, [o.as_dict() for o in step.options])
+        ObservationRound.objects.bulk_create(rounds)
+        flags = []
+        for rec in records:
+            e = rec.event
+            flags.append(
+                Flag(
+                    patient=patient,
+                    kind=e.kind,
+                    key=e.key,
+                    organ_system=e.organ_system or "",
+                    severity=e.severity,
+                    severity_rank=SEVERITY_RANK[e.severity],
+                    title=e.title[:300],
+                    source=e.source,
+                    basis=e.basis,
+                    metric=e.metric or "",
+                    above=e.above,
+                    opened_at=rec.opened_at,
+                    opened_by_round=rounds[rec.round_index],
+                    last_active_at=rec.resolved_at or rec.opened_at,
+                    state=FlagState.RESOLVED if rec.resolved_at else FlagState.OPEN,
+                    resolved_at=rec.resolved_at,
+                    resolve_reason=rec.resolve_reason,
+                )
+            )
+        Flag.objects.bulk_create(flags)
+        refresh_status(patient, [s.state for s in steps])
+        return flags

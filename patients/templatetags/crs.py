@@ -1,0 +1,51 @@
+from __future__ import annotations
+
+from datetime import date
+
+from django import template
+
+register = template.Library()
+
+# Severity is told by text and shape as well as colour.
+SEVERITY_SHAPES = {"urgent": "▲", "high": "◆", "medium": "●"}
+RANK_NAMES = {3: "urgent", 2: "high", 1: "medium"}
+
+
+@register.filter
+def day_plus(day0: date | None, today: date) -> str:
+    if day0 is None:
+        return "—"
+    n = (today - day0).days
+    return f"Day +{n}" if n >= 0 else f"Day {n}"
+
+
+@register.filter
+def severity_shape(severity: str) -> str:
+    return SEVERITY_SHAPES.get(severity, "")
+
+
+@register.filter
+def rank_name(rank: int) -> str:
+    return RANK_NAMES.get(rank, "")
+
+
+@register.filter
+def label(value: str) -> str:
+    return str(value).replace("_", " ").capitalize() if value else ""
+
+
+@register.filter
+def get(mapping, key):
+    return mapping.get(key) if mapping else None
+
+
+@register.filter
+def grade(value) -> str:
+    return "—" if value is None else str(value)
+
+
+@register.filter
+def signed(value) -> str:
+    if value is None:
+        return ""
+    return f"+{value}" if value > 0 else str(value)

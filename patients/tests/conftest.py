@@ -1,0 +1,103 @@
+from __future__ import annotations
+
+import os
+from datetime import date, datetime, timedelta
+
+# Playwright's sync API runs an event loop; the ORM calls in fixtures and
+# live_server teardown must still be allowed (TESTING.md).
+os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+
+import pytest  # noqa: E402
+from django.contrib.auth.models import Group, User  # noqa: E402
+from django.utils import timezone  # noqa: E402
+
+from patients import recording  # noqa: E402
+from patients.models import Exposure, Patient  # noqa: E402
+
+PASSWORD = "correct-horse-battery-staple-42"
+
+
+def make_user(username: str, role: str | None) -> User:
+    user = User.objects.create_user(username, password=PASSWORD)
+    if role:
+        user.groups.add(Group.objects.get(name=role))
+        if role == "admin":
+            user.is_staff = True
+            user.save()
+    return user
+
+
+@pytest.fixture
+def nurse(db) -> User:
+    return make_user("nina", "nurse")
+
+
+@pytest.fixture
+def clinician(db) -> User:
+    return make_user("carl", "clinician")
+
+
+@pytest.fixture
+def admin_user(db) -> User:
+    return make_user("ada", "admin")
+
+
+@pytest.fixture
+def nurse_client(client, nurse):
+    client.force_login(nurse)
+    return client
+
+
+@pytest.fixture
+def clinician_client(client, clinician):
+    client.force_login(clinician)
+    return client
+
+
+def make_patient(
+    mrn: str = "MRN001",
+    ward: str = "Haem A",
+    kind: str = "car_t",
+    day0: date | None = None,
+    **extra,
+) -> Patient:
+    fields = {
+        "mrn": mrn,
+        "given_name": "Ada",
+        "family_name": "Lovelace",
+        "birth_date": date(1950, 3, 1),
+        "ward": ward,
+        "bed": "4B",
+        "baseline_creatinine_umol_l": 80.0,
+    }
+    fields.update(extra)
+    patient = Patient.objects.create(**fields)
+    Exposure.objects.create(
+        patient=patient,
+        kind=kind,
+        agent="axicabtagene ciloleucel",
+        day0=day0 or timezone.localdate() - timedelta(days=3),
+    )
+    recording.refresh_status(patient, [])
+    return patient
+
+
+@pytest.fixture
+def patient(db) -> Patient:
+    return make_patient()
+
+
+def ago(**kwargs) -> datetime:
+    return timezone.now() - timedelta(**kwargs)
+
+
+NORMAL = {
+    "temperature_c": 37.0,
+    "heart_rate": 80,
+    "systolic_bp": 125,
+    "diastolic_bp": 75,
+    "respiratory_rate": 16,
+    "spo2": 97,
+    "oxygen_device": "room_air",
+    "acvpu": "A",
+}

@@ -1,0 +1,31 @@
+from django.urls import path
+
+from . import views
+
+urlpatterns = [
+    path("", views.queue, name="queue"),
+    path("about/", views.about, name="about"),
+    path("audit/", views.audit_log, name="audit_log"),
+    path("patients/", views.patient_list, name="patient_list"),
+    path("patients/new/", views.patient_create, name="patient_create"),
+    path("patients/<int:pk>/", views.patient_detail, name="patient"),
+    path("patients/<int:pk>/rounds/new/", views.round_create, name="round_create"),
+    path(
+        "patients/<int:pk>/rounds/<int:round_pk>/entered-in-error/",
+        views.round_correct,
+        name="round_correct",
+    ),
+    path(
+        "patients/<int:pk>/interventions/new/",
+        views.intervention_create,
+        name="intervention_create",
+    ),
+    path(
+        "patients/<int:pk>/flags/<int:flag_pk>/acknowledge/",
+        views.flag_acknowledge,
+        name="flag_acknowledge",
+    ),
+    path(
+        "patients/<int:pk>/flags/<int:flag_pk>/resolve/", views.flag_resolve, name="flag_resolve"
+    ),
+]

@@ -1,0 +1,294 @@
+from __future__ import annotations
+
+from django.contrib import messages
+from django.contrib.auth.decorators import permission_required
+from django.core.paginator import Paginator
+from django.db import transaction
+from django.db.models import Q
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
+from django.views.decorators.http import require_http_methods, require_POST
+from django.views.decorators.vary import vary_on_headers
+
+from . import recording
+from .clinical.flags import SEVERITY_RANK
+from .clinical.history import INTERVENTION_KINDS
+from .clinical.sources import SOURCES
+from .clinical.treatments import catalogue
+from .forms import (
+    AcknowledgeForm,
+    InterventionForm,
+    PatientForm,
+    QueueFilterForm,
+    ReasonForm,
+    RoundForm,
+    SearchForm,
+)
+from .models import AuditEvent, Flag, Intervention, ObservationRound, Patient, PatientStatus
+from .patient_page import patient_context
+
+QUEUE_PAGE_SIZE = 50
+ROUNDS_PAGE_SIZE = 10
+
+
+def client_address(request: HttpRequest) -> str | None:
+    return request.META.get("REMOTE_ADDR")
+
+
+def _get_patient(request: HttpRequest, pk: int) -> Patient:
+    """Return the patient; every signed-in clinical role may read any patient."""
+    return get_object_or_404(Patient, pk=pk)
+
+
+@permission_required("patients.view_patient", raise_exception=True)
+@vary_on_headers("HX-Request")
+def queue(request: HttpRequest) -> HttpResponse:
+    wards = list(PatientStatus.objects.order_by("ward").values_list("ward", flat=True).distinct())
+    form = QueueFilterForm(request.GET or None, wards=wards)
+    rows = PatientStatus.objects.select_related("patient").order_by(
+        "-worst_flag_rank", "-band_rank", "sort_name", "patient_id"
+    )
+    if form.is_valid():
+        if form.cleaned_data["ward"]:
+            rows = rows.filter(ward=form.cleaned_data["ward"])
+        if form.cleaned_data["severity"]:
+            rows = rows.filter(worst_flag_rank__gte=SEVERITY_RANK[form.cleaned_data["severity"]])
+    page = Paginator(rows, QUEUE_PAGE_SIZE).get_page(request.GET.get("page"))
+    context = {"form": form, "page": page, "now": timezone.now(), "today": timezone.localdate()}
+    template = "patients/queue.html#queue-rows" if request.htmx else "patients/queue.html"
+    return render(request, template, context)
+
+
+@permission_required("patients.view_patient", raise_exception=True)
+def patient_list(request: HttpRequest) -> HttpResponse:
+    form = SearchForm(request.GET or None)
+    patients = Patient.objects.select_related("status").order_by("family_name", "given_name")
+    if form.is_valid() and form.cleaned_data["q"]:
+        q = form.cleaned_data["q"].strip()
+        patients = patients.filter(
+            Q(mrn__iexact=q) | Q(family_name__icontains=q) | Q(given_name__icontains=q)
+        )
+    page = Paginator(patients, QUEUE_PAGE_SIZE).get_page(request.GET.get("page"))
+    return render(request, "patients/patient_list.html", {"form": form, "page": page})
+
+
+@permission_required("patients.add_patient", raise_exception=True)
+@require_http_methods(["GET", "POST"])
+def patient_create(request: HttpRequest) -> HttpResponse:
+    form = PatientForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        with transaction.atomic():
+            patient = form.save(commit=False)
+            patient.created_by = request.user
+            patient.save()
+            patient.exposures.create(**form.exposure_values())
+            recording.refresh_status(patient, [])
+            recording.audit(
+                request.user, "patient_created", patient, patient, client_address(request)
+            )
+        messages.success(request, f"Registered {patient.name}.")
+        return redirect(patient)
+    return render(request, "patients/patient_form.html", {"form": form})
+
+
+@permission_required("patients.view_patient", raise_exception=True)
+@vary_on_headers("HX-Request")
+def patient_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    patient = _get_patient(request, pk)
+    if request.htmx and request.GET.get("page"):
+        context = patient_context(patient, request.GET.get("page"), request.user)
+        return render(request, "patients/patient_detail.html#rounds", context)
+    recording.audit(request.user, "patient_viewed", patient, patient, client_address(request))
+    context = patient_context(patient, request.GET.get("page"), request.user)
+    context["round_form"] = RoundForm()
+    return render(request, "patients/patient_detail.html", context)
+
+
+@permission_required("patients.add_observationround", raise_exception=True)
+@require_http_methods(["GET", "POST"])
+def round_create(request: HttpRequest, pk: int) -> HttpResponse:
+    patient = _get_patient(request, pk)
+    form = RoundForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        rnd, created = recording.record_round(
+            patient,
+            form.round_values(),
+            request.user,
+            form.cleaned_data["client_key"],
+            client_address(request),
+        )
+        if request.htmx:
+            context = patient_context(patient, None, request.user)
+            context.update(round_form=RoundForm(), saved_round=rnd, created=created)
+            response = render(request, "patients/round_saved.html", context)
+            response["HX-Trigger"] = "round-recorded"
+            return response
+        if created:
+            messages.success(request, "Round recorded.")
+        else:
+            messages.info(request, "This round had already been recorded.")
+        return redirect(patient)
+    status = 422 if request.method == "POST" else 200
+    if request.htmx:
+        response = render(
+            request,
+            "patients/round_form.html#round-form",
+            {"patient": patient, "round_form": form},
+            status=status,
+        )
+        response["HX-Retarget"] = "#round-form"
+        response["HX-Reswap"] = "outerHTML"
+        return response
+    return render(
+        request,
+        "patients/round_form.html",
+        {"patient": patient, "round_form": form},
+        status=status,
+    )
+
+
+@permission_required("patients.correct_record", raise_exception=True)
+@require_http_methods(["GET", "POST"])
+def round_correct(request: HttpRequest, pk: int, round_pk: int) -> HttpResponse:
+    patient = _get_patient(request, pk)
+    rnd = get_object_or_404(ObservationRound, pk=round_pk, patient=patient)
+    form = ReasonForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        recording.mark_round_in_error(
+            rnd, request.user, form.cleaned_data["reason"], client_address(request)
+        )
+        messages.success(request, "Round marked entered in error; later rounds re-assessed.")
+        return redirect(patient)
+    return render(
+        request,
+        "patients/round_correct.html",
+        {"patient": patient, "round": rnd, "form": form},
+        status=422 if request.method == "POST" else 200,
+    )
+
+
+@permission_required("patients.add_intervention", raise_exception=True)
+@require_http_methods(["GET", "POST"])
+def intervention_create(request: HttpRequest, pk: int) -> HttpResponse:
+    patient = _get_patient(request, pk)
+    counts = tocilizumab_counts(patient)
+    form = InterventionForm(request.POST or None, dose_counts=counts)
+    if request.method == "POST" and form.is_valid():
+        item, created = recording.record_intervention(
+            patient,
+            form.intervention_values(),
+            request.user,
+            form.cleaned_data["client_key"],
+            client_address(request),
+        )
+        messages.success(
+            request,
+            f"Recorded: {item.get_kind_display()}."
+            if created
+            else "This entry had already been recorded.",
+        )
+        return redirect(patient)
+    return render(
+        request,
+        "patients/intervention_form.html",
+        {"patient": patient, "form": form, "toci_24h": counts[0], "toci_total": counts[1]},
+        status=422 if request.method == "POST" else 200,
+    )
+
+
+def tocilizumab_counts(patient: Patient) -> tuple[int, int]:
+    doses = Intervention.objects.filter(patient=patient, kind="tocilizumab", status="final")
+    since = timezone.now() - timezone.timedelta(hours=24)
+    return doses.filter(given_at__gt=since).count(), doses.count()
+
+
+def _flag_response(request: HttpRequest, flag: Flag) -> HttpResponse:
+    if request.htmx:
+        flag.refresh_from_db()
+        return render(
+            request,
+            "patients/patient_detail.html#flag-item",
+            {"flag": flag, "perms_can_change_flag": True, "patient": flag.patient},
+        )
+    return redirect(flag.patient)
+
+
+@permission_required("patients.change_flag", raise_exception=True)
+@require_POST
+def flag_acknowledge(request: HttpRequest, pk: int, flag_pk: int) -> HttpResponse:
+    flag = get_object_or_404(Flag, pk=flag_pk, patient_id=pk)
+    form = AcknowledgeForm(request.POST)
+    if not form.is_valid():
+        if request.htmx:
+            return render(
+                request,
+                "patients/patient_detail.html#flag-item",
+                {
+                    "flag": flag,
+                    "ack_form": form,
+                    "perms_can_change_flag": True,
+                    "patient": flag.patient,
+                },
+                status=422,
+            )
+        messages.error(request, "Write a note to acknowledge the flag.")
+        return redirect(flag.patient)
+    if not recording.acknowledge_flag(
+        flag, request.user, form.cleaned_data["note"], client_address(request)
+    ):
+        messages.info(request, "This flag had already been acknowledged.")
+    return _flag_response(request, flag)
+
+
+@permission_required("patients.change_flag", raise_exception=True)
+@require_POST
+def flag_resolve(request: HttpRequest, pk: int, flag_pk: int) -> HttpResponse:
+    flag = get_object_or_404(Flag, pk=flag_pk, patient_id=pk)
+    form = ReasonForm(request.POST)
+    if not form.is_valid():
+        if request.htmx:
+            return render(
+                request,
+                "patients/patient_detail.html#flag-item",
+                {
+                    "flag": flag,
+                    "resolve_form": form,
+                    "perms_can_change_flag": True,
+                    "patient": flag.patient,
+                },
+                status=422,
+            )
+        messages.error(request, "Give a reason to resolve the flag.")
+        return redirect(flag.patient)
+    recording.resolve_flag(
+        flag, request.user, form.cleaned_data["reason"], client_address(request)
+    )
+    return _flag_response(request, flag)
+
+
+@permission_required("patients.view_patient", raise_exception=True)
+def about(request: HttpRequest) -> HttpResponse:
+    return render(
+        request,
+        "patients/about.html",
+        {"sources": SOURCES, "options": catalogue(), "kinds": INTERVENTION_KINDS},
+    )
+
+
+@permission_required("patients.view_auditevent", raise_exception=True)
+def audit_log(request: HttpRequest) -> HttpResponse:
+    events = AuditEvent.objects.select_related("user", "patient")
+    action = request.GET.get("action", "")
+    user = request.GET.get("user", "")
+    if action:
+        events = events.filter(action=action)
+    if user:
+        events = events.filter(user__username=user)
+    page = Paginator(events, 100).get_page(request.GET.get("page"))
+    actions = AuditEvent.objects.order_by("action").values_list("action", flat=True).distinct()
+    return render(
+        request,
+        "patients/audit_log.html",
+        {"page": page, "actions": actions, "action": action, "user_filter": user},
+    )
