@@ -25,10 +25,12 @@ def tri_state(value: str) -> bool | None:
 
 def measure(name: str, label: str, whole: bool = False, step: str = "any") -> forms.Field:
     low, high = PLAUSIBLE[name]
+    # Django %-formats error messages: a literal "%" in a label must double.
+    text = label.replace("%", "%%")
     messages = {
-        "min_value": f"{label} below {low:g} is not plausible: check the value and unit.",
-        "max_value": f"{label} above {high:g} is not plausible: check the value and unit.",
-        "invalid": f"Enter {label.lower()} as a number.",
+        "min_value": f"{text} below {low:g} is not plausible: check the value and unit.",
+        "max_value": f"{text} above {high:g} is not plausible: check the value and unit.",
+        "invalid": f"Enter {text.lower()} as a number.",
     }
     cls = forms.IntegerField if whole else forms.FloatField
     return cls(

@@ -3,30 +3,7 @@
 from django.contrib.auth.management import create_permissions
 from django.db import migrations
 
-ROLES = {
-    "nurse": [
-        "patients.view_patient",
-        "patients.add_patient",
-        "patients.add_observationround",
-        "patients.view_flag",
-    ],
-    "clinician": [
-        "patients.view_patient",
-        "patients.add_patient",
-        "patients.add_observationround",
-        "patients.view_flag",
-        "patients.change_flag",
-        "patients.add_intervention",
-        "patients.correct_record",
-    ],
-    "admin": [
-        "patients.view_auditevent",
-        "auth.view_user",
-        "auth.add_user",
-        "auth.change_user",
-        "auth.view_group",
-    ],
-}
+from patients.roles import ensure_roles
 
 
 def create_roles(apps, schema_editor):
@@ -35,15 +12,7 @@ def create_roles(apps, schema_editor):
         app_config.models_module = True
         create_permissions(app_config, verbosity=0)
         app_config.models_module = None
-    Group = apps.get_model("auth", "Group")
-    Permission = apps.get_model("auth", "Permission")
-    for role, perms in ROLES.items():
-        group, _ = Group.objects.get_or_create(name=role)
-        for perm in perms:
-            app_label, codename = perm.split(".")
-            group.permissions.add(
-                Permission.objects.get(content_type__app_label=app_label, codename=codename)
-            )
+    ensure_roles(apps.get_model("auth", "Group"), apps.get_model("auth", "Permission"))
 
 
 class Migration(migrations.Migration):

@@ -8,16 +8,24 @@ from datetime import date, datetime, timedelta
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 
 import pytest  # noqa: E402
-from django.contrib.auth.models import Group, User  # noqa: E402
+from django.contrib.auth.models import Group, Permission, User  # noqa: E402
 from django.utils import timezone  # noqa: E402
 
 from patients import recording  # noqa: E402
 from patients.models import Exposure, Patient  # noqa: E402
+from patients.roles import ensure_roles  # noqa: E402
 
 PASSWORD = "correct-horse-battery-staple-42"
 
 
+@pytest.fixture(autouse=True)
+def fast_passwords(settings) -> None:
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
 def make_user(username: str, role: str | None) -> User:
+    # Transactional tests flush the groups the migration made.
+    ensure_roles(Group, Permission)
     user = User.objects.create_user(username, password=PASSWORD)
     if role:
         user.groups.add(Group.objects.get(name=role))
@@ -101,3 +109,29 @@ NORMAL = {
     "oxygen_device": "room_air",
     "acvpu": "A",
 }
+
+
+@pytest.fixture(scope="session")
+def browser_type_launch_args(browser_type_launch_args):
+    return {
+        **browser_type_launch_args,
+        "executable_path": os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium"),
+        "args": [
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--disable-quic",
+            "--no-first-run",
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--disable-sync",
+        ],
+    }
+
+
+def log_in(page, live_server, username: str) -> None:
+    page.goto(f"{live_server.url}/login/")
+    page.get_by_label("User name").fill(username)
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Log in").click()
+    page.wait_for_load_state("load")
