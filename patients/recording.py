@@ -16,7 +16,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from .clinical import flags as rules
-from .clinical.course import assess_in_context
+from .clinical.course import SUPERSEDED, assess_in_context
 from .clinical.flags import SEVERITY_RANK, FlagEvent, RoundState
 from .clinical.history import Given
 from .clinical.inputs import Baseline
@@ -199,10 +199,15 @@ def apply_flag_events(
     for o, event in decision.refreshed:
         flag = o.ref
         flag.last_active_at = o.last_active_at
-        flag.severity = o.severity
-        flag.severity_rank = SEVERITY_RANK[o.severity]
         flag.basis = {**flag.basis, "latest": event.basis}
-        flag.save(update_fields=["last_active_at", "severity", "severity_rank", "basis"])
+        flag.save(update_fields=["last_active_at", "basis"])
+    for o in decision.superseded:
+        flag = o.ref
+        flag.state = FlagState.RESOLVED
+        flag.resolved_at = at
+        flag.resolve_reason = SUPERSEDED
+        flag.save(update_fields=["state", "resolved_at", "resolve_reason"])
+        audit(None, "flag_resolved", flag, patient, reason=SUPERSEDED)
     created = [create_flag(patient, e, at, rnd) for e in decision.opened]
     for flag in created:
         audit(None, "flag_opened", flag, patient, kind=flag.kind, key=flag.key)

@@ -18,6 +18,10 @@ from .presentation import presentation_of
 from .treatments import OptionMatch, match_options
 
 DEFAULT_RESOLVE_PERIOD = timedelta(hours=24)
+# A lab result stands for the patient's state until the next one, up to a
+# day and a half: long enough to bridge a daily blood test, no longer.
+LAB_CARRY_FORWARD = timedelta(hours=36)
+SUPERSEDED = "Superseded by a more severe flag for the same condition"
 
 
 @dataclass
@@ -56,8 +60,27 @@ def assess_in_context(
     """Assess a round knowing what came before it and what was given."""
     had_crs = any(s.assessment.crs.grade for s in earlier)
     treated = obs.crs_treated or crs_treated_at(time, given, had_crs)
-    obs = replace(obs, crs_treated=treated, time=time)
+    labs, lab_times = carried_labs(obs, time, earlier)
+    obs = replace(obs, crs_treated=treated, time=time, labs=labs, lab_times=lab_times)
     return RoundState(time, obs, assess(obs, baseline, on_dialysis_at(time, given)))
+
+
+def carried_labs(
+    obs: Observation, time: datetime, earlier: list[RoundState]
+) -> tuple[dict[str, float], dict[str, datetime]]:
+    """Return the round's labs, the latest earlier value standing in for one
+    not measured this round (labs are daily, rounds 4-hourly), with when
+    each was measured."""
+    labs = dict(obs.labs)
+    times = {name: obs.lab_times.get(name, time) for name in labs}
+    for state in reversed(earlier):
+        if time - state.time > LAB_CARRY_FORWARD:
+            break
+        for name, value in state.obs.labs.items():
+            if name not in labs:
+                labs[name] = value
+                times[name] = state.obs.lab_times.get(name, state.time)
+    return labs, times
 
 
 def assess_course(
@@ -88,6 +111,10 @@ def assess_course(
         flags += [_open(e, time, index, records) for e in decision.opened]
         states.append(state)
         decision = apply_events(flags, round_events(states, persistence), time)
+        for old in decision.superseded:
+            flags.remove(old)
+            old.ref.resolved_at = time
+            old.ref.resolve_reason = SUPERSEDED
         opened += decision.opened
         flags += [_open(e, time, index, records) for e in decision.opened]
         for flag, reason in cleared(flags, state, resolve_period):

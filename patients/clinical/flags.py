@@ -76,12 +76,54 @@ class FlagEvent:
         }
 
 
+SYSTEM_INPUTS = {
+    "general": ("temperature_c",),
+    "cardiovascular": ("systolic_bp", "hypotension"),
+    "respiratory": ("oxygen_device", "spo2"),
+    "neurological": (),
+    "renal": (),
+    "hepatic": (),
+}
+SYSTEM_LABS = {
+    "renal": ("creatinine_umol_l",),
+    "hepatic": ("alt_u_l", "ast_u_l", "bilirubin_umol_l"),
+}
+
+
+def system_assessed(system: str, state: RoundState) -> bool:
+    """Return True when this round recorded anything about ``system``.
+
+    A round that did not look at a system tells nothing about it: its
+    severity there is not compared, so daily labs or twice-daily ICE
+    checks never look like a new rise each time they are taken.
+    """
+    obs = state.obs
+    if any(getattr(obs, name) is not None for name in SYSTEM_INPUTS[system]):
+        return True
+    if system == "cardiovascular" and obs.vasopressors:
+        return True
+    if system == "neurological" and state.assessment.icans.grade is not None:
+        return True
+    if any(name in obs.labs for name in SYSTEM_LABS.get(system, ())):
+        return True
+    if state.assessment.organs[system].severity:
+        return True
+    return any(SYMPTOMS[name][0] == system for name in obs.symptoms)
+
+
+def last_assessed(system: str, earlier: list[RoundState]) -> RoundState | None:
+    for state in reversed(earlier):
+        if system_assessed(system, state):
+            return state
+    return None
+
+
 def metric_value(metric: str, state: RoundState) -> float | None:
     """Return the value a flag watches, for the auto-resolve check."""
     a, obs = state.assessment, state.obs
     kind, _, name = metric.partition(":")
     if kind == "organ":
-        return a.organs[name].severity
+        return a.organs[name].severity if system_assessed(name, state) else None
     if kind == "crs":
         return a.crs.grade
     if kind == "icans":
@@ -135,9 +177,16 @@ def worsening_changes(system: str, prev: RoundState | None, cur: RoundState) -> 
     return changes
 
 
-def worsening_events(prev: RoundState | None, cur: RoundState) -> list[FlagEvent]:
+def worsening_events(
+    prev: RoundState | None, cur: RoundState, earlier: list[RoundState] | None = None
+) -> list[FlagEvent]:
+    """Return worsening flags, each system against the last round that assessed it."""
     events = []
     for system in ORGAN_SYSTEMS:
+        if not system_assessed(system, cur):
+            continue
+        if earlier is not None:
+            prev = last_assessed(system, earlier)
         changes = worsening_changes(system, prev, cur)
         if not changes:
             continue
@@ -258,13 +307,25 @@ def _rise_severity(grade: int) -> str:
     return "urgent" if grade >= 3 else "high" if grade == 2 else "medium"
 
 
-def grade_rise_events(prev: RoundState | None, cur: RoundState) -> list[FlagEvent]:
+def last_grade(name: str, earlier: list[RoundState]) -> tuple[int, RoundState | None]:
+    """Return the last known grade (0 before any) and the round it came from."""
+    for state in reversed(earlier):
+        grade = getattr(state.assessment, name).grade
+        if grade is not None:
+            return grade, state
+    return 0, None
+
+
+def grade_rise_events(
+    prev: RoundState | None, cur: RoundState, earlier: list[RoundState] | None = None
+) -> list[FlagEvent]:
     events = []
     astct = cite("ASTCT2019")
+    earlier = earlier if earlier is not None else ([prev] if prev else [])
     for name, label in (("crs", "CRS"), ("icans", "ICANS")):
         now = getattr(cur.assessment, name)
-        before = getattr(prev.assessment, name).grade if prev else 0
-        if now.grade is None or before is None or now.grade <= before:
+        before, prev = last_grade(name, earlier)
+        if now.grade is None or now.grade <= before:
             continue
         events.append(
             FlagEvent(
@@ -288,6 +349,7 @@ def grade_rise_events(prev: RoundState | None, cur: RoundState) -> list[FlagEven
             )
         )
     news, news_src = cur.assessment.news2, cite("NEWS2")
+    prev = earlier[-1] if earlier else None
     prev_news = prev.assessment.news2 if prev else None
     if news.clinical_risk:
         before_band = prev_news.clinical_risk if prev_news and prev_news.clinical_risk else "low"
@@ -495,9 +557,10 @@ def round_events(
     """Return every flag the last round of ``history`` raises."""
     cur = history[-1]
     prev = history[-2] if len(history) > 1 else None
+    earlier = history[:-1]
     return (
         red_flag_events(prev, cur)
-        + grade_rise_events(prev, cur)
-        + worsening_events(prev, cur)
+        + grade_rise_events(prev, cur, earlier)
+        + worsening_events(prev, cur, earlier)
         + persistence_events(history, persistence)
     )

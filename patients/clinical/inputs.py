@@ -122,6 +122,8 @@ class Observation:
     cerebral_edema: str | None = None
     symptoms: dict[str, int] = field(default_factory=dict)
     labs: dict[str, float] = field(default_factory=dict)
+    # When each lab was measured, when it was carried from an earlier round.
+    lab_times: dict[str, datetime] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)

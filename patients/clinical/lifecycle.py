@@ -35,27 +35,36 @@ class OpenFlag:
 class Decision:
     opened: list[FlagEvent]
     refreshed: list[tuple[OpenFlag, FlagEvent]]
+    superseded: list[OpenFlag]
 
 
 def apply_events(flags: list[OpenFlag], events: list[FlagEvent], now: datetime) -> Decision:
     """Decide which events open a new flag and which refresh an open one.
 
-    An event refreshes the unacknowledged open flag with its key. After
-    acknowledgement, a new worsening opens a new flag: the clinician has
-    seen the old one, not this.
+    An event no more severe than the unacknowledged open flag with its key
+    refreshes that flag. A more severe one opens a new flag and supersedes
+    the old, so an escalation is never hidden inside an older, milder flag.
+    After acknowledgement, a new worsening opens a new flag: the clinician
+    has seen the old one, not this.
     """
     by_key = {f.key: f for f in flags}
-    opened, refreshed = [], []
+    opened, refreshed, superseded = [], [], []
     for event in events:
         match = by_key.get(event.key)
-        if match and (not match.acknowledged or event.kind in STATE_KINDS):
+        if match and event.kind in STATE_KINDS:
             match.last_active_at = now
-            if SEVERITY_RANK[event.severity] > SEVERITY_RANK[match.severity]:
-                match.severity = event.severity
             refreshed.append((match, event))
+        elif match and not match.acknowledged:
+            if SEVERITY_RANK[event.severity] > SEVERITY_RANK[match.severity]:
+                superseded.append(match)
+                del by_key[event.key]
+                opened.append(event)
+            else:
+                match.last_active_at = now
+                refreshed.append((match, event))
         else:
             opened.append(event)
-    return Decision(opened, refreshed)
+    return Decision(opened, refreshed, superseded)
 
 
 def cleared(

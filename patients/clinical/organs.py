@@ -133,6 +133,9 @@ def organ_severities(
                 finding = grade_lab(
                     name, value, baseline.labs.get(name), baseline.upper_limits.get(name)
                 )
+                measured = obs.lab_times.get(name)
+                if measured is not None and measured != obs.time:
+                    finding.values["measured_at"] = measured.isoformat()
                 found[system].append(finding)
     if on_dialysis:
         found["renal"].append(
