@@ -1,0 +1,122 @@
+"""Every URL, every role: what each may reach is enforced on the server."""
+
+from __future__ import annotations
+
+import uuid
+
+import pytest
+from django.urls import URLPattern, URLResolver, get_resolver, reverse
+
+from patients import recording
+from patients.models import Flag, ObservationRound
+
+from .conftest import NORMAL, ago, make_user
+
+ARGS = {"pk", "round_pk", "flag_pk"}
+
+
+def patterns(resolver=None, prefix=""):
+    resolver = resolver or get_resolver()
+    for p in resolver.url_patterns:
+        if isinstance(p, URLResolver):
+            if str(p.pattern).startswith("admin/"):
+                continue  # Django's admin has its own checks (staff only)
+            yield from patterns(p, prefix + str(p.pattern))
+        elif isinstance(p, URLPattern) and p.name:
+            yield p.name, list(p.pattern.converters)
+
+
+@pytest.fixture
+def world(db):
+    from .conftest import make_patient
+
+    nurse = make_user("nina", "nurse")
+    patient = make_patient()
+    recording.record_round(
+        patient, {"clinical_time": ago(hours=2), **NORMAL, "acvpu": "C"}, nurse, uuid.uuid4()
+    )
+    return {
+        "pk": patient.pk,
+        "round_pk": ObservationRound.objects.get().pk,
+        "flag_pk": Flag.objects.first().pk,
+    }
+
+
+def url_for(name, converters, world) -> str:
+    return reverse(name, kwargs={c: world[c] for c in converters})
+
+
+ALL = list(patterns())
+# name -> roles that may GET it (POST-only views: roles that may POST)
+ALLOWED = {
+    "queue": {"nurse", "clinician"},
+    "about": {"nurse", "clinician"},
+    "patient_list": {"nurse", "clinician"},
+    "patient_create": {"nurse", "clinician"},
+    "patient": {"nurse", "clinician"},
+    "round_create": {"nurse", "clinician"},
+    "round_correct": {"clinician"},
+    "intervention_create": {"clinician"},
+    "flag_acknowledge": {"clinician"},
+    "flag_resolve": {"clinician"},
+    "audit_log": {"admin"},
+    "password_change": {"nurse", "clinician", "admin"},
+    "login": {"anonymous", "nurse", "clinician", "admin"},
+    "logout": {"nurse", "clinician", "admin"},
+}
+POST_ONLY = {"flag_acknowledge", "flag_resolve", "logout"}
+
+
+def test_every_named_url_has_an_access_rule() -> None:
+    assert {name for name, _ in ALL} == set(ALLOWED)
+
+
+@pytest.mark.parametrize(("name", "converters"), ALL, ids=[n for n, _ in ALL])
+def test_anonymous_users_are_sent_to_login(client, world, name, converters) -> None:
+    if name == "login":
+        assert client.get(url_for(name, converters, world)).status_code == 200
+        return
+    url = url_for(name, converters, world)
+    response = client.post(url) if name in POST_ONLY else client.get(url)
+    assert response.status_code == 302
+    assert response["Location"].startswith("/login/")
+
+
+@pytest.mark.parametrize("role", ["nurse", "clinician", "admin"])
+@pytest.mark.parametrize(("name", "converters"), ALL, ids=[n for n, _ in ALL])
+def test_each_role_gets_only_what_it_may(client, world, role, name, converters) -> None:
+    if name in {"login", "logout"}:
+        return  # the login page redirects signed-in users; logout ends the session
+    user = make_user(f"{role}-x", role)
+    client.force_login(user)
+    url = url_for(name, converters, world)
+    if name in POST_ONLY:
+        response = client.post(url, {"note": "seen", "reason": "done"})
+        allowed = response.status_code in {200, 302}
+    elif name == "queue" and role == "admin":
+        # Administrators land on the audit trail instead of clinical pages.
+        assert client.get(url)["Location"] == reverse("audit_log")
+        return
+    else:
+        response = client.get(url)
+        allowed = response.status_code == 200
+    assert allowed == (role in ALLOWED[name]), response.status_code
+    if not allowed:
+        assert response.status_code == 403
+
+
+def test_nobody_deletes_clinical_records_in_the_admin(client, world) -> None:
+    superuser = make_user("root", None)
+    superuser.is_superuser = superuser.is_staff = True
+    superuser.save()
+    client.force_login(superuser)
+    for model in ["patient", "observationround", "flag", "intervention", "auditevent"]:
+        any_pk = {
+            "patient": world["pk"],
+            "observationround": world["round_pk"],
+            "flag": world["flag_pk"],
+        }.get(model)
+        if any_pk:
+            response = client.get(f"/admin/patients/{model}/{any_pk}/delete/")
+            assert response.status_code == 403
+        assert client.get(f"/admin/patients/{model}/add/").status_code == 403

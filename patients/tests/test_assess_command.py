@@ -1,0 +1,144 @@
+"""``python manage.py assess``: the scriptable, public interface."""
+
+from __future__ import annotations
+
+import io
+import json
+import sys
+
+import pytest
+from django.core.management import call_command
+
+
+def run(payload, *args) -> tuple[int, object, str]:
+    """Run assess with ``payload`` on stdin; return (status, output, stderr)."""
+    text = payload if isinstance(payload, str) else json.dumps(payload)
+    out, err = io.StringIO(), io.StringIO()
+    old_stdin, old_stderr = sys.stdin, sys.stderr
+    sys.stdin, sys.stderr = io.StringIO(text), err
+    try:
+        call_command("assess", *args, stdout=out)
+        status = 0
+    except SystemExit as exit_:
+        status = exit_.code
+    finally:
+        sys.stdin, sys.stderr = old_stdin, old_stderr
+    return status, json.loads(out.getvalue()) if status == 0 else None, err.getvalue()
+
+
+def test_one_round_in_one_assessment_out() -> None:
+    status, out, _ = run(
+        {
+            "temperature_c": 39.5,
+            "heart_rate": 120,
+            "systolic_bp": 85,
+            "diastolic_bp": 50,
+            "respiratory_rate": 24,
+            "spo2": 93,
+            "spo2_scale": 1,
+            "oxygen_device": "nasal_cannula",
+            "oxygen_flow_l_min": 4,
+            "hypotension": True,
+            "vasopressors": ["norepinephrine"],
+            "acvpu": "A",
+            "ice": {"orientation": 4, "naming": 3, "commands": 1, "writing": 1, "attention": 0},
+            "consciousness": "alert",
+            "seizure": "none",
+            "motor_findings": "none",
+            "cerebral_edema": "none",
+        }
+    )
+    assert status == 0
+    assert out["crs"]["grade"] == 3
+    assert out["icans"]["grade"] == 1
+    assert out["news2"]["total"] == 13
+    assert out["news2"]["clinical_risk"] == "high"
+    assert out["news2"]["monitoring"] == "continuous"
+    assert set(out["organs"]) == {
+        "general",
+        "cardiovascular",
+        "respiratory",
+        "neurological",
+        "renal",
+        "hepatic",
+    }
+    assert out["crs"]["basis"] and out["crs"]["basis"][0]["source"]
+    assert {"id", "reason", "sources"} <= set(out["treatment_options"][0])
+
+
+def test_a_null_ice_score_means_not_assessable() -> None:
+    _, out, _ = run({"ice_score": None, "consciousness": "unarousable"})
+    assert out["icans"]["grade"] == 4
+
+
+def test_a_trajectory_returns_the_flags_each_round_opened() -> None:
+    status, out, _ = run(
+        {
+            "rounds": [
+                {
+                    "time": "2026-11-20T08:00:00Z",
+                    "temperature_c": 37.0,
+                    "oxygen_device": "room_air",
+                },
+                {
+                    "time": "2026-11-20T12:00:00Z",
+                    "temperature_c": 38.7,
+                    "oxygen_device": "room_air",
+                },
+                {
+                    "time": "2026-11-20T16:00:00Z",
+                    "temperature_c": 37.1,
+                    "oxygen_device": "non_rebreather_mask",
+                    "symptoms": {"difficulty_breathing": "severe"},
+                },
+            ],
+            "interventions": [
+                {"time": "2026-11-20T13:00:00Z", "kind": "tocilizumab", "dose": "8 mg/kg"}
+            ],
+            "exposure": {"kind": "car_t", "day0": "2026-11-18"},
+        }
+    )
+    assert status == 0 and len(out) == 3
+    assert out[0]["flags"] == []
+    assert ("grade_rise", None) in [(f["kind"], f["organ_system"]) for f in out[1]["flags"]]
+    third = {(f["kind"], f["organ_system"], f["severity"]) for f in out[2]["flags"]}
+    assert ("red_flag", "respiratory", "urgent") in third
+    assert out[2]["crs"]["grade"] == 3  # fever masked after tocilizumab
+
+
+def test_a_plain_list_is_a_trajectory() -> None:
+    _, out, _ = run(
+        [
+            {"time": "2026-11-20T08:00:00Z", "heart_rate": 80},
+            {"time": "2026-11-20T09:00:00Z", "heart_rate": 135},
+        ]
+    )
+    assert any(f["kind"] == "red_flag" for f in out[1]["flags"])
+
+
+@pytest.mark.parametrize(
+    ("payload", "field"),
+    [
+        ({"temperature_c": "hot"}, "temperature_c"),
+        ({"temperature_c": 3.7}, "temperature_c"),
+        ({"oxygen_device": "hose"}, "oxygen_device"),
+        ({"vasopressors": ["adrenaline juice"]}, "vasopressors"),
+        ({"spo2_scale": 3}, "spo2_scale"),
+        (
+            {"ice": {"orientation": 5, "naming": 3, "commands": 1, "writing": 1, "attention": 1}},
+            "ice.orientation",
+        ),
+        ({"hypotension": "yes"}, "hypotension"),
+        ({"pulse": 80}, "pulse"),
+        ({"symptoms": {"fever": "awful"}}, "symptoms.fever"),
+        ([{"heart_rate": 80}, {"heart_rate": 90}], "rounds[0].time"),
+        ('{"temperature_c": NaN}', "temperature_c"),
+        ("[1, 2", "input"),
+        ({"rounds": [{"time": "yesterday", "heart_rate": 80}]}, "time"),
+    ],
+)
+def test_bad_input_names_the_field_and_exits_2(payload, field) -> None:
+    status, _, err = run(payload)
+    assert status == 2
+    assert err.startswith(f"error: {field}:")
+    assert "Traceback" not in err
