@@ -194,6 +194,8 @@ LOGGING = {
 CRS_WATCH = {
     # Source article: symptoms lasting "more than a few days" need a doctor.
     "PERSISTENCE_HOURS": envint("PERSISTENCE_HOURS", "72"),
+    # How often the review queue refreshes itself in the browser.
+    "QUEUE_REFRESH_SECONDS": envint("QUEUE_REFRESH_SECONDS", "30"),
     # A flag whose condition has been absent this long resolves itself.
     "FLAG_AUTO_RESOLVE_HOURS": envint("FLAG_AUTO_RESOLVE_HOURS", "24"),
     # The laboratory's upper limits of normal, e.g. "alt_u_l=40,ast_u_l=40".

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import permission_required
 from django.core.exceptions import PermissionDenied
@@ -60,7 +61,13 @@ def queue(request: HttpRequest) -> HttpResponse:
         if form.cleaned_data["severity"]:
             rows = rows.filter(worst_flag_rank__gte=SEVERITY_RANK[form.cleaned_data["severity"]])
     page = Paginator(rows, QUEUE_PAGE_SIZE).get_page(request.GET.get("page"))
-    context = {"form": form, "page": page, "now": timezone.now(), "today": timezone.localdate()}
+    context = {
+        "form": form,
+        "page": page,
+        "now": timezone.now(),
+        "today": timezone.localdate(),
+        "refresh_seconds": settings.CRS_WATCH["QUEUE_REFRESH_SECONDS"],
+    }
     template = "patients/queue.html#queue-rows" if request.htmx else "patients/queue.html"
     return render(request, template, context)
 

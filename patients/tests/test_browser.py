@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+import uuid
 from pathlib import Path
 
 import pytest
 from playwright.sync_api import expect
 
+from patients import recording
 from patients.models import ObservationRound
 
-from .conftest import log_in, make_patient, make_user
+from .conftest import NORMAL, ago, log_in, make_patient, make_user
 
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -54,3 +56,30 @@ def test_a_bad_value_keeps_what_was_typed(live_server, page) -> None:
     expect(page.locator("#round-form")).to_contain_text("not plausible")
     expect(page.get_by_label("Heart rate (/min)")).to_have_value("88")
     assert not ObservationRound.objects.exists()
+
+
+def test_a_new_flag_appears_in_the_queue_and_is_acknowledged(live_server, page, settings) -> None:
+    settings.CRS_WATCH = {**settings.CRS_WATCH, "QUEUE_REFRESH_SECONDS": 1}
+    make_user("carl", "clinician")
+    nurse = make_user("nina", "nurse")
+    patient = make_patient(mrn="BR3", family_name="Meitner")
+    log_in(page, live_server, "carl")
+    expect(page.locator("#queue-rows")).to_contain_text("MEITNER")
+    expect(page.locator("#queue-rows")).not_to_contain_text("Urgent")
+    page.evaluate("window.scrollTo(0, 0); window.__marker = 'same page'")
+
+    # A nurse records a worsening round elsewhere.
+    recording.record_round(
+        patient, {"clinical_time": ago(minutes=5), **NORMAL, "acvpu": "C"}, nurse, uuid.uuid4()
+    )
+    expect(page.locator("#queue-rows")).to_contain_text("Confusion", timeout=10_000)
+    expect(page.locator("#queue-rows")).to_contain_text("▲ Urgent")
+    assert page.evaluate("window.__marker") == "same page"  # refreshed in place
+
+    page.get_by_role("link", name="MEITNER, Ada").click()
+    page.wait_for_load_state("load")
+    flag = page.locator(".flag", has_text="Confusion")
+    flag.get_by_label("Acknowledgement note").fill("Seen at bedside, neuro obs hourly")
+    flag.get_by_role("button", name="Acknowledge").click()
+    expect(page.locator(".flag", has_text="Confusion")).to_contain_text("Acknowledged by carl")
+    page.screenshot(path=ARTIFACTS / "flag-acknowledged.png", full_page=True)
