@@ -205,3 +205,5 @@ def test_the_patient_page_shows_options_and_the_ledger(clinician_client, patient
     assert "Tocilizumab (Actemra)" in page and "Intravenous fluids" in page
     assert "0 of 3" in page and "0 of 4" in page
     assert "ASCO2021" in page and "CARTOX2018" in page
+    # each open flag points at the options for the current presentation
+    assert 'class="flag-options"' in page and 'href="#option-tocilizumab"' in page

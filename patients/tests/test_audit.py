@@ -1,0 +1,112 @@
+"""Audit trail: every write and every view of a record leaves one row."""
+
+from __future__ import annotations
+
+import uuid
+
+import pytest
+from django.core.exceptions import PermissionDenied
+from django.urls import reverse
+from django.utils import timezone
+
+from patients.models import AuditEvent, Flag, ObservationRound, Patient
+
+from .conftest import ago
+
+
+def now_input(**delta) -> str:
+    return timezone.localtime(ago(**delta)).strftime("%Y-%m-%dT%H:%M")
+
+
+def actions() -> list[str]:
+    return list(AuditEvent.objects.order_by("pk").values_list("action", flat=True))
+
+
+def test_each_write_path_leaves_its_audit_row(clinician_client, clinician) -> None:
+    clinician_client.post(
+        reverse("patient_create"),
+        {
+            "mrn": "AU1",
+            "given_name": "Rosalind",
+            "family_name": "Franklin",
+            "birth_date": "1960-07-25",
+            "sex": "female",
+            "ward": "Haem A",
+            "spo2_scale": "1",
+            "exposure_kind": "car_t",
+            "exposure_agent": "liso-cel",
+            "day0": timezone.localdate().isoformat(),
+        },
+        REMOTE_ADDR="10.1.2.3",
+    )
+    patient = Patient.objects.get(mrn="AU1")
+    clinician_client.get(patient.get_absolute_url())
+    clinician_client.post(
+        reverse("round_create", args=[patient.pk]),
+        {
+            "client_key": str(uuid.uuid4()),
+            "clinical_time": now_input(hours=1),
+            "acvpu": "C",
+        },
+    )
+    clinician_client.post(
+        reverse("intervention_create", args=[patient.pk]),
+        {
+            "client_key": str(uuid.uuid4()),
+            "kind": "antipyretic",
+            "drug": "paracetamol",
+            "dose": "1 g",
+            "route": "PO",
+            "given_at": now_input(minutes=30),
+        },
+    )
+    flag = Flag.objects.get(key="red_flag:confusion")
+    clinician_client.post(
+        reverse("flag_acknowledge", args=[patient.pk, flag.pk]), {"note": "seen"}
+    )
+    clinician_client.post(
+        reverse("flag_resolve", args=[patient.pk, flag.pk]), {"reason": "delirium screen negative"}
+    )
+    rnd = ObservationRound.objects.get()
+    clinician_client.post(
+        reverse("round_correct", args=[patient.pk, rnd.pk]), {"reason": "wrong patient"}
+    )
+    done = actions()
+    for action in [
+        "patient_created",
+        "patient_viewed",
+        "round_recorded",
+        "flag_opened",
+        "intervention_recorded",
+        "flag_acknowledged",
+        "flag_resolved",
+        "round_entered_in_error",
+    ]:
+        assert action in done, action
+    created = AuditEvent.objects.get(action="patient_created")
+    assert (created.user, created.address, created.patient) == (clinician, "10.1.2.3", patient)
+
+
+def test_audit_rows_are_append_only(db) -> None:
+    event = AuditEvent.objects.create(action="x", object_type="T", object_id="1")
+    event.action = "changed"
+    with pytest.raises(PermissionDenied):
+        event.save()
+    with pytest.raises(PermissionDenied):
+        event.delete()
+    with pytest.raises(PermissionDenied):
+        AuditEvent.objects.all().delete()
+
+
+def test_admins_read_and_filter_the_audit_trail(client, admin_user, nurse) -> None:
+    AuditEvent.objects.create(
+        user=nurse, action="patient_viewed", object_type="Patient", object_id="7"
+    )
+    AuditEvent.objects.create(
+        user=nurse, action="round_recorded", object_type="Round", object_id="9"
+    )
+    client.force_login(admin_user)
+    page = client.get(reverse("audit_log"), {"action": "round_recorded"}).content.decode()
+    assert "Round 9" in page and "Patient 7" not in page
+    by_user = client.get(reverse("audit_log"), {"user": "nina"}).content.decode()
+    assert "Round 9" in by_user and "Patient 7" in by_user
