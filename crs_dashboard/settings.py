@@ -68,6 +68,7 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
+    "patients.middleware.IdleTimeoutMiddleware",
     "csp.middleware.CSPMiddleware",
     # Last, as django-axes asks: it turns a lockout into its response.
     "axes.middleware.AxesMiddleware",
@@ -128,9 +129,10 @@ AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
 
-# Idle sessions end: every request pushes the expiry forward.
-SESSION_COOKIE_AGE = envint("SESSION_IDLE_MINUTES", "15") * 60
-SESSION_SAVE_EVERY_REQUEST = True
+# Sessions end after this long without user activity (queue polling does
+# not count; see patients/middleware.py), and after a shift at most.
+SESSION_IDLE_SECONDS = envint("SESSION_IDLE_MINUTES", "15") * 60
+SESSION_COOKIE_AGE = 12 * 60 * 60
 SESSION_EXPIRE_AT_BROWSER_CLOSE = True
 SESSION_COOKIE_HTTPONLY = True
 CSRF_COOKIE_HTTPONLY = True
