@@ -7,6 +7,7 @@ from django.conf import settings
 from django.core.exceptions import PermissionDenied
 from django.db import models
 from django.urls import reverse
+from django.utils import timezone
 
 from .clinical import inputs
 from .clinical.history import INTERVENTION_KINDS
@@ -160,6 +161,10 @@ class Exposure(Undeletable):
 
     def day_number(self, today: date) -> int:
         return (today - self.day0).days
+
+    def day0_start(self) -> datetime:
+        """Return midnight at the start of day 0, in the hospital's time zone."""
+        return timezone.make_aware(datetime.combine(self.day0, datetime.min.time()))
 
 
 class RoundStatus(models.TextChoices):
@@ -389,6 +394,9 @@ class PatientStatus(models.Model):
     open_flag_count = models.PositiveIntegerField(default=0)
     open_flags = models.JSONField(default=list)
     organ_severity = models.JSONField(default=dict)
+    latest_round = models.ForeignKey(
+        ObservationRound, on_delete=models.SET_NULL, null=True, related_name="+"
+    )
     last_round_at = models.DateTimeField(null=True)
     next_round_due_at = models.DateTimeField(null=True)
     next_ice_due_at = models.DateTimeField(null=True)

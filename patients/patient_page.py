@@ -7,12 +7,37 @@ from typing import Any
 from django.core.paginator import Paginator
 from django.utils import timezone
 
+from .charts import heat_map, patient_charts
 from .clinical.inputs import ORGAN_SYSTEMS
 from .clinical.treatments import TOCILIZUMAB_MAX_24H, TOCILIZUMAB_MAX_TOTAL
 from .models import FlagState, Patient, RoundStatus
 
 ROUNDS_PAGE_SIZE = 10
-STEROIDS_SHOWN = 5
+HEAT_MAP_COLUMNS = 24
+# What the charts and heat map read: never the large basis JSON.
+CHART_FIELDS = [
+    "id",
+    "patient_id",
+    "clinical_time",
+    "temperature_c",
+    "heart_rate",
+    "systolic_bp",
+    "diastolic_bp",
+    "respiratory_rate",
+    "spo2",
+    "oxygen_device",
+    "oxygen_flow_l_min",
+    "news2_total",
+    "crs_grade",
+    "icans_grade",
+    "ice_orientation",
+    "ice_naming",
+    "ice_commands",
+    "ice_writing",
+    "ice_attention",
+    "organ_severity",
+    "status",
+]
 
 
 def organ_panel(latest, previous) -> list[dict[str, Any]]:
@@ -34,10 +59,10 @@ def patient_context(patient: Patient, page_number: str | None, user) -> dict[str
     today = timezone.localdate()
     now = timezone.now()
     exposure = patient.exposures.order_by("-day0", "-pk").first()
-    final = patient.rounds.filter(status=RoundStatus.FINAL).order_by("-clinical_time", "-pk")
-    latest_two = list(final[:2])
-    latest = latest_two[0] if latest_two else None
-    previous = latest_two[1] if len(latest_two) > 1 else None
+    final = patient.rounds.filter(status=RoundStatus.FINAL)
+    course = list(final.order_by("clinical_time", "pk").only(*CHART_FIELDS))
+    latest = final.order_by("-clinical_time", "-pk").first()
+    previous = course[-2] if len(course) > 1 else None
     rounds = patient.rounds.select_related("entered_by", "error_by").order_by(
         "-clinical_time", "-pk"
     )
@@ -50,7 +75,10 @@ def patient_context(patient: Patient, page_number: str | None, user) -> dict[str
     interventions = list(patient.interventions.select_related("recorded_by")[:50])
     toci = [i for i in interventions if i.kind == "tocilizumab" and i.status == RoundStatus.FINAL]
     status = getattr(patient, "status", None)
+    day0 = (exposure and exposure.day0_start()) or (course[0].clinical_time if course else now)
     return {
+        "charts": patient_charts(course, interventions, day0),
+        "heat": heat_map(course[-HEAT_MAP_COLUMNS:], flags, ORGAN_SYSTEMS),
         "patient": patient,
         "exposure": exposure,
         "day_number": exposure.day_number(today) if exposure else None,

@@ -64,9 +64,7 @@ def current_exposure(patient: Patient) -> Exposure | None:
 
 
 def day0_datetime(exposure: Exposure | None) -> datetime | None:
-    if exposure is None:
-        return None
-    return timezone.make_aware(datetime.combine(exposure.day0, datetime.min.time()))
+    return exposure.day0_start() if exposure else None
 
 
 def cause_of(exposure: Exposure | None) -> str:
@@ -254,6 +252,7 @@ def refresh_status(patient: Patient, states: list[RoundState] | None = None) -> 
             "organ_system": f.organ_system,
             "severity": f.severity,
             "title": f.title,
+            "rule": f.basis.get("rule", ""),
             "state": f.state,
         }
         for f in flags
@@ -268,6 +267,12 @@ def refresh_status(patient: Patient, states: list[RoundState] | None = None) -> 
         status.band_rank = BAND_ORDER.index(a.news2.clinical_risk) if a.news2.clinical_risk else -1
         status.organ_severity = a.organ_levels()
         status.last_round_at = last.time
+        status.latest_round = (
+            patient.rounds.filter(status=RoundStatus.FINAL)
+            .order_by("-clinical_time", "-pk")
+            .only("pk")
+            .first()
+        )
         status.next_round_due_at = last.time + rules.round_interval(last)
         status.next_ice_due_at = rules.ice_due(
             states, day0_datetime(exposure), exposure.kind if exposure else None
@@ -278,6 +283,7 @@ def refresh_status(patient: Patient, states: list[RoundState] | None = None) -> 
         status.band_rank = -1
         status.organ_severity = {}
         status.last_round_at = status.next_round_due_at = status.next_ice_due_at = None
+        status.latest_round = None
     status.save()
     return status
 

@@ -9,7 +9,10 @@ urlpatterns = [
     path("patients/", views.patient_list, name="patient_list"),
     path("patients/new/", views.patient_create, name="patient_create"),
     path("patients/<int:pk>/", views.patient_detail, name="patient"),
+    path("handover/", views.handover, name="handover"),
+    path("patients/<int:pk>/handover/", views.patient_handover, name="patient_handover"),
     path("patients/<int:pk>/rounds/new/", views.round_create, name="round_create"),
+    path("patients/<int:pk>/rounds/<int:round_pk>/", views.round_detail, name="round_detail"),
     path(
         "patients/<int:pk>/rounds/<int:round_pk>/entered-in-error/",
         views.round_correct,

@@ -27,6 +27,7 @@ from .forms import (
     RoundForm,
     SearchForm,
 )
+from .handover import handover_rows
 from .models import AuditEvent, Flag, Intervention, ObservationRound, Patient, PatientStatus
 from .patient_page import patient_context
 
@@ -303,4 +304,66 @@ def audit_log(request: HttpRequest) -> HttpResponse:
         request,
         "patients/audit_log.html",
         {"page": page, "actions": actions, "action": action, "user_filter": user},
+    )
+
+
+@permission_required("patients.view_patient", raise_exception=True)
+@vary_on_headers("HX-Request")
+def round_detail(request: HttpRequest, pk: int, round_pk: int) -> HttpResponse:
+    patient = _get_patient(request, pk)
+    rnd = get_object_or_404(
+        ObservationRound.objects.select_related("entered_by"), pk=round_pk, patient=patient
+    )
+    template = (
+        "patients/round_detail.html#round-detail"
+        if request.htmx
+        else ("patients/round_detail.html")
+    )
+    return render(request, template, {"patient": patient, "round": rnd})
+
+
+HANDOVER_ROWS = PatientStatus.objects.select_related("patient", "latest_round").order_by(
+    "ward", "-worst_flag_rank", "-band_rank", "sort_name"
+)
+
+
+@permission_required("patients.view_patient", raise_exception=True)
+def handover(request: HttpRequest) -> HttpResponse:
+    ward = request.GET.get("ward", "")
+    wards = list(PatientStatus.objects.order_by("ward").values_list("ward", flat=True).distinct())
+    statuses = HANDOVER_ROWS.all()
+    if ward:
+        statuses = statuses.filter(ward=ward)
+    now = timezone.now()
+    recording.audit(
+        request.user, "handover_viewed", request.user, None, client_address(request), ward=ward
+    )
+    return render(
+        request,
+        "patients/handover.html",
+        {
+            "rows": handover_rows(list(statuses), now),
+            "ward": ward,
+            "wards": wards,
+            "now": now,
+            "today": timezone.localdate(),
+        },
+    )
+
+
+@permission_required("patients.view_patient", raise_exception=True)
+def patient_handover(request: HttpRequest, pk: int) -> HttpResponse:
+    patient = _get_patient(request, pk)
+    now = timezone.now()
+    recording.audit(
+        request.user, "patient_viewed", patient, patient, client_address(request), page="handover"
+    )
+    return render(
+        request,
+        "patients/handover.html",
+        {
+            "rows": handover_rows(list(HANDOVER_ROWS.filter(patient=patient)), now),
+            "now": now,
+            "today": timezone.localdate(),
+        },
     )

@@ -1,0 +1,42 @@
+"""The handover sheet: one row per patient, read in a fixed number of queries."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from datetime import datetime, timedelta
+from typing import Any
+
+from .models import Intervention, PatientStatus, RoundStatus
+
+STEROID_WINDOW = timedelta(hours=48)
+DAY = timedelta(hours=24)
+
+
+def handover_rows(statuses: list[PatientStatus], now: datetime) -> list[dict[str, Any]]:
+    """Return each patient's handover line: grades, flags, doses, support, due times."""
+    given = Intervention.objects.filter(
+        patient_id__in=[s.patient_id for s in statuses],
+        kind__in=["tocilizumab", "corticosteroid"],
+        status=RoundStatus.FINAL,
+    ).order_by("given_at")
+    by_patient: dict[int, list[Intervention]] = defaultdict(list)
+    for item in given:
+        by_patient[item.patient_id].append(item)
+    rows = []
+    for status in statuses:
+        items = by_patient[status.patient_id]
+        toci = [i for i in items if i.kind == "tocilizumab"]
+        rows.append(
+            {
+                "status": status,
+                "toci_total": len(toci),
+                "toci_24h": sum(1 for i in toci if now - i.given_at < DAY),
+                "steroids": [
+                    i
+                    for i in items
+                    if i.kind == "corticosteroid" and now - i.given_at < STEROID_WINDOW
+                ],
+                "overdue": status.overdue(now),
+            }
+        )
+    return rows
