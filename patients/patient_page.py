@@ -9,7 +9,7 @@ from django.utils import timezone
 
 from .charts import heat_map, patient_charts
 from .clinical.inputs import ORGAN_SYSTEMS
-from .clinical.treatments import TOCILIZUMAB_MAX_24H, TOCILIZUMAB_MAX_TOTAL
+from .clinical.treatments import TOCILIZUMAB_MAX_24H, TOCILIZUMAB_MAX_TOTAL, expand
 from .models import FlagState, Patient, RoundStatus
 
 ROUNDS_PAGE_SIZE = 10
@@ -95,7 +95,7 @@ def patient_context(patient: Patient, page_number: str | None, user) -> dict[str
         "toci_total": len(toci),
         "toci_max_24h": TOCILIZUMAB_MAX_24H,
         "toci_max_total": TOCILIZUMAB_MAX_TOTAL,
-        "options": latest.treatment_options if latest else [],
+        "options": expand(latest.treatment_options) if latest else [],
         "perms_can_change_flag": user.has_perm("patients.change_flag"),
         "now": now,
     }

@@ -23,7 +23,8 @@ from .clinical.inputs import Baseline
 from .clinical.lifecycle import OpenFlag, apply_events, cleared
 from .clinical.news2 import BAND_ORDER
 from .clinical.presentation import presentation_of
-from .clinical.treatments import match_options
+from .clinical.sources import compact
+from .clinical.treatments import match_options, stored
 from .models import (
     AuditEvent,
     Exposure,
@@ -105,7 +106,7 @@ def reassess(
         state = assess_in_context(rnd.to_observation(), rnd.clinical_time, states, given, baseline)
         states.append(state)
         options = match_options(presentation_of(states, given, cause, persistence_limit()))
-        if store_assessment(rnd, state, [o.as_dict() for o in options]):
+        if store_assessment(rnd, state, [stored(o) for o in options]):
             changed.append(rnd)
         out.append((rnd, state))
     if changed:
@@ -137,7 +138,7 @@ def store_assessment(rnd: ObservationRound, state: RoundState, options: list[dic
         "news2_band": a.news2.clinical_risk or "",
         "news2_monitoring": a.news2.monitoring or "",
         "organ_severity": a.organ_levels(),
-        "assessment": a.as_dict(),
+        "assessment": compact(a.as_dict()),
         "treatment_options": options,
     }
     changed = any(getattr(rnd, k) != v for k, v in new.items())
@@ -180,7 +181,7 @@ def create_flag(
         severity_rank=SEVERITY_RANK[event.severity],
         title=event.title[:300],
         source=event.source,
-        basis=event.basis,
+        basis=compact(event.basis),
         metric=event.metric or "",
         above=event.above,
         opened_at=at,
@@ -483,7 +484,7 @@ def import_course(
             resolve_period=resolve_period(),
         )
         for rnd, step in zip(rounds, steps, strict=True):
-            store_assessment(rnd, step.state, [o.as_dict() for o in step.options])
+            store_assessment(rnd, step.state, [stored(o) for o in step.options])
         ObservationRound.objects.bulk_create(rounds)
         flags = []
         for rec in records:
@@ -498,7 +499,7 @@ def import_course(
                     severity_rank=SEVERITY_RANK[e.severity],
                     title=e.title[:300],
                     source=e.source,
-                    basis=e.basis,
+                    basis=compact(e.basis),
                     metric=e.metric or "",
                     above=e.above,
                     opened_at=rec.opened_at,

@@ -39,3 +39,23 @@ SOURCES: dict[str, str] = {
 def cite(key: str) -> str:
     """Return the short citation for ``key``; unknown keys are a bug."""
     return SOURCES[key]
+
+
+KEY_OF = {text: key for key, text in SOURCES.items()}
+
+
+def compact(value):
+    """Return ``value`` with every full citation replaced by its key.
+
+    Stored assessments repeat their sources in every finding; keys keep
+    them small, and ``expand`` restores the text for display.
+    """
+    if isinstance(value, dict):
+        return {k: KEY_OF.get(v, v) if k == "source" else compact(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [compact(v) for v in value]
+    return value
+
+
+def citation(key_or_text: str) -> str:
+    return SOURCES.get(key_or_text, key_or_text)

@@ -119,13 +119,14 @@ def match_options(p: Presentation) -> list[OptionMatch]:
     for option in catalogue():
         statements = [
             {
+                "index": i,
                 "source": s["source"],
                 "citation": cite(s["source"]),
                 "status": s["status"],
                 "text": s["text"],
                 "matched": describe(s.get("when", {})),
             }
-            for s in option["statement"]
+            for i, s in enumerate(option["statement"])
             if applies(s.get("when", {}), p)
         ]
         if not statements:
@@ -172,3 +173,46 @@ def tocilizumab_limit_warning(doses_24h: int, doses_total: int) -> str | None:
             f"{TOCILIZUMAB_MAX_24H} doses in 24 hours."
         )
     return None
+
+
+def stored(match: OptionMatch) -> dict[str, Any]:
+    """Return the compact form kept with a round: ids and statement indices."""
+    return {
+        "id": match.id,
+        "reason": match.reason,
+        "sources": match.sources,
+        "statements": [s["index"] for s in match.statements],
+        "cautions": list(match.cautions[:1]) if match.id == "tocilizumab" else [],
+    }
+
+
+def expand(saved: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Return stored options with their names, statements and cautions."""
+    by_id = {o["id"]: o for o in catalogue()}
+    out = []
+    for item in saved:
+        option = by_id.get(item["id"])
+        if option is None:
+            continue  # an option since withdrawn from the catalogue
+        statements = []
+        for i in item["statements"]:
+            s = option["statement"][i]
+            statements.append(
+                {
+                    "source": s["source"],
+                    "citation": cite(s["source"]),
+                    "status": s["status"],
+                    "text": s["text"],
+                }
+            )
+        out.append(
+            {
+                "id": item["id"],
+                "name": option["name"],
+                "reason": item["reason"],
+                "sources": item["sources"],
+                "statements": statements,
+                "cautions": item.get("cautions", []) + list(option.get("cautions", [])),
+            }
+        )
+    return out

@@ -4,6 +4,8 @@ from datetime import date
 
 from django import template
 
+from patients.clinical.sources import citation as cite_text
+
 register = template.Library()
 
 # Severity is told by text and shape as well as colour.
@@ -49,3 +51,8 @@ def signed(value) -> str:
     if value is None:
         return ""
     return f"+{value}" if value > 0 else str(value)
+
+
+@register.filter
+def citation(key: str) -> str:
+    return cite_text(key)
