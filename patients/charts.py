@@ -10,6 +10,10 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from django.utils.html import escape
+from django.utils.safestring import mark_safe
+from django.utils.timezone import localtime
+
 from .clinical.crs import FEVER_THRESHOLD_C
 from .clinical.news2 import HIGH_MIN_TOTAL, MEDIUM_MIN_TOTAL
 
@@ -51,6 +55,50 @@ class Chart:
     @property
     def point_count(self) -> int:
         return sum(len(s.points) for s in self.series)
+
+    def svg(self) -> str:
+        """Return the chart as SVG markup (every text escaped).
+
+        Built here rather than in a template: a 14-day chart has hundreds
+        of points, and template lookups per point made the page slow.
+        """
+        right = self.width - RIGHT
+        parts = [
+            f'<svg viewBox="0 0 {self.width} {self.height}" role="img" aria-label="'
+            f'{escape(self.title)} over time: {self.point_count} values">'
+        ]
+        for t in self.y_ticks:
+            parts.append(
+                f'<line class="grid" x1="{LEFT}" x2="{right}" y1="{t["y"]}" y2="{t["y"]}"/>'
+                f'<text class="tick" x="{LEFT - 4}" y="{t["y"]}" text-anchor="end" '
+                f'dominant-baseline="middle">{escape(t["label"])}</text>'
+            )
+        for t in self.x_ticks:
+            parts.append(
+                f'<text class="tick" x="{t["x"]}" y="{self.height - 6}" '
+                f'text-anchor="middle">{escape(t["label"])}</text>'
+            )
+        for line in self.lines:
+            parts.append(
+                f'<line class="refline {line["css"]}" x1="{LEFT}" x2="{right}" y1="{line["y"]}" '
+                f'y2="{line["y"]}"/><text class="reflabel" x="{right}" y="{line["y"]}" dy="-3" '
+                f'text-anchor="end">{escape(line["label"])}</text>'
+            )
+        for m in self.markers:
+            parts.append(
+                f'<line class="marker" x1="{m["x"]}" x2="{m["x"]}" y1="{TOP}" '
+                f'y2="{self.height - BOTTOM}"/><text class="markerlabel" x="{m["x"]}" y="{TOP - 2}" '
+                f'text-anchor="middle">{escape(m["label"])}</text>'
+            )
+        for s in self.series:
+            parts.append(f'<path class="line {s.css}" d="{s.path}"/>')
+            parts.extend(
+                f'<circle class="pt {s.css}" cx="{p["x"]}" cy="{p["y"]}" r="2.6">'
+                f"<title>{escape(p['label'])}</title></circle>"
+                for p in s.points
+            )
+        parts.append("</svg>")
+        return mark_safe("".join(parts))  # noqa: S308 - every text above is escaped
 
 
 class Axis:
@@ -271,21 +319,37 @@ def patient_charts(rounds: list, interventions: list, day0: datetime) -> list[Ch
     ]
 
 
-def heat_map(rounds: list, flags: list, systems: tuple[str, ...]) -> dict[str, Any]:
-    """Return organ-system rows by round columns, each cell with its flag mark."""
+def heat_map(
+    rounds: list, flags: list, systems: tuple[str, ...], detail_url: str
+) -> dict[str, Any]:
+    """Return organ-system rows by round columns, each cell with its flag mark.
+
+    ``detail_url`` is a round's detail URL with 0 for its id (reversed once).
+    """
     flagged = {(f.opened_by_round_id, f.organ_system) for f in flags if f.organ_system}
+    prefix = detail_url.rsplit("0/", 1)[0]
+    columns = [
+        {
+            "round": r,
+            "when": f"{localtime(r.clinical_time):%d %b %H:%M}",
+            "url": f"{prefix}{r.pk}/",
+        }
+        for r in rounds
+    ]
     return {
-        "columns": rounds,
+        "columns": columns,
         "rows": [
             {
                 "system": system,
+                "label": system.capitalize(),
                 "cells": [
                     {
-                        "round": r,
-                        "severity": r.organ_severity.get(system),
-                        "flag": (r.pk, system) in flagged,
+                        "url": c["url"],
+                        "when": c["when"],
+                        "severity": c["round"].organ_severity.get(system),
+                        "flag": (c["round"].pk, system) in flagged,
                     }
-                    for r in rounds
+                    for c in columns
                 ],
             }
             for system in systems

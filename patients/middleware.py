@@ -17,6 +17,9 @@ from django.urls import reverse
 LAST_ACTIVITY = "last_activity"
 # Elements whose self-refresh is not user activity.
 POLLING_TRIGGERS = {"queue-rows"}
+# Record activity at most this often: a session write on every request
+# would cost a database write per page for no gain in safety.
+ACTIVITY_RESOLUTION = 60
 
 
 class IdleTimeoutMiddleware:
@@ -36,6 +39,6 @@ class IdleTimeoutMiddleware:
                     return response
                 return redirect(login)
             polling = getattr(request, "htmx", False) and request.htmx.trigger in POLLING_TRIGGERS
-            if not polling:
+            if not polling and now - request.session.get(LAST_ACTIVITY, 0) >= ACTIVITY_RESOLUTION:
                 request.session[LAST_ACTIVITY] = now
         return self.get_response(request)

@@ -393,6 +393,8 @@ class PatientStatus(models.Model):
     worst_flag_rank = models.PositiveSmallIntegerField(default=0)
     open_flag_count = models.PositiveIntegerField(default=0)
     open_flags = models.JSONField(default=list)
+    # The queue's view of the open flags: one entry per organ system.
+    flag_groups = models.JSONField(default=list)
     organ_severity = models.JSONField(default=dict)
     latest_round = models.ForeignKey(
         ObservationRound, on_delete=models.SET_NULL, null=True, related_name="+"

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.core.paginator import Paginator
+from django.urls import reverse
 from django.utils import timezone
 
 from .charts import heat_map, patient_charts
@@ -78,7 +79,12 @@ def patient_context(patient: Patient, page_number: str | None, user) -> dict[str
     day0 = (exposure and exposure.day0_start()) or (course[0].clinical_time if course else now)
     return {
         "charts": patient_charts(course, interventions, day0),
-        "heat": heat_map(course[-HEAT_MAP_COLUMNS:], flags, ORGAN_SYSTEMS),
+        "heat": heat_map(
+            course[-HEAT_MAP_COLUMNS:],
+            flags,
+            ORGAN_SYSTEMS,
+            reverse("round_detail", args=[patient.pk, 0]),
+        ),
         "patient": patient,
         "exposure": exposure,
         "day_number": exposure.day_number(today) if exposure else None,

@@ -229,6 +229,31 @@ def resolve_cleared(patient: Patient, state: RoundState) -> None:
             f.save(update_fields=["last_active_at"])
 
 
+SHAPES = {"urgent": "▲", "high": "◆", "medium": "●"}
+
+
+def flag_groups(flags: list[Flag]) -> list[dict[str, Any]]:
+    """Return open flags grouped by organ system, worst first (for the queue)."""
+    groups: dict[str, dict[str, Any]] = {}
+    for f in flags:  # already worst first, newest first
+        organ = f.organ_system or "overall"
+        group = groups.get(organ)
+        if group is None:
+            groups[organ] = {
+                "organ": organ.capitalize(),
+                "severity": f.severity,
+                "shape": SHAPES[f.severity],
+                "label": f.severity.capitalize(),
+                "title": f.title,
+                "more": 0,
+                "all_acknowledged": f.state == FlagState.ACKNOWLEDGED,
+            }
+        else:
+            group["more"] += 1
+            group["all_acknowledged"] &= f.state == FlagState.ACKNOWLEDGED
+    return list(groups.values())
+
+
 def refresh_status(patient: Patient, states: list[RoundState] | None = None) -> PatientStatus:
     """Rewrite the patient's queue row from stored rounds and open flags."""
     exposure = current_exposure(patient)
@@ -258,6 +283,7 @@ def refresh_status(patient: Patient, states: list[RoundState] | None = None) -> 
         }
         for f in flags
     ]
+    status.flag_groups = flag_groups(flags)
     if last:
         a = last.assessment
         status.crs_grade = a.crs.grade

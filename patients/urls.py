@@ -4,6 +4,7 @@ from . import views
 
 urlpatterns = [
     path("", views.queue, name="queue"),
+    path("healthz", views.healthz, name="healthz"),
     path("about/", views.about, name="about"),
     path("audit/", views.audit_log, name="audit_log"),
     path("patients/", views.patient_list, name="patient_list"),

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.contrib import messages
-from django.contrib.auth.decorators import permission_required
+from django.contrib.auth.decorators import login_not_required, permission_required
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.db import transaction
@@ -14,6 +14,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 from django.views.decorators.vary import vary_on_headers
 
 from . import recording
+from .blank_form import blank_round_form
 from .clinical.flags import SEVERITY_RANK
 from .clinical.history import INTERVENTION_KINDS
 from .clinical.sources import SOURCES
@@ -44,6 +45,12 @@ def _get_patient(request: HttpRequest, pk: int) -> Patient:
     return get_object_or_404(Patient, pk=pk)
 
 
+@login_not_required
+def healthz(request: HttpRequest) -> HttpResponse:
+    """Return 200 for load balancers; also the benchmark's ceiling."""
+    return HttpResponse("ok", content_type="text/plain")
+
+
 @vary_on_headers("HX-Request")
 def queue(request: HttpRequest) -> HttpResponse:
     if not request.user.has_perm("patients.view_patient"):
@@ -53,8 +60,10 @@ def queue(request: HttpRequest) -> HttpResponse:
         raise PermissionDenied
     wards = list(PatientStatus.objects.order_by("ward").values_list("ward", flat=True).distinct())
     form = QueueFilterForm(request.GET or None, wards=wards)
-    rows = PatientStatus.objects.select_related("patient").order_by(
-        "-worst_flag_rank", "-band_rank", "sort_name", "patient_id"
+    rows = (
+        PatientStatus.objects.select_related("patient")
+        .defer("open_flags", "organ_severity")
+        .order_by("-worst_flag_rank", "-band_rank", "sort_name", "patient_id")
     )
     if form.is_valid():
         if form.cleaned_data["ward"]:
@@ -114,7 +123,7 @@ def patient_detail(request: HttpRequest, pk: int) -> HttpResponse:
         return render(request, "patients/patient_detail.html#rounds", context)
     recording.audit(request.user, "patient_viewed", patient, patient, client_address(request))
     context = patient_context(patient, request.GET.get("page"), request.user)
-    context["round_form"] = RoundForm()
+    context["blank_round_form"] = blank_round_form(request, patient.pk)
     return render(request, "patients/patient_detail.html", context)
 
 

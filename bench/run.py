@@ -1,0 +1,343 @@
+"""Benchmark CRS Watch the production way: gunicorn, DEBUG off, wrk.
+
+Loopback only, bounded in time. Usage (from the project root):
+
+    .venv/bin/python bench/run.py                      # 2,000 patients, SQLite file
+    DATABASE_URL=postgres://postgres@127.0.0.1:5432/crswatch_bench .venv/bin/python bench/run.py
+    .venv/bin/python bench/run.py --patients 200 --seconds 5
+    .venv/bin/python bench/run.py --growth             # 200, 2,000 and 20,000 patients
+
+Prints requests per second, p50 and p99 latency, each page's throughput as a
+ratio of a trivial Django view served by the same server in the same run,
+and the database queries each request makes.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import re
+import secrets
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+DEFAULT_DB = f"sqlite:///{ROOT / 'bench' / 'results' / 'bench.sqlite3'}"
+CSRF = "benchcsrftoken0benchcsrftoken0ab"  # 32 characters, as Django expects
+
+POST_LUA = """
+local n = 0
+local patients = {%(patients)s}
+request = function()
+  n = n + 1
+  local pk = patients[(n %% #patients) + 1]
+  local key = string.format("%%08x-%%04x-4%%03x-8%%03x-%%012x", math.random(0, 0x7fffffff),
+    math.random(0, 0xffff), math.random(0, 0xfff), math.random(0, 0xfff), n * 7919 + math.random(0, 1000000))
+  local body = "client_key=" .. key .. "&clinical_time=%(time)s&temperature_c=38.4&heart_rate=" ..
+    (80 + n %% 40) .. "&systolic_bp=112&diastolic_bp=70&respiratory_rate=20&spo2=95" ..
+    "&oxygen_device=room_air&acvpu=A"
+  return wrk.format("POST", "/patients/" .. pk .. "/rounds/new/", nil, body)
+end
+"""
+
+
+def setup_django(database_url: str) -> None:
+    os.environ["DATABASE_URL"] = database_url
+    # The server and this process sign sessions with the same key.
+    os.environ.setdefault("SECRET_KEY", secrets.token_urlsafe(50))
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "crs_dashboard.settings")
+    import django
+
+    django.setup()
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def session_cookie() -> str:
+    """Return a signed-in clinician's session cookie for the load generator."""
+    from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY
+    from django.contrib.auth.models import Group, User
+    from django.contrib.sessions.backends.db import SessionStore
+
+    user, _ = User.objects.get_or_create(username="bench-clinician")
+    user.groups.add(Group.objects.get(name="clinician"))
+    session = SessionStore()
+    session[SESSION_KEY] = str(user.pk)
+    session[BACKEND_SESSION_KEY] = "django.contrib.auth.backends.ModelBackend"
+    session[HASH_SESSION_KEY] = user.get_session_auth_hash()
+    session["last_activity"] = time.time() + 3600  # stays active for the whole run
+    session.create()
+    return session.session_key
+
+
+def queries_per_request(paths: dict[str, tuple[str, str]]) -> dict[str, int]:
+    from django.contrib.auth.models import User
+    from django.db import connection
+    from django.test import Client
+    from django.test.utils import CaptureQueriesContext, setup_test_environment
+
+    setup_test_environment()
+    client = Client()
+    client.force_login(User.objects.get(username="bench-clinician"))
+    counts = {}
+    for name, (method, path) in paths.items():
+        with CaptureQueriesContext(connection) as ctx:
+            if method == "POST":
+                client.post(path, post_body(path))
+            else:
+                client.get(path)
+        counts[name] = len(ctx.captured_queries)
+    return counts
+
+
+def post_body(path: str) -> dict[str, str]:
+    import uuid
+
+    from django.utils import timezone
+
+    return {
+        "client_key": str(uuid.uuid4()),
+        "clinical_time": timezone.localtime().strftime("%Y-%m-%dT%H:%M"),
+        "temperature_c": "38.4",
+        "heart_rate": "90",
+        "oxygen_device": "room_air",
+    }
+
+
+def run_wrk(url: str, seconds: int, connections: int, cookie: str, script: Path | None) -> dict:
+    cmd = [
+        "wrk",
+        "-t",
+        "2",
+        "-c",
+        str(connections),
+        "-d",
+        f"{seconds}s",
+        "--latency",
+        "-H",
+        f"Cookie: sessionid={cookie}; csrftoken={CSRF}",
+        "-H",
+        f"X-CSRFToken: {CSRF}",
+        "-H",
+        "Content-Type: application/x-www-form-urlencoded",
+    ]
+    if script:
+        cmd += ["-s", str(script)]
+    out = subprocess.run(cmd + [url], capture_output=True, text=True, timeout=seconds + 60).stdout
+    rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))
+    lat = dict(re.findall(r"^\s+(50|99)%\s+([\d.]+\w+)", out, re.M))
+    errors = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
+    socket_errors = re.search(r"Socket errors: (.*)", out)
+    return {
+        "rps": rps,
+        "p50": to_ms(lat.get("50", "0ms")),
+        "p99": to_ms(lat.get("99", "0ms")),
+        "errors": int(errors.group(1)) if errors else 0,
+        "socket_errors": socket_errors.group(1) if socket_errors else "",
+    }
+
+
+def check(url: str, method: str, cookie: str) -> None:
+    """Fail unless the page answers as a signed-in clinician would see it."""
+    import urllib.error
+    import urllib.parse
+    import urllib.request
+
+    data = urllib.parse.urlencode(post_body(url)).encode() if method == "POST" else None
+    request = urllib.request.Request(
+        url,
+        data=data,
+        method=method,
+        headers={"Cookie": f"sessionid={cookie}; csrftoken={CSRF}", "X-CSRFToken": CSRF},
+    )
+
+    class NoRedirect(urllib.request.HTTPRedirectHandler):
+        def redirect_request(self, *args, **kwargs):
+            return None
+
+    try:
+        status = urllib.request.build_opener(NoRedirect).open(request, timeout=30).status
+    except urllib.error.HTTPError as error:
+        status = error.code
+    expected = 302 if method == "POST" else 200
+    if status != expected:
+        raise SystemExit(f"{method} {url} answered {status}, expected {expected}")
+
+
+def to_ms(text: str) -> float:
+    value, unit = re.match(r"([\d.]+)(\w+)", text).groups()
+    return float(value) * {"us": 0.001, "ms": 1, "s": 1000, "m": 60000}[unit]
+
+
+def serve(port: int, database_url: str, workers: int) -> subprocess.Popen:
+    env = {
+        **os.environ,
+        "DEBUG": "false",
+        "ALLOWED_HOSTS": "127.0.0.1",
+        "SECURE_SSL_REDIRECT": "false",
+        "DATABASE_URL": database_url,
+        "LOG_LEVEL": "ERROR",
+    }
+    env.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
+    subprocess.run(
+        [sys.executable, "manage.py", "collectstatic", "--noinput", "-v0"],
+        cwd=ROOT,
+        env=env,
+        check=True,
+    )
+    proc = subprocess.Popen(
+        [
+            str(Path(sys.executable).with_name("gunicorn")),
+            "crs_dashboard.wsgi",
+            "-w",
+            str(workers),
+            "-k",
+            "sync",
+            "-b",
+            f"127.0.0.1:{port}",
+            "--log-level",
+            "error",
+        ],
+        cwd=ROOT,
+        env=env,
+    )
+    for _ in range(100):
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
+            return proc
+        except OSError:
+            time.sleep(0.1)
+    proc.kill()
+    raise SystemExit("gunicorn did not start")
+
+
+def measure(args, database_url: str) -> list[dict]:
+    from django.utils import timezone
+
+    from bench.hospital import build
+    from patients.models import Patient, PatientStatus
+
+    build(args.patients, args.wards, timezone.now().replace(minute=0, second=0, microsecond=0))
+    cookie = session_cookie()
+    patient = (
+        Patient.objects.filter(mrn__startswith="BENCH-")
+        .order_by("-pk")
+        .values_list("pk", flat=True)
+        .first()
+    )
+    ward = PatientStatus.objects.values_list("ward", flat=True).first()
+    targets = list(
+        Patient.objects.filter(mrn__startswith="BENCH-")
+        .order_by("?")
+        .values_list("pk", flat=True)[:200]
+    )
+    pages = {
+        "trivial view (ceiling)": ("GET", "/healthz"),
+        "review queue, first page": ("GET", "/"),
+        "review queue, one ward": ("GET", f"/?ward={ward.replace(' ', '+')}"),
+        "patient page (14 days, charts)": ("GET", f"/patients/{patient}/"),
+        "record a round (POST)": ("POST", f"/patients/{targets[0]}/rounds/new/"),
+    }
+    queries = queries_per_request(pages)
+    port = free_port()
+    server = serve(port, database_url, args.workers)
+    rows = []
+    try:
+        with tempfile.TemporaryDirectory() as tmp:
+            lua = Path(tmp) / "post.lua"
+            lua.write_text(
+                POST_LUA
+                % {
+                    "patients": ",".join(map(str, targets)),
+                    "time": timezone.localtime().strftime("%Y-%m-%dT%H:%M").replace(":", "%3A"),
+                }
+            )
+            for name, (method, path) in pages.items():
+                check(f"http://127.0.0.1:{port}{path}", method, cookie)
+                run_wrk(
+                    f"http://127.0.0.1:{port}{path}",
+                    1,
+                    args.connections,
+                    cookie,
+                    lua if method == "POST" else None,
+                )  # warm-up
+                result = run_wrk(
+                    f"http://127.0.0.1:{port}{path}",
+                    args.seconds,
+                    args.connections,
+                    cookie,
+                    lua if method == "POST" else None,
+                )
+                rows.append({"page": name, "queries": queries[name], **result})
+    finally:
+        server.send_signal(signal.SIGTERM)
+        server.wait(timeout=20)
+    ceiling = rows[0]["rps"]
+    for row in rows:
+        row["ratio"] = row["rps"] / ceiling if ceiling else 0
+    return rows
+
+
+def print_table(rows: list[dict], title: str) -> None:
+    print(f"\n{title}")
+    print(
+        f"{'page':34} {'req/s':>8} {'p50 ms':>8} {'p99 ms':>8} {'ratio':>6} {'queries':>7} "
+        f"{'errors':>6}"
+    )
+    for r in rows:
+        print(
+            f"{r['page']:34} {r['rps']:8.0f} {r['p50']:8.1f} {r['p99']:8.1f} "
+            f"{r['ratio']:6.2f} {r['queries']:7d} {r['errors']:6d}"
+        )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--patients", type=int, default=2000)
+    parser.add_argument("--wards", type=int, default=40)
+    parser.add_argument("--seconds", type=int, default=10, help="per page (max 60)")
+    parser.add_argument("--connections", type=int, default=8)
+    parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument(
+        "--growth",
+        action="store_true",
+        help="queue and patient page at 200, 2,000 and 20,000 patients",
+    )
+    args = parser.parse_args()
+    args.seconds = max(1, min(args.seconds, 60))
+    if not shutil.which("wrk"):
+        raise SystemExit("wrk is needed: apt-get install wrk")
+    database_url = os.environ.get("DATABASE_URL", DEFAULT_DB)
+    (ROOT / "bench" / "results").mkdir(exist_ok=True)
+    setup_django(database_url)
+    from django.core.management import call_command
+
+    call_command("migrate", verbosity=0)
+    engine = database_url.split(":", 1)[0]
+    if not args.growth:
+        rows = measure(args, database_url)
+        print_table(
+            rows,
+            f"{args.patients} patients, {engine}, gunicorn -w {args.workers}, "
+            f"wrk -c {args.connections}, {args.seconds} s per page",
+        )
+        return
+    for size in (200, 2000, 20000):
+        args.patients = size
+        rows = measure(args, database_url)
+        print_table(rows, f"growth: {size} patients, {engine}")
+
+
+if __name__ == "__main__":
+    main()
