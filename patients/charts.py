@@ -336,22 +336,45 @@ def heat_map(
         }
         for r in rounds
     ]
-    return {
-        "columns": columns,
-        "rows": [
-            {
-                "system": system,
-                "label": system.capitalize(),
-                "cells": [
-                    {
-                        "url": c["url"],
-                        "when": c["when"],
-                        "severity": c["round"].organ_severity.get(system),
-                        "flag": (c["round"].pk, system) in flagged,
-                    }
-                    for c in columns
-                ],
-            }
-            for system in systems
-        ],
-    }
+    rows = [
+        {
+            "system": system,
+            "label": system.capitalize(),
+            "cells": [
+                {
+                    "url": c["url"],
+                    "when": c["when"],
+                    "severity": c["round"].organ_severity.get(system),
+                    "flag": (c["round"].pk, system) in flagged,
+                }
+                for c in columns
+            ],
+        }
+        for system in systems
+    ]
+    return {"columns": columns, "rows": rows, "html": heat_html(columns, rows)}
+
+
+def heat_html(columns: list[dict[str, Any]], rows: list[dict[str, Any]]) -> str:
+    """Return the heat map's table, every text escaped (144 cells per view)."""
+    head = "".join(f'<th scope="col" class="heat-time">{escape(c["when"])}</th>' for c in columns)
+    body = []
+    for row in rows:
+        cells = []
+        for c in row["cells"]:
+            level = "na" if c["severity"] is None else c["severity"]
+            shown = "—" if c["severity"] is None else str(c["severity"])
+            mark = "!" if c["flag"] else ""
+            label = f"{row['label']} {c['when']}: severity {shown}"
+            label += ", flag raised" if c["flag"] else ""
+            cells.append(
+                f'<td class="lvl-bg-{level}"><a href="{c["url"]}" hx-get="{c["url"]}" '
+                f'aria-label="{escape(label)}">{shown}{mark}</a></td>'
+            )
+        body.append(f'<tr><th scope="row">{escape(row["label"])}</th>{"".join(cells)}</tr>')
+    return mark_safe(  # noqa: S308 - built from escaped values
+        '<table class="heat"><thead><tr><th scope="col">System</th>' + head + "</tr></thead>"
+        '<tbody hx-target="#round-detail" hx-swap="outerHTML">'
+        + "".join(body)
+        + "</tbody></table>"
+    )

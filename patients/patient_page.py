@@ -56,6 +56,16 @@ def organ_panel(latest, previous) -> list[dict[str, Any]]:
     return rows
 
 
+def heat_flags(patient: Patient, course: list) -> list:
+    """Return the flags (open or not) raised by the rounds the heat map shows."""
+    shown = [r.pk for r in course[-HEAT_MAP_COLUMNS:]]
+    return list(
+        patient.flags.filter(opened_by_round_id__in=shown).only(
+            "opened_by_round_id", "organ_system"
+        )
+    )
+
+
 def patient_context(patient: Patient, page_number: str | None, user) -> dict[str, Any]:
     today = timezone.localdate()
     now = timezone.now()
@@ -69,9 +79,9 @@ def patient_context(patient: Patient, page_number: str | None, user) -> dict[str
     )
     page = Paginator(rounds, ROUNDS_PAGE_SIZE).get_page(page_number)
     flags = list(
-        patient.flags.select_related("acknowledged_by", "resolved_by").order_by(
-            "-severity_rank", "-opened_at"
-        )
+        patient.flags.exclude(state=FlagState.RESOLVED)
+        .select_related("acknowledged_by")
+        .order_by("-severity_rank", "-opened_at")
     )
     interventions = list(patient.interventions.select_related("recorded_by")[:50])
     toci = [i for i in interventions if i.kind == "tocilizumab" and i.status == RoundStatus.FINAL]
@@ -92,8 +102,8 @@ def patient_context(patient: Patient, page_number: str | None, user) -> dict[str
         "latest": latest,
         "status": status,
         "overdue": status.overdue(now) if status else False,
-        "open_flags": [f for f in flags if f.state != FlagState.RESOLVED],
-        "past_flags": [f for f in flags if f.state == FlagState.RESOLVED],
+        "open_flags": flags,
+        "past_flag_count": patient.flags.filter(state=FlagState.RESOLVED).count(),
         "organ_panel": organ_panel(latest, previous),
         "page": page,
         "interventions": interventions,

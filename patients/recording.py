@@ -86,18 +86,24 @@ def baseline_for(patient: Patient) -> Baseline:
 
 
 def reassess(
-    patient: Patient, given: list[Given] | None = None
+    patient: Patient, given: list[Given] | None = None, since: datetime | None = None
 ) -> list[tuple[ObservationRound, RoundState]]:
-    """Re-assess every final round in time order; store what changed.
+    """Assess every final round in time order; store those from ``since`` on.
 
     Assessments depend on what came before (treatment masks fever), so a
-    back-dated round, an intervention or a correction re-assesses the rest.
+    back-dated round, an intervention or a correction re-assesses and stores
+    everything after it; earlier rounds are only recomputed in memory. With
+    ``since`` None nothing is stored (a read of the current course).
     """
     given = given_for(patient) if given is None else given
     baseline = baseline_for(patient)
     exposure = current_exposure(patient)
     cause = cause_of(exposure)
-    rounds = list(patient.rounds.filter(status=RoundStatus.FINAL).order_by("clinical_time", "pk"))
+    rounds = list(
+        patient.rounds.filter(status=RoundStatus.FINAL)
+        .defer("assessment", "treatment_options", "organ_severity")
+        .order_by("clinical_time", "pk")
+    )
     states: list[RoundState] = []
     changed = []
     out = []
@@ -105,30 +111,31 @@ def reassess(
         rnd.patient = patient
         state = assess_in_context(rnd.to_observation(), rnd.clinical_time, states, given, baseline)
         states.append(state)
-        options = match_options(presentation_of(states, given, cause, persistence_limit()))
-        if store_assessment(rnd, state, [stored(o) for o in options]):
+        if since is not None and rnd.clinical_time >= since:
+            options = match_options(presentation_of(states, given, cause, persistence_limit()))
+            store_assessment(rnd, state, [stored(o) for o in options])
             changed.append(rnd)
         out.append((rnd, state))
     if changed:
-        ObservationRound.objects.bulk_update(
-            changed,
-            [
-                "crs_treated",
-                "crs_grade",
-                "icans_grade",
-                "news2_total",
-                "news2_band",
-                "news2_monitoring",
-                "organ_severity",
-                "assessment",
-                "treatment_options",
-            ],
-        )
+        ObservationRound.objects.bulk_update(changed, STORED_FIELDS)
     return out
 
 
-def store_assessment(rnd: ObservationRound, state: RoundState, options: list[dict]) -> bool:
-    """Copy an assessment onto its round; return True if anything changed."""
+STORED_FIELDS = [
+    "crs_treated",
+    "crs_grade",
+    "icans_grade",
+    "news2_total",
+    "news2_band",
+    "news2_monitoring",
+    "organ_severity",
+    "assessment",
+    "treatment_options",
+]
+
+
+def store_assessment(rnd: ObservationRound, state: RoundState, options: list[dict]) -> None:
+    """Copy an assessment onto its round."""
     a = state.assessment
     new = {
         "crs_treated": state.obs.crs_treated,
@@ -141,10 +148,8 @@ def store_assessment(rnd: ObservationRound, state: RoundState, options: list[dic
         "assessment": compact(a.as_dict()),
         "treatment_options": options,
     }
-    changed = any(getattr(rnd, k) != v for k, v in new.items())
     for k, v in new.items():
         setattr(rnd, k, v)
-    return changed
 
 
 def open_flags(patient: Patient) -> list[tuple[Flag, OpenFlag]]:
@@ -340,7 +345,7 @@ def record_round(
             rnd = ObservationRound.objects.create(
                 patient=patient, entered_by=user, client_key=client_key, **values
             )
-            results = reassess(patient)
+            results = reassess(patient, since=rnd.clinical_time)
             states = [s for _, s in results]
             index = next(i for i, (r, _) in enumerate(results) if r.pk == rnd.pk)
             history = states[: index + 1]
@@ -382,6 +387,7 @@ def mark_round_in_error(
         rnd.error_by = user
         rnd.error_at = now
         rnd.save(update_fields=["status", "error_reason", "error_by", "error_at"])
+        reassess(patient, since=rnd.clinical_time)
         for flag in rnd.opened_flags.exclude(state=FlagState.RESOLVED):
             flag.state = FlagState.RESOLVED
             flag.resolved_by = user
@@ -410,7 +416,8 @@ def record_intervention(
             item = Intervention.objects.create(
                 patient=patient, recorded_by=user, client_key=client_key, **values
             )
-            refresh_status(patient)
+            states = [s for _, s in reassess(patient, since=item.given_at)]
+            refresh_status(patient, states)
             audit(user, "intervention_recorded", item, patient, address, kind=item.kind)
             return item, True
     except IntegrityError:

@@ -24,6 +24,7 @@ urlpatterns = [
         views.intervention_create,
         name="intervention_create",
     ),
+    path("patients/<int:pk>/flags/", views.flag_history, name="flag_history"),
     path(
         "patients/<int:pk>/flags/<int:flag_pk>/acknowledge/",
         views.flag_acknowledge,

@@ -29,8 +29,17 @@ from .forms import (
     SearchForm,
 )
 from .handover import handover_rows
-from .models import AuditEvent, Flag, Intervention, ObservationRound, Patient, PatientStatus
+from .models import (
+    AuditEvent,
+    Flag,
+    FlagState,
+    Intervention,
+    ObservationRound,
+    Patient,
+    PatientStatus,
+)
 from .patient_page import patient_context
+from .queue_rows import queue_rows, rows_html, select_html
 
 QUEUE_PAGE_SIZE = 50
 ROUNDS_PAGE_SIZE = 10
@@ -71,11 +80,21 @@ def queue(request: HttpRequest) -> HttpResponse:
         if form.cleaned_data["severity"]:
             rows = rows.filter(worst_flag_rank__gte=SEVERITY_RANK[form.cleaned_data["severity"]])
     page = Paginator(rows, QUEUE_PAGE_SIZE).get_page(request.GET.get("page"))
+    rows = queue_rows(page.object_list, timezone.now(), timezone.localdate())
+    chosen = form.cleaned_data if form.is_valid() else {}
     context = {
-        "form": form,
         "page": page,
-        "now": timezone.now(),
-        "today": timezone.localdate(),
+        "rows": rows,
+        "rows_html": rows_html(rows),
+        "ward_select": select_html(
+            "ward", "Ward", form.fields["ward"].choices, chosen.get("ward", "")
+        ),
+        "severity_select": select_html(
+            "severity",
+            "Flag severity",
+            form.fields["severity"].choices,
+            chosen.get("severity", ""),
+        ),
         "refresh_seconds": settings.CRS_WATCH["QUEUE_REFRESH_SECONDS"],
     }
     template = "patients/queue.html#queue-rows" if request.htmx else "patients/queue.html"
@@ -376,3 +395,21 @@ def patient_handover(request: HttpRequest, pk: int) -> HttpResponse:
             "today": timezone.localdate(),
         },
     )
+
+
+@permission_required("patients.view_patient", raise_exception=True)
+@vary_on_headers("HX-Request")
+def flag_history(request: HttpRequest, pk: int) -> HttpResponse:
+    patient = _get_patient(request, pk)
+    flags = (
+        patient.flags.filter(state=FlagState.RESOLVED)
+        .select_related("acknowledged_by", "resolved_by")
+        .order_by("-opened_at")
+    )
+    context = {"patient": patient, "flags": flags, "perms_can_change_flag": False}
+    template = (
+        "patients/flag_history.html#past-flag-list"
+        if request.htmx
+        else ("patients/flag_history.html")
+    )
+    return render(request, template, context)

@@ -56,6 +56,7 @@ ALLOWED = {
     "patient": {"nurse", "clinician"},
     "round_create": {"nurse", "clinician"},
     "round_detail": {"nurse", "clinician"},
+    "flag_history": {"nurse", "clinician"},
     "handover": {"nurse", "clinician"},
     "patient_handover": {"nurse", "clinician"},
     "round_correct": {"clinician"},

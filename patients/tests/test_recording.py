@@ -182,3 +182,21 @@ def test_the_patient_page_pins_its_query_count(
     with django_assert_max_num_queries(25):
         response = clinician_client.get(patient.get_absolute_url())
     assert response.status_code == 200
+
+
+def test_past_flags_load_on_demand_with_their_basis(
+    clinician_client, patient, nurse, clinician
+) -> None:
+    record(patient, nurse, ago(hours=2), acvpu="C")
+    flag = Flag.objects.get(key="red_flag:confusion")
+    recording.resolve_flag(flag, clinician, "delirium screen negative")
+    page = clinician_client.get(patient.get_absolute_url()).content.decode()
+    assert "Show past flags (1)" in page
+    url = reverse("flag_history", args=[patient.pk])
+    full = clinician_client.get(url).content.decode()
+    part = clinician_client.get(url, HTTP_HX_REQUEST="true").content.decode()
+    assert "<html" in full and "<html" not in part
+    for html in (full, part):
+        assert "Confusion: needs immediate attention" in html
+        assert "delirium screen negative" in html
+        assert "source article" in html
