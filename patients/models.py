@@ -408,6 +408,7 @@ class PatientStatus(models.Model):
         indexes = [
             models.Index(fields=["-worst_flag_rank", "-band_rank", "sort_name"]),
             models.Index(fields=["ward", "-worst_flag_rank", "-band_rank", "sort_name"]),
+            models.Index(fields=["-updated_at"]),
         ]
 
     def __str__(self) -> str:

@@ -2,16 +2,22 @@
 
 from __future__ import annotations
 
+import hashlib
 from typing import Any
 
+from django.contrib.auth.context_processors import PermWrapper
+from django.core.cache import cache
 from django.core.paginator import Paginator
+from django.middleware.csrf import get_token
+from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.safestring import mark_safe
 
 from .charts import heat_map, patient_charts
 from .clinical.inputs import ORGAN_SYSTEMS
 from .clinical.treatments import TOCILIZUMAB_MAX_24H, TOCILIZUMAB_MAX_TOTAL, expand
-from .models import FlagState, Patient, RoundStatus
+from .models import FlagState, Patient, PatientStatus, RoundStatus
 
 ROUNDS_PAGE_SIZE = 10
 HEAT_MAP_COLUMNS = 24
@@ -115,3 +121,37 @@ def patient_context(patient: Patient, page_number: str | None, user) -> dict[str
         "perms_can_change_flag": user.has_perm("patients.change_flag"),
         "now": now,
     }
+
+
+CSRF_PLACEHOLDER = "CSRF-PLACEHOLDER-VALUE"
+# Pages show "now"-relative facts (overdue, doses in the last 24 h), so a
+# cached rendering lives at most until the minute changes.
+CACHE_SECONDS = 60
+
+
+def patient_main_html(request, patient: Patient, page_number: str | None) -> str:
+    """Return the patient view's main region, cached until anything changes.
+
+    Every write path (round, intervention, flag action, correction) rewrites
+    the patient's status row, so its ``updated_at`` keys the cache; the key
+    also carries the minute, the user's relevant permissions and the page.
+    """
+    user = request.user
+    stamp = (
+        PatientStatus.objects.filter(patient=patient).values_list("updated_at", flat=True).first()
+    )
+    perms = "".join(
+        "1" if user.has_perm(p) else "0"
+        for p in ("patients.change_flag", "patients.add_intervention", "patients.correct_record")
+    )
+    minute = timezone.now().strftime("%Y%m%d%H%M")
+    raw = f"{patient.pk}|{stamp and stamp.timestamp()}|{page_number}|{perms}|{minute}"
+    key = "patient-main:" + hashlib.sha256(raw.encode()).hexdigest()
+    html = cache.get(key)
+    if html is None:
+        context = patient_context(patient, page_number, user)
+        context["csrf_token"] = CSRF_PLACEHOLDER
+        context.update(perms=PermWrapper(user), user=user)
+        html = render_to_string("patients/patient_detail.html#patient-main", context)
+        cache.set(key, html, CACHE_SECONDS)
+    return mark_safe(html.replace(CSRF_PLACEHOLDER, get_token(request)))  # noqa: S308

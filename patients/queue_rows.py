@@ -6,10 +6,15 @@ The queue is the page clinicians reload most; formatting each row here
 
 from __future__ import annotations
 
+import hashlib
 from datetime import date, datetime
 from typing import Any
 
+from django.core.cache import cache
+from django.core.paginator import Paginator
+from django.db.models import Max
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.timezone import localtime
@@ -104,3 +109,44 @@ def select_html(name: str, label: str, choices: list[tuple[str, str]], current: 
         f'<label for="id_{name}">{escape(label)}</label> '
         f'<select name="{name}" id="id_{name}">{options}</select>'
     )
+
+
+PAGE_SIZE = 50
+CACHE_SECONDS = 60
+
+
+def queue_page(ward: str, severity: str, page_number: str | None) -> dict[str, Any]:
+    """Return one page of the queue, cached until any patient's status changes.
+
+    Every write rewrites a status row, so the newest ``updated_at`` keys the
+    cache, with the filters, the page and the minute (overdue markers move
+    with the clock).
+    """
+    stamp = PatientStatus.objects.aggregate(m=Max("updated_at"))["m"]
+    minute = timezone.now().strftime("%Y%m%d%H%M")
+    raw = f"{stamp and stamp.timestamp()}|{ward}|{severity}|{page_number}|{minute}"
+    key = "queue:" + hashlib.sha256(raw.encode()).hexdigest()
+    found = cache.get(key)
+    if found is not None:
+        return found
+    rows = (
+        PatientStatus.objects.select_related("patient")
+        .defer("open_flags", "organ_severity")
+        .order_by("-worst_flag_rank", "-band_rank", "sort_name", "patient_id")
+    )
+    if ward:
+        rows = rows.filter(ward=ward)
+    if severity:
+        rows = rows.filter(worst_flag_rank__gte=SEVERITY_RANK[severity])
+    page = Paginator(rows, PAGE_SIZE).get_page(page_number)
+    formatted = queue_rows(page.object_list, timezone.now(), timezone.localdate())
+    result = {
+        "rows_html": rows_html(formatted),
+        "row_count": len(formatted),
+        "number": page.number,
+        "num_pages": page.paginator.num_pages,
+        "previous": page.previous_page_number() if page.has_previous() else None,
+        "next": page.next_page_number() if page.has_next() else None,
+    }
+    cache.set(key, result, CACHE_SECONDS)
+    return result

@@ -15,7 +15,6 @@ from django.views.decorators.vary import vary_on_headers
 
 from . import recording
 from .blank_form import blank_round_form
-from .clinical.flags import SEVERITY_RANK
 from .clinical.history import INTERVENTION_KINDS
 from .clinical.sources import SOURCES
 from .clinical.treatments import catalogue
@@ -38,8 +37,8 @@ from .models import (
     Patient,
     PatientStatus,
 )
-from .patient_page import patient_context
-from .queue_rows import queue_rows, rows_html, select_html
+from .patient_page import patient_context, patient_main_html
+from .queue_rows import queue_page, select_html
 
 QUEUE_PAGE_SIZE = 50
 ROUNDS_PAGE_SIZE = 10
@@ -69,23 +68,9 @@ def queue(request: HttpRequest) -> HttpResponse:
         raise PermissionDenied
     wards = list(PatientStatus.objects.order_by("ward").values_list("ward", flat=True).distinct())
     form = QueueFilterForm(request.GET or None, wards=wards)
-    rows = (
-        PatientStatus.objects.select_related("patient")
-        .defer("open_flags", "organ_severity")
-        .order_by("-worst_flag_rank", "-band_rank", "sort_name", "patient_id")
-    )
-    if form.is_valid():
-        if form.cleaned_data["ward"]:
-            rows = rows.filter(ward=form.cleaned_data["ward"])
-        if form.cleaned_data["severity"]:
-            rows = rows.filter(worst_flag_rank__gte=SEVERITY_RANK[form.cleaned_data["severity"]])
-    page = Paginator(rows, QUEUE_PAGE_SIZE).get_page(request.GET.get("page"))
-    rows = queue_rows(page.object_list, timezone.now(), timezone.localdate())
     chosen = form.cleaned_data if form.is_valid() else {}
     context = {
-        "page": page,
-        "rows": rows,
-        "rows_html": rows_html(rows),
+        **queue_page(chosen.get("ward", ""), chosen.get("severity", ""), request.GET.get("page")),
         "ward_select": select_html(
             "ward", "Ward", form.fields["ward"].choices, chosen.get("ward", "")
         ),
@@ -141,8 +126,11 @@ def patient_detail(request: HttpRequest, pk: int) -> HttpResponse:
         context = patient_context(patient, request.GET.get("page"), request.user)
         return render(request, "patients/patient_detail.html#rounds", context)
     recording.audit(request.user, "patient_viewed", patient, patient, client_address(request))
-    context = patient_context(patient, request.GET.get("page"), request.user)
-    context["blank_round_form"] = blank_round_form(request, patient.pk)
+    context = {
+        "patient": patient,
+        "patient_main": patient_main_html(request, patient, request.GET.get("page")),
+        "blank_round_form": blank_round_form(request, patient.pk),
+    }
     return render(request, "patients/patient_detail.html", context)
 
 

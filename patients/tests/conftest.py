@@ -9,6 +9,7 @@ os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 
 import pytest  # noqa: E402
 from django.contrib.auth.models import Group, Permission, User  # noqa: E402
+from django.core.cache import cache  # noqa: E402
 from django.utils import timezone  # noqa: E402
 
 from patients import recording  # noqa: E402
@@ -21,6 +22,14 @@ PASSWORD = "correct-horse-battery-staple-42"
 @pytest.fixture(autouse=True)
 def fast_passwords(settings) -> None:
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture(autouse=True)
+def empty_cache():
+    # Rendered pages are cached per process; each test starts with none.
+    cache.clear()
+    yield
+    cache.clear()
 
 
 def make_user(username: str, role: str | None) -> User:

@@ -105,7 +105,13 @@ def test_the_queue_query_count_is_the_same_for_5_and_500_patients(
 ) -> None:
     bulk_patients(count)
     nurse_client.get(reverse("queue"))  # warm the session
-    # session, user, 2 x permissions, ward list, count, one page of rows
-    with django_assert_num_queries(7):
+    # session, user, 2 x permissions, ward list, newest change, count, one page
+    with django_assert_num_queries(8):
         response = nurse_client.get(reverse("queue"), {"ward": "Haem A"})
     assert response.status_code == 200
+    # Unchanged since: the rendered page is reused (the newest change is read).
+    with django_assert_num_queries(6):
+        again = nurse_client.get(reverse("queue"), {"ward": "Haem A"})
+    body = response.content.decode()
+    rows = body[body.index("<tbody>") : body.index("</tbody>")]
+    assert rows in again.content.decode()

@@ -200,3 +200,23 @@ def test_past_flags_load_on_demand_with_their_basis(
         assert "Confusion: needs immediate attention" in html
         assert "delirium screen negative" in html
         assert "source article" in html
+
+
+def test_the_cached_patient_view_changes_with_every_write(
+    clinician_client, patient, nurse, clinician
+) -> None:
+    record(patient, nurse, ago(hours=2))
+    assert (
+        "CRS grade <strong>0</strong>"
+        in clinician_client.get(patient.get_absolute_url()).content.decode()
+    )
+    record(patient, nurse, ago(hours=1), temperature_c=38.6)
+    page = clinician_client.get(patient.get_absolute_url()).content.decode()
+    assert "CRS grade <strong>1</strong>" in page
+    flag = Flag.objects.get(key="grade_rise:crs")
+    recording.acknowledge_flag(flag, clinician, "seen")
+    page = clinician_client.get(patient.get_absolute_url()).content.decode()
+    assert "Acknowledged by carl" in page
+    # and its forms carry this session's CSRF token, never a placeholder
+    assert "CSRF-PLACEHOLDER" not in page
+    assert clinician_client.cookies["csrftoken"]
