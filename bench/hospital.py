@@ -28,6 +28,7 @@ from patients.models import (
 
 PREFIX = "BENCH-"
 TEMPLATES = 40
+DAYS = 14  # every course: 14 days of rounds every 4 hours
 BATCH = 2000
 
 
@@ -64,10 +65,9 @@ def template_courses(count: int, now: datetime, author: User, log) -> list[Patie
     if len(existing) >= count:
         return existing
     made = existing
-    for n, p in enumerate(demo_ward(count, seed=8, now=now)):
+    for n, p in enumerate(demo_ward(count, seed=8, now=now, days=DAYS)):
         if n < len(existing):
             continue
-        # A full 14-day course for every template.
         patient = Patient.objects.create(
             mrn=f"{PREFIX}{n:06d}",
             given_name=p.given_name,

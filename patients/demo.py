@@ -199,14 +199,20 @@ EXPOSURES = {
 }
 
 
-def demo_ward(count: int, seed: int, now: datetime) -> list[DemoPatient]:
-    """Return ``count`` demo patients with their rounds up to ``now``."""
+def demo_ward(count: int, seed: int, now: datetime, days: int | None = None) -> list[DemoPatient]:
+    """Return ``count`` demo patients with their rounds up to ``now``.
+
+    ``days`` fixes every course's length (the benchmark's 14 days); by
+    default each patient is somewhere in days 1-14.
+    """
     rng = random.Random(seed)
     out = []
     for n in range(count):
         scenario = SCENARIOS[n % len(SCENARIOS)]
         kind, agent = EXPOSURES[scenario]
         days_in = rng.randint(1, 14) if scenario != "cart_crs" else rng.randint(5, 14)
+        if days is not None:
+            days_in = days
         start = (now - timedelta(days=days_in)).replace(hour=8, minute=0, second=0, microsecond=0)
         p = DemoPatient(
             mrn=f"DEMO-{n + 1:04d}",

@@ -6,11 +6,13 @@ import json
 import uuid
 from datetime import timedelta
 
+from django.contrib.auth.models import User
 from django.urls import reverse
 from django.utils import timezone
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from patients import recording
 from patients.clinical import inputs
 from patients.clinical.assessment import assess
 from patients.clinical.crs import grade_crs
@@ -18,6 +20,7 @@ from patients.clinical.icans import grade_icans
 from patients.clinical.inputs import Observation
 from patients.clinical.parse import InputError, parse_observation
 from patients.clinical.ranges import PLAUSIBLE
+from patients.models import Flag
 
 
 def in_range(name: str):
@@ -215,3 +218,83 @@ def test_the_round_form_never_fails_or_renders_script(nurse_client, patient, fie
     response = nurse_client.post(reverse("round_create", args=[patient.pk]), data)
     assert response.status_code in {302, 422}
     assert "<script>alert(1)</script>" not in response.content.decode()
+
+
+@settings(
+    max_examples=40,
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture],
+)
+@given(
+    field=st.sampled_from(
+        [
+            "mrn",
+            "given_name",
+            "family_name",
+            "birth_date",
+            "weight_kg",
+            "height_cm",
+            "ward",
+            "bed",
+            "spo2_scale",
+            "exposure_kind",
+            "exposure_agent",
+            "day0",
+            "dose_dates",
+            "baseline_creatinine_umol_l",
+            "sex",
+        ]
+    ),
+    value=hostile,
+)
+def test_the_patient_form_never_fails_or_renders_script(nurse_client, field, value) -> None:
+    data = {
+        "mrn": f"H-{uuid.uuid4().hex[:8]}",
+        "given_name": "Ada",
+        "family_name": "Byron",
+        "birth_date": "1960-01-01",
+        "sex": "female",
+        "ward": "Haem A",
+        "spo2_scale": "1",
+        "exposure_kind": "car_t",
+        "exposure_agent": "x",
+        "day0": timezone.localdate().isoformat(),
+        field: value,
+    }
+    response = nurse_client.post(reverse("patient_create"), data)
+    assert response.status_code in {200, 302}
+    assert "<script>alert(1)</script>" not in response.content.decode()
+
+
+@settings(
+    max_examples=40,
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture],
+)
+@given(
+    field=st.sampled_from(["kind", "drug", "dose", "route", "given_at", "note", "client_key"]),
+    value=hostile,
+)
+def test_the_intervention_and_flag_forms_never_fail(
+    clinician_client, patient, field, value
+) -> None:
+    recent = (timezone.localtime() - timedelta(hours=1)).strftime("%Y-%m-%dT%H:%M")
+    data = {
+        "client_key": str(uuid.uuid4()),
+        "kind": "antipyretic",
+        "given_at": recent,
+        field: value,
+    }
+    response = clinician_client.post(reverse("intervention_create", args=[patient.pk]), data)
+    assert response.status_code in {302, 422}
+    assert "<script>alert(1)</script>" not in response.content.decode()
+    nurse = User.objects.get_or_create(username="hostile-nurse")[0]
+    recording.record_round(
+        patient, {"clinical_time": timezone.now(), "acvpu": "C"}, nurse, uuid.uuid4()
+    )
+    flag = Flag.objects.filter(patient=patient).first()  # open, or resolved earlier
+    for name, key in (("flag_acknowledge", "note"), ("flag_resolve", "reason")):
+        response = clinician_client.post(reverse(name, args=[patient.pk, flag.pk]), {key: value})
+        assert response.status_code in {302, 422}
+    page = clinician_client.get(patient.get_absolute_url()).content.decode()
+    assert "<script>alert(1)</script>" not in page
