@@ -13,6 +13,7 @@ from typing import Any
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
+from django.db.models import Max
 from django.utils import timezone
 
 from .clinical import flags as rules
@@ -42,6 +43,15 @@ def persistence_limit() -> timedelta:
     return timedelta(hours=settings.CRS_WATCH["PERSISTENCE_HOURS"])
 
 
+def history_window() -> timedelta:
+    """Return how far back the flag rules look from the round that changed.
+
+    Persistence needs its threshold plus a day to tell a new crossing from
+    an old one; labs carry forward 36 h; everything else is shorter.
+    """
+    return persistence_limit() + timedelta(hours=24)
+
+
 def resolve_period() -> timedelta:
     return timedelta(hours=settings.CRS_WATCH["FLAG_AUTO_RESOLVE_HOURS"])
 
@@ -61,7 +71,10 @@ def audit(
 
 
 def current_exposure(patient: Patient) -> Exposure | None:
-    return patient.exposures.order_by("-day0", "-pk").first()
+    # Read once per patient instance: the write path asks several times.
+    if not hasattr(patient, "_current_exposure"):
+        patient._current_exposure = patient.exposures.order_by("-day0", "-pk").first()
+    return patient._current_exposure
 
 
 def day0_datetime(exposure: Exposure | None) -> datetime | None:
@@ -88,19 +101,26 @@ def baseline_for(patient: Patient) -> Baseline:
 def reassess(
     patient: Patient, given: list[Given] | None = None, since: datetime | None = None
 ) -> list[tuple[ObservationRound, RoundState]]:
-    """Assess every final round in time order; store those from ``since`` on.
+    """Assess the final rounds in time order; store those from ``since`` on.
 
     Assessments depend on what came before (treatment masks fever), so a
     back-dated round, an intervention or a correction re-assesses and stores
-    everything after it; earlier rounds are only recomputed in memory. With
-    ``since`` None nothing is stored (a read of the current course).
+    everything after it. Earlier rounds are recomputed in memory, as far
+    back as any rule looks (``history_window``). With ``since`` None nothing
+    is stored: the window ends at the patient's latest round.
     """
     given = given_for(patient) if given is None else given
     baseline = baseline_for(patient)
     exposure = current_exposure(patient)
     cause = cause_of(exposure)
+    final = patient.rounds.filter(status=RoundStatus.FINAL)
+    anchor = since or final.aggregate(last=Max("clinical_time"))["last"]
+    if anchor is None:
+        return []
+    start = anchor - history_window()
+    had_crs_earlier = final.filter(clinical_time__lt=start, crs_grade__gte=1).exists()
     rounds = list(
-        patient.rounds.filter(status=RoundStatus.FINAL)
+        final.filter(clinical_time__gte=start)
         .defer("assessment", "treatment_options", "organ_severity")
         .order_by("clinical_time", "pk")
     )
@@ -109,7 +129,9 @@ def reassess(
     out = []
     for rnd in rounds:
         rnd.patient = patient
-        state = assess_in_context(rnd.to_observation(), rnd.clinical_time, states, given, baseline)
+        state = assess_in_context(
+            rnd.to_observation(), rnd.clinical_time, states, given, baseline, had_crs_earlier
+        )
         states.append(state)
         if since is not None and rnd.clinical_time >= since:
             options = match_options(presentation_of(states, given, cause, persistence_limit()))
@@ -196,9 +218,13 @@ def create_flag(
 
 
 def apply_flag_events(
-    patient: Patient, events: list[FlagEvent], at: datetime, rnd: ObservationRound | None
+    patient: Patient,
+    events: list[FlagEvent],
+    at: datetime,
+    rnd: ObservationRound | None,
+    pairs: list[tuple[Flag, OpenFlag]] | None = None,
 ) -> list[Flag]:
-    pairs = open_flags(patient)
+    pairs = open_flags(patient) if pairs is None else pairs
     decision = apply_events([o for _, o in pairs], events, at)
     for o, event in decision.refreshed:
         flag = o.ref
@@ -218,9 +244,13 @@ def apply_flag_events(
     return created
 
 
-def resolve_cleared(patient: Patient, state: RoundState) -> None:
-    pairs = open_flags(patient)
+def resolve_cleared(
+    patient: Patient, state: RoundState, pairs: list[tuple[Flag, OpenFlag]]
+) -> list[tuple[Flag, OpenFlag]]:
+    """Resolve flags whose condition cleared; return the ones still open."""
+    done = set()
     for o, reason in cleared([o for _, o in pairs], state, resolve_period()):
+        done.add(id(o))
         flag = o.ref
         flag.state = FlagState.RESOLVED
         flag.resolved_at = state.time
@@ -232,6 +262,7 @@ def resolve_cleared(patient: Patient, state: RoundState) -> None:
         if f.state != FlagState.RESOLVED and o.last_active_at != f.last_active_at:
             f.last_active_at = o.last_active_at
             f.save(update_fields=["last_active_at"])
+    return [(f, o) for f, o in pairs if id(o) not in done]
 
 
 SHAPES = {"urgent": "▲", "high": "◆", "medium": "●"}
@@ -259,7 +290,11 @@ def flag_groups(flags: list[Flag]) -> list[dict[str, Any]]:
     return list(groups.values())
 
 
-def refresh_status(patient: Patient, states: list[RoundState] | None = None) -> PatientStatus:
+def refresh_status(
+    patient: Patient,
+    states: list[RoundState] | None = None,
+    latest_round: ObservationRound | None = None,
+) -> PatientStatus:
     """Rewrite the patient's queue row from stored rounds and open flags."""
     exposure = current_exposure(patient)
     if states is None:
@@ -299,7 +334,7 @@ def refresh_status(patient: Patient, states: list[RoundState] | None = None) -> 
         status.band_rank = BAND_ORDER.index(a.news2.clinical_risk) if a.news2.clinical_risk else -1
         status.organ_severity = a.organ_levels()
         status.last_round_at = last.time
-        status.latest_round = (
+        status.latest_round = latest_round or (
             patient.rounds.filter(status=RoundStatus.FINAL)
             .order_by("-clinical_time", "-pk")
             .only("pk")
@@ -350,13 +385,14 @@ def record_round(
             index = next(i for i, (r, _) in enumerate(results) if r.pk == rnd.pk)
             history = states[: index + 1]
             exposure = current_exposure(patient)
+            pairs = open_flags(patient)
             if index == len(states) - 1:
                 # Overdue flags are raised by the scan; the awaited round
                 # clears them here.
-                resolve_cleared(patient, states[-1])
+                pairs = resolve_cleared(patient, states[-1], pairs)
             events = rules.round_events(history, persistence_limit())
-            apply_flag_events(patient, events, rnd.clinical_time, rnd)
-            refresh_status(patient, states)
+            apply_flag_events(patient, events, rnd.clinical_time, rnd, pairs)
+            refresh_status(patient, states, latest_round=results[-1][0])
             audit(
                 user,
                 "round_recorded",
@@ -365,8 +401,7 @@ def record_round(
                 address,
                 exposure=exposure.pk if exposure else None,
             )
-            rnd.refresh_from_db()
-            return rnd, True
+            return results[index][0], True
     except IntegrityError:
         # Two identical submits raced: the other one stored the round.
         return ObservationRound.objects.get(client_key=client_key), False

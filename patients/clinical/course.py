@@ -56,9 +56,14 @@ def assess_in_context(
     earlier: list[RoundState],
     given: list[Given],
     baseline: Baseline,
+    had_crs_earlier: bool = False,
 ) -> RoundState:
-    """Assess a round knowing what came before it and what was given."""
-    had_crs = any(s.assessment.crs.grade for s in earlier)
+    """Assess a round knowing what came before it and what was given.
+
+    ``had_crs_earlier`` carries CRS seen before the rounds in ``earlier``
+    (the caller may pass only a recent window of the course).
+    """
+    had_crs = had_crs_earlier or any(s.assessment.crs.grade for s in earlier)
     treated = obs.crs_treated or crs_treated_at(time, given, had_crs)
     labs, lab_times = carried_labs(obs, time, earlier)
     obs = replace(obs, crs_treated=treated, time=time, labs=labs, lab_times=lab_times)
