@@ -15,8 +15,8 @@ from datetime import datetime
 from django.contrib.auth.models import User
 from django.db import transaction
 
-from patients import recording
 from patients.demo import demo_ward
+from patients.management.commands.seed_demo import store_demo_patient
 from patients.models import (
     Exposure,
     Flag,
@@ -68,25 +68,8 @@ def template_courses(count: int, now: datetime, author: User, log) -> list[Patie
     for n, p in enumerate(demo_ward(count, seed=8, now=now, days=DAYS)):
         if n < len(existing):
             continue
-        patient = Patient.objects.create(
-            mrn=f"{PREFIX}{n:06d}",
-            given_name=p.given_name,
-            family_name=p.family_name,
-            birth_date=p.birth_date,
-            sex=p.sex,
-            weight_kg=p.weight_kg,
-            height_cm=p.height_cm,
-            ward=f"Ward {n % 40 + 1:02d}",
-            bed=p.bed,
-            created_by=author,
-            **p.risk,
-            **{f"baseline_{k}": v for k, v in p.baseline.items()},
-        )
-        Exposure.objects.create(patient=patient, **p.exposure)
-        recording.import_course(
-            patient,
-            [ObservationRound(entered_by=author, **r) for r in p.rounds],
-            [Intervention(patient=patient, recorded_by=author, **g) for g in p.given],
+        patient = store_demo_patient(
+            p, author, mrn=f"{PREFIX}{n:06d}", ward=f"Ward {n % 40 + 1:02d}"
         )
         made.append(patient)
     return made

@@ -58,6 +58,36 @@ def setup_django(database_url: str) -> None:
     django.setup()
 
 
+def sized_database(url: str, size: int) -> str:
+    """Return a separate database per data-set size (a file or a PG database)."""
+    if url.startswith("sqlite"):
+        return url.replace(".sqlite3", f"-{size}.sqlite3")
+    return f"{url}_{size}"
+
+
+def setup_database(url: str) -> None:
+    """Point Django at ``url`` (creating a PostgreSQL database) and migrate."""
+    from django.core.management import call_command
+    from django.db import connections
+
+    if not url.startswith("sqlite"):
+        import psycopg
+
+        base, name = url.rsplit("/", 1)
+        with psycopg.connect(
+            f"{base}/postgres".replace("postgres://", "postgresql://"), autocommit=True
+        ) as conn:
+            if not conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name]).fetchone():
+                conn.execute(f'CREATE DATABASE "{name}"')
+    import dj_database_url
+    from django.conf import settings
+
+    connections.close_all()
+    settings.DATABASES["default"].update(dj_database_url.parse(url))
+    os.environ["DATABASE_URL"] = url
+    call_command("migrate", verbosity=0)
+
+
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -312,8 +342,9 @@ def main() -> None:
     parser.add_argument(
         "--growth",
         action="store_true",
-        help="queue and patient page at 200, 2,000 and 20,000 patients",
+        help="queue and patient page at each of --sizes patients",
     )
+    parser.add_argument("--sizes", type=int, nargs="+", default=[200, 2000, 20000])
     args = parser.parse_args()
     args.seconds = max(1, min(args.seconds, 60))
     if not shutil.which("wrk"):
@@ -323,9 +354,9 @@ def main() -> None:
     setup_django(database_url)
     from django.core.management import call_command
 
-    call_command("migrate", verbosity=0)
     engine = database_url.split(":", 1)[0]
     if not args.growth:
+        call_command("migrate", verbosity=0)
         rows = measure(args, database_url)
         print_table(
             rows,
@@ -333,10 +364,20 @@ def main() -> None:
             f"wrk -c {args.connections}, {args.seconds} s per page",
         )
         return
-    for size in (200, 2000, 20000):
+    summary = []
+    for size in args.sizes:
         args.patients = size
-        rows = measure(args, database_url)
+        url = sized_database(database_url, size)
+        setup_database(url)
+        rows = measure(args, url)
         print_table(rows, f"growth: {size} patients, {engine}")
+        summary.append((size, rows))
+    print("\nGrowth (p50 / p99 ms):")
+    for size, rows in summary:
+        cells = "  ".join(
+            f"{r['page'].split(',')[0][:22]}: {r['p50']:.1f} / {r['p99']:.1f}" for r in rows[1:4]
+        )
+        print(f"{size:>7} patients  {cells}")
 
 
 if __name__ == "__main__":

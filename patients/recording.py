@@ -196,10 +196,11 @@ def open_flags(patient: Patient) -> list[tuple[Flag, OpenFlag]]:
     return pairs
 
 
-def create_flag(
+def flag_from_event(
     patient: Patient, event: FlagEvent, at: datetime, rnd: ObservationRound | None
 ) -> Flag:
-    return Flag.objects.create(
+    """Return an unsaved open flag for ``event``, raised at ``at`` by ``rnd``."""
+    return Flag(
         patient=patient,
         kind=event.kind,
         key=event.key,
@@ -215,6 +216,14 @@ def create_flag(
         opened_by_round=rnd,
         last_active_at=at,
     )
+
+
+def create_flag(
+    patient: Patient, event: FlagEvent, at: datetime, rnd: ObservationRound | None
+) -> Flag:
+    flag = flag_from_event(patient, event, at, rnd)
+    flag.save()
+    return flag
 
 
 def apply_flag_events(
@@ -556,28 +565,12 @@ def import_course(
         ObservationRound.objects.bulk_create(rounds)
         flags = []
         for rec in records:
-            e = rec.event
-            flags.append(
-                Flag(
-                    patient=patient,
-                    kind=e.kind,
-                    key=e.key,
-                    organ_system=e.organ_system or "",
-                    severity=e.severity,
-                    severity_rank=SEVERITY_RANK[e.severity],
-                    title=e.title[:300],
-                    source=e.source,
-                    basis=compact(e.basis),
-                    metric=e.metric or "",
-                    above=e.above,
-                    opened_at=rec.opened_at,
-                    opened_by_round=rounds[rec.round_index],
-                    last_active_at=rec.resolved_at or rec.opened_at,
-                    state=FlagState.RESOLVED if rec.resolved_at else FlagState.OPEN,
-                    resolved_at=rec.resolved_at,
-                    resolve_reason=rec.resolve_reason,
-                )
-            )
+            flag = flag_from_event(patient, rec.event, rec.opened_at, rounds[rec.round_index])
+            if rec.resolved_at:
+                flag.state = FlagState.RESOLVED
+                flag.last_active_at = flag.resolved_at = rec.resolved_at
+                flag.resolve_reason = rec.resolve_reason
+            flags.append(flag)
         Flag.objects.bulk_create(flags)
         refresh_status(patient, [s.state for s in steps])
         return flags

@@ -243,26 +243,31 @@ def _flag_response(request: HttpRequest, flag: Flag) -> HttpResponse:
     return redirect(flag.patient)
 
 
+def _flag_form_invalid(
+    request: HttpRequest, flag: Flag, name: str, form, message: str
+) -> HttpResponse:
+    """Re-render the flag with its form's errors (htmx), or redirect with a message."""
+    if request.htmx:
+        context = {
+            "flag": flag,
+            name: form,
+            "perms_can_change_flag": True,
+            "patient": flag.patient,
+        }
+        return render(request, "patients/patient_detail.html#flag-item", context, status=422)
+    messages.error(request, message)
+    return redirect(flag.patient)
+
+
 @permission_required("patients.change_flag", raise_exception=True)
 @require_POST
 def flag_acknowledge(request: HttpRequest, pk: int, flag_pk: int) -> HttpResponse:
     flag = get_object_or_404(Flag, pk=flag_pk, patient_id=pk)
     form = AcknowledgeForm(request.POST)
     if not form.is_valid():
-        if request.htmx:
-            return render(
-                request,
-                "patients/patient_detail.html#flag-item",
-                {
-                    "flag": flag,
-                    "ack_form": form,
-                    "perms_can_change_flag": True,
-                    "patient": flag.patient,
-                },
-                status=422,
-            )
-        messages.error(request, "Write a note to acknowledge the flag.")
-        return redirect(flag.patient)
+        return _flag_form_invalid(
+            request, flag, "ack_form", form, "Write a note to acknowledge the flag."
+        )
     if not recording.acknowledge_flag(
         flag, request.user, form.cleaned_data["note"], client_address(request)
     ):
@@ -276,20 +281,9 @@ def flag_resolve(request: HttpRequest, pk: int, flag_pk: int) -> HttpResponse:
     flag = get_object_or_404(Flag, pk=flag_pk, patient_id=pk)
     form = ReasonForm(request.POST)
     if not form.is_valid():
-        if request.htmx:
-            return render(
-                request,
-                "patients/patient_detail.html#flag-item",
-                {
-                    "flag": flag,
-                    "resolve_form": form,
-                    "perms_can_change_flag": True,
-                    "patient": flag.patient,
-                },
-                status=422,
-            )
-        messages.error(request, "Give a reason to resolve the flag.")
-        return redirect(flag.patient)
+        return _flag_form_invalid(
+            request, flag, "resolve_form", form, "Give a reason to resolve the flag."
+        )
     recording.resolve_flag(
         flag, request.user, form.cleaned_data["reason"], client_address(request)
     )

@@ -15,7 +15,7 @@ from django.core.management.base import BaseCommand, CommandError
 from django.utils import timezone
 
 from patients import recording
-from patients.demo import demo_ward
+from patients.demo import DemoPatient, demo_ward
 from patients.models import Exposure, Intervention, ObservationRound, Patient
 
 DEMO_USERS = {"nurse": "nurse", "clinician": "clinician", "admin": "admin"}
@@ -68,23 +68,31 @@ class Command(BaseCommand):
         for p in demo_ward(count, seed, now):
             if p.mrn in existing:
                 continue
-            patient = Patient.objects.create(
-                mrn=p.mrn,
-                given_name=p.given_name,
-                family_name=p.family_name,
-                birth_date=p.birth_date,
-                sex=p.sex,
-                weight_kg=p.weight_kg,
-                height_cm=p.height_cm,
-                ward=p.ward,
-                bed=p.bed,
-                created_by=author,
-                **p.risk,
-                **{f"baseline_{k}": v for k, v in p.baseline.items()},
-            )
-            Exposure.objects.create(patient=patient, **p.exposure)
-            rounds = [ObservationRound(entered_by=author, **r) for r in p.rounds]
-            given = [Intervention(patient=patient, recorded_by=author, **g) for g in p.given]
-            recording.import_course(patient, rounds, given)
+            store_demo_patient(p, author)
             created += 1
         return created
+
+
+def store_demo_patient(
+    p: DemoPatient, author: User, mrn: str | None = None, ward: str | None = None
+) -> Patient:
+    """Store one demo patient and its whole course through the write path."""
+    patient = Patient.objects.create(
+        mrn=mrn or p.mrn,
+        given_name=p.given_name,
+        family_name=p.family_name,
+        birth_date=p.birth_date,
+        sex=p.sex,
+        weight_kg=p.weight_kg,
+        height_cm=p.height_cm,
+        ward=ward or p.ward,
+        bed=p.bed,
+        created_by=author,
+        **p.risk,
+        **{f"baseline_{k}": v for k, v in p.baseline.items()},
+    )
+    Exposure.objects.create(patient=patient, **p.exposure)
+    rounds = [ObservationRound(entered_by=author, **r) for r in p.rounds]
+    given = [Intervention(patient=patient, recorded_by=author, **g) for g in p.given]
+    recording.import_course(patient, rounds, given)
+    return patient
