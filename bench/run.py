@@ -114,10 +114,11 @@ def session_cookie() -> str:
 def queries_per_request(paths: dict[str, tuple[str, str]]) -> dict[str, int]:
     from django.contrib.auth.models import User
     from django.db import connection
-    from django.test import Client
+    from django.test import Client, utils
     from django.test.utils import CaptureQueriesContext, setup_test_environment
 
-    setup_test_environment()
+    if not hasattr(utils._TestState, "saved_data"):
+        setup_test_environment()  # once per process: lets the client record queries
     client = Client()
     client.force_login(User.objects.get(username="bench-clinician"))
     counts = {}
