@@ -324,6 +324,15 @@ def round_detail(request: HttpRequest, pk: int, round_pk: int) -> HttpResponse:
     rnd = get_object_or_404(
         ObservationRound.objects.select_related("entered_by"), pk=round_pk, patient=patient
     )
+    recording.audit(
+        request.user,
+        "patient_viewed",
+        patient,
+        patient,
+        client_address(request),
+        page="round",
+        round=rnd.pk,
+    )
     template = (
         "patients/round_detail.html#round-detail"
         if request.htmx
@@ -383,6 +392,14 @@ def patient_handover(request: HttpRequest, pk: int) -> HttpResponse:
 @vary_on_headers("HX-Request")
 def flag_history(request: HttpRequest, pk: int) -> HttpResponse:
     patient = _get_patient(request, pk)
+    recording.audit(
+        request.user,
+        "patient_viewed",
+        patient,
+        patient,
+        client_address(request),
+        page="past flags",
+    )
     flags = (
         patient.flags.filter(state=FlagState.RESOLVED)
         .select_related("acknowledged_by", "resolved_by")

@@ -9,6 +9,7 @@ from django.core.exceptions import PermissionDenied
 from django.urls import reverse
 from django.utils import timezone
 
+from patients import recording
 from patients.models import AuditEvent, Flag, ObservationRound, Patient
 
 from .conftest import ago
@@ -110,3 +111,27 @@ def test_admins_read_and_filter_the_audit_trail(client, admin_user, nurse) -> No
     assert "Round 9" in page and "Patient 7" not in page
     by_user = client.get(reverse("audit_log"), {"user": "nina"}).content.decode()
     assert "Round 9" in by_user and "Patient 7" in by_user
+
+
+def test_every_view_of_a_patient_record_is_audited(clinician_client, patient, nurse) -> None:
+    rnd, _ = recording.record_round(
+        patient, {"clinical_time": ago(hours=1), "heart_rate": 80}, nurse, uuid.uuid4()
+    )
+    for url in [
+        patient.get_absolute_url(),
+        reverse("patient_handover", args=[patient.pk]),
+        reverse("round_detail", args=[patient.pk, rnd.pk]),
+        reverse("flag_history", args=[patient.pk]),
+    ]:
+        before = AuditEvent.objects.filter(action="patient_viewed", patient=patient).count()
+        assert clinician_client.get(url).status_code == 200
+        after = AuditEvent.objects.filter(action="patient_viewed", patient=patient).count()
+        assert after == before + 1, url
+
+
+def test_admins_manage_users_and_others_cannot(client, admin_user, nurse) -> None:
+    client.force_login(admin_user)
+    assert client.get("/admin/auth/user/").status_code == 200
+    assert client.get(f"/admin/auth/user/{nurse.pk}/change/").status_code == 200
+    client.force_login(nurse)
+    assert client.get("/admin/auth/user/").status_code == 302  # not staff: admin login
