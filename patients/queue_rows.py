@@ -88,7 +88,7 @@ def rows_html(rows: list[dict[str, Any]]) -> SafeString:
             if (r["band"])
             else ""
         )
-        overdue = ' <strong class="overdue">⏰ Overdue</strong>' if r["overdue"] else ""
+        overdue = ' <strong class="overdue">Overdue</strong>' if r["overdue"] else ""
         out.append(
             f'<tr class="{r["row_class"]}"><th scope="row"><a href="{r["url"]}">'
             f"{escape(r['name'])}</a> <small>{escape(r['mrn'])}</small></th>"
