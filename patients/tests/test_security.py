@@ -109,3 +109,10 @@ def test_production_settings_pass_the_deploy_check() -> None:
     )
     assert result.returncode == 0, result.stdout + result.stderr
     assert "no issues" in result.stdout
+
+
+def test_health_check_needs_no_login_and_no_redirect(client, settings) -> None:
+    settings.SECURE_SSL_REDIRECT = True  # as in production
+    response = client.get("/healthz")
+    assert (response.status_code, response.content) == (200, b"ok")
+    assert client.get("/").status_code == 301  # everything else goes to HTTPS
