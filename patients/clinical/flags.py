@@ -193,7 +193,12 @@ def worsening_events(
         before = prev.assessment.organs[system].severity if prev else 0
         after = cur.assessment.organs[system].severity
         severity = "urgent" if after >= 4 else "high" if after == 3 else "medium"
-        against = "previous round" if prev else "baseline (no earlier round)"
+        if prev:
+            against = "previous round"
+        elif earlier:
+            against = "baseline (not assessed in the recent rounds reviewed)"
+        else:
+            against = "baseline (no earlier round)"
         events.append(
             FlagEvent(
                 kind="worsening",

@@ -231,3 +231,9 @@ def test_a_masked_fever_still_grades_hypoxia_after_tocilizumab() -> None:
     )
     assert steps[1].state.assessment.crs.grade == 3
     assert steps[1].state.obs.crs_treated
+
+
+def test_a_system_not_assessed_recently_is_compared_with_baseline_and_says_so() -> None:
+    steps, _ = course({}, {}, {"labs": {"alt_u_l": 200.0}}, baseline=Baseline({"alt_u_l": 25.0}))
+    flag = next(e for e in steps[2].opened if e.organ_system == "hepatic")
+    assert "not assessed in the recent rounds reviewed" in flag.title
