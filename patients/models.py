@@ -390,6 +390,8 @@ class PatientStatus(models.Model):
     news2_band = models.CharField(max_length=20, blank=True)
     day0 = models.DateField(null=True)
     band_rank = models.SmallIntegerField(default=-1)
+    # When (and in which round) each grade above was last recorded.
+    grades_at = models.JSONField(default=dict)
     worst_flag_rank = models.PositiveSmallIntegerField(default=0)
     open_flag_count = models.PositiveIntegerField(default=0)
     open_flags = models.JSONField(default=list)

@@ -62,6 +62,23 @@ def organ_panel(latest, previous) -> list[dict[str, Any]]:
     return rows
 
 
+def grade_rounds(status: PatientStatus | None, latest) -> dict[str, Any]:
+    """Return the round each current grade came from (for its time and basis)."""
+    if status is None or not status.grades_at:
+        return {}
+    ids = {name: item["round"] for name, item in status.grades_at.items()}
+    rounds = {r.pk: r for r in patient_rounds(ids.values(), latest)}
+    return {name: rounds.get(pk) for name, pk in ids.items()}
+
+
+def patient_rounds(pks, latest) -> list:
+    from .models import ObservationRound
+
+    wanted = set(pks) - ({latest.pk} if latest else set())
+    found = list(ObservationRound.objects.filter(pk__in=wanted)) if wanted else []
+    return found + ([latest] if latest else [])
+
+
 def heat_flags(patient: Patient, course: list) -> list:
     """Return the flags (open or not) raised by the rounds the heat map shows."""
     shown = [r.pk for r in course[-HEAT_MAP_COLUMNS:]]
@@ -91,7 +108,7 @@ def patient_context(patient: Patient, page_number: str | None, user) -> dict[str
     )
     interventions = list(patient.interventions.select_related("recorded_by")[:50])
     toci = [i for i in interventions if i.kind == "tocilizumab" and i.status == RoundStatus.FINAL]
-    status = getattr(patient, "status", None)
+    status = PatientStatus.objects.filter(patient=patient).first()
     day0 = (exposure and exposure.day0_start()) or (course[0].clinical_time if course else now)
     return {
         "charts": patient_charts(course, interventions, day0),
@@ -107,6 +124,7 @@ def patient_context(patient: Patient, page_number: str | None, user) -> dict[str
         "risk_factors": patient.risk_factors(today, exposure),
         "latest": latest,
         "status": status,
+        "grade_rounds": grade_rounds(status, latest),
         "overdue": status.overdue(now) if status else False,
         "open_flags": flags,
         "past_flag_count": patient.flags.filter(state=FlagState.RESOLVED).count(),

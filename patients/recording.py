@@ -299,15 +299,40 @@ def flag_groups(flags: list[Flag]) -> list[dict[str, Any]]:
     return list(groups.values())
 
 
+def last_known(results: list[tuple[ObservationRound, RoundState]]) -> dict[str, tuple]:
+    """Return the latest known CRS, ICANS, ICE and NEWS2, each with its round.
+
+    A partial round (labs only, say) must not blank the current grades: the
+    queue and the header show the last value recorded, with its time.
+    """
+    found: dict[str, tuple] = {}
+    for rnd, state in reversed(results):
+        a = state.assessment
+        candidates = {
+            "crs": a.crs.grade,
+            "icans": a.icans.grade,
+            "ice": state.obs.ice_score,
+            "news2": a.news2 if a.news2.total is not None else None,
+        }
+        for name, value in candidates.items():
+            if name not in found and value is not None:
+                found[name] = (value, rnd)
+        if len(found) == len(candidates):
+            break
+    for name in ("crs", "icans", "ice", "news2"):
+        found.setdefault(name, (None, None))
+    return found
+
+
 def refresh_status(
     patient: Patient,
-    states: list[RoundState] | None = None,
-    latest_round: ObservationRound | None = None,
+    results: list[tuple[ObservationRound, RoundState]] | None = None,
 ) -> PatientStatus:
     """Rewrite the patient's queue row from stored rounds and open flags."""
     exposure = current_exposure(patient)
-    if states is None:
-        states = [s for _, s in reassess(patient)]
+    if results is None:
+        results = reassess(patient)
+    states = [state for _, state in results]
     last = states[-1] if states else None
     flags = list(
         patient.flags.exclude(state=FlagState.RESOLVED).order_by("-severity_rank", "-opened_at")
@@ -334,21 +359,22 @@ def refresh_status(
     ]
     status.flag_groups = flag_groups(flags)
     if last:
-        a = last.assessment
-        status.crs_grade = a.crs.grade
-        status.icans_grade = a.icans.grade
-        status.ice_score = last.obs.ice_score
-        status.news2_total = a.news2.total
-        status.news2_band = a.news2.clinical_risk or ""
-        status.band_rank = BAND_ORDER.index(a.news2.clinical_risk) if a.news2.clinical_risk else -1
-        status.organ_severity = a.organ_levels()
+        known = last_known(results)
+        status.crs_grade = known["crs"][0]
+        status.icans_grade = known["icans"][0]
+        status.ice_score = known["ice"][0]
+        news2 = known["news2"][0]
+        status.news2_total = news2.total if news2 else None
+        status.news2_band = (news2.clinical_risk or "") if news2 else ""
+        status.band_rank = BAND_ORDER.index(status.news2_band) if status.news2_band else -1
+        status.grades_at = {
+            name: {"at": rnd.clinical_time.isoformat(), "round": rnd.pk}
+            for name, (value, rnd) in known.items()
+            if rnd is not None
+        }
+        status.organ_severity = last.assessment.organ_levels()
         status.last_round_at = last.time
-        status.latest_round = latest_round or (
-            patient.rounds.filter(status=RoundStatus.FINAL)
-            .order_by("-clinical_time", "-pk")
-            .only("pk")
-            .first()
-        )
+        status.latest_round = results[-1][0]
         status.next_round_due_at = last.time + rules.round_interval(last)
         status.next_ice_due_at = rules.ice_due(
             states, day0_datetime(exposure), exposure.kind if exposure else None
@@ -360,6 +386,7 @@ def refresh_status(
         status.organ_severity = {}
         status.last_round_at = status.next_round_due_at = status.next_ice_due_at = None
         status.latest_round = None
+        status.grades_at = {}
     status.save()
     return status
 
@@ -401,7 +428,7 @@ def record_round(
                 pairs = resolve_cleared(patient, states[-1], pairs)
             events = rules.round_events(history, persistence_limit())
             apply_flag_events(patient, events, rnd.clinical_time, rnd, pairs)
-            refresh_status(patient, states, latest_round=results[-1][0])
+            refresh_status(patient, results)
             audit(
                 user,
                 "round_recorded",
@@ -460,8 +487,7 @@ def record_intervention(
             item = Intervention.objects.create(
                 patient=patient, recorded_by=user, client_key=client_key, **values
             )
-            states = [s for _, s in reassess(patient, since=item.given_at)]
-            refresh_status(patient, states)
+            refresh_status(patient, reassess(patient, since=item.given_at))
             audit(user, "intervention_recorded", item, patient, address, kind=item.kind)
             return item, True
     except IntegrityError:
@@ -515,13 +541,16 @@ def scan_overdue(now: datetime, ward: str | None = None) -> int:
     for status in late.select_related("patient"):
         with transaction.atomic():
             patient = lock(status.patient)
-            states = [s for _, s in reassess(patient)]
+            results = reassess(patient)
             exposure = current_exposure(patient)
             events = rules.overdue_events(
-                states, now, day0_datetime(exposure), exposure.kind if exposure else None
+                [s for _, s in results],
+                now,
+                day0_datetime(exposure),
+                exposure.kind if exposure else None,
             )
             count += len(apply_flag_events(patient, events, now, None))
-            refresh_status(patient, states)
+            refresh_status(patient, results)
     return count
 
 
@@ -572,5 +601,5 @@ def import_course(
                 flag.resolve_reason = rec.resolve_reason
             flags.append(flag)
         Flag.objects.bulk_create(flags)
-        refresh_status(patient, [s.state for s in steps])
+        refresh_status(patient, [(r, step.state) for r, step in zip(rounds, steps, strict=True)])
         return flags

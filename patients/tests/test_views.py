@@ -9,7 +9,7 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
-from patients.models import AuditEvent, ObservationRound, Patient
+from patients.models import AuditEvent, ObservationRound, Patient, PatientStatus
 
 from .conftest import PASSWORD, make_patient
 
@@ -247,3 +247,36 @@ class TestRounds:
     def test_viewing_a_patient_is_audited(self, nurse_client, patient) -> None:
         nurse_client.get(patient.get_absolute_url())
         assert AuditEvent.objects.filter(action="patient_viewed", patient=patient).exists()
+
+
+@pytest.mark.django_db
+def test_a_partial_round_keeps_the_last_known_grades(nurse_client, patient) -> None:
+    full = round_post(
+        temperature_c=38.4,
+        heart_rate=88,
+        systolic_bp=120,
+        diastolic_bp=70,
+        respiratory_rate=18,
+        spo2=96,
+        oxygen_device="room_air",
+        acvpu="A",
+        ice_orientation=4,
+        ice_naming=3,
+        ice_commands=1,
+        ice_writing=1,
+        ice_attention=0,
+    )
+    full["clinical_time"] = (timezone.localtime() - timedelta(hours=2)).strftime("%Y-%m-%dT%H:%M")
+    nurse_client.post(reverse("round_create", args=[patient.pk]), full)
+    nurse_client.post(reverse("round_create", args=[patient.pk]), round_post(creatinine_umol_l=90))
+    status = PatientStatus.objects.get(patient=patient)
+    assert (status.crs_grade, status.icans_grade, status.ice_score, status.news2_total) == (
+        1,
+        1,
+        9,
+        1,
+    )
+    page = nurse_client.get(patient.get_absolute_url()).content.decode()
+    assert "CRS grade <strong>1</strong>" in page
+    assert "(ICE 9/10)" in page
+    assert "last full set" in page and "incomplete set" in page
