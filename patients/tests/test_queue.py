@@ -99,8 +99,8 @@ def test_it_refreshes_itself_keeping_the_filters(nurse_client) -> None:
     assert "<html" not in part.content.decode()
 
 
-@pytest.mark.parametrize("count", [5, 500])
-def test_the_queue_query_count_is_the_same_for_5_and_500_patients(
+@pytest.mark.parametrize("count", [5, 200, 500, 2000])
+def test_the_queue_query_count_is_the_same_for_5_to_2000_patients(
     nurse_client, count, django_assert_num_queries
 ) -> None:
     bulk_patients(count)
@@ -115,3 +115,16 @@ def test_the_queue_query_count_is_the_same_for_5_and_500_patients(
     body = response.content.decode()
     rows = body[body.index("<tbody>") : body.index("</tbody>")]
     assert rows in again.content.decode()
+
+
+@pytest.mark.parametrize("others", [200, 2000])
+def test_the_patient_page_query_count_does_not_grow_with_the_hospital(
+    clinician_client, nurse, others, django_assert_max_num_queries
+) -> None:
+    bulk_patients(others)
+    patient = make_patient(mrn="PQ1")
+    for hours in range(12):
+        record(patient, nurse, 48 - 4 * hours, temperature_c=37.5 + hours / 10)
+    with django_assert_max_num_queries(20):
+        response = clinician_client.get(patient.get_absolute_url())
+    assert response.status_code == 200
