@@ -29,7 +29,7 @@ CASES = [
         "f-crs-g1-antipyretics-and-fluids",
         Presentation(crs_grade=1),
         {"antipyretics", "iv_fluids"},
-        {"tocilizumab", "icu_transfer"},
+        {"tocilizumab", "siltuximab", "corticosteroids", "icu_transfer"},
     ),
     (
         "f-crs-g1-persistent-fever-tocilizumab-cartox",
