@@ -12,6 +12,7 @@ urlpatterns = [
     path("patients/<int:pk>/", views.patient_detail, name="patient"),
     path("handover/", views.handover, name="handover"),
     path("patients/<int:pk>/handover/", views.patient_handover, name="patient_handover"),
+    path("patients/<int:pk>/rounds.csv", views.rounds_csv, name="rounds_csv"),
     path("patients/<int:pk>/rounds/new/", views.round_create, name="round_create"),
     path("patients/<int:pk>/rounds/<int:round_pk>/", views.round_detail, name="round_detail"),
     path(

@@ -7,7 +7,7 @@ from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.db import transaction
 from django.db.models import Q
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_http_methods, require_POST
@@ -18,6 +18,7 @@ from .blank_form import blank_round_form
 from .clinical.history import INTERVENTION_KINDS
 from .clinical.sources import SOURCES
 from .clinical.treatments import catalogue
+from .export import csv_lines
 from .forms import (
     AcknowledgeForm,
     InterventionForm,
@@ -412,3 +413,19 @@ def flag_history(request: HttpRequest, pk: int) -> HttpResponse:
         else ("patients/flag_history.html")
     )
     return render(request, template, context)
+
+
+@permission_required("patients.view_patient", raise_exception=True)
+def rounds_csv(request: HttpRequest, pk: int) -> StreamingHttpResponse:
+    patient = _get_patient(request, pk)
+    recording.audit(
+        request.user,
+        "patient_exported",
+        patient,
+        patient,
+        client_address(request),
+        format="csv",
+    )
+    response = StreamingHttpResponse(csv_lines(patient), content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="rounds-{patient.pk}.csv"'
+    return response

@@ -57,6 +57,7 @@ ALLOWED = {
     "round_create": {"nurse", "clinician"},
     "round_detail": {"nurse", "clinician"},
     "flag_history": {"nurse", "clinician"},
+    "rounds_csv": {"nurse", "clinician"},
     "handover": {"nurse", "clinician"},
     "patient_handover": {"nurse", "clinician"},
     "round_correct": {"clinician"},

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import csv
+import io
 import uuid
 
 import pytest
@@ -135,3 +137,21 @@ def test_admins_manage_users_and_others_cannot(client, admin_user, nurse) -> Non
     assert client.get(f"/admin/auth/user/{nurse.pk}/change/").status_code == 200
     client.force_login(nurse)
     assert client.get("/admin/auth/user/").status_code == 302  # not staff: admin login
+
+
+def test_rounds_export_as_csv_safely_and_audited(clinician_client, patient, nurse) -> None:
+    recording.record_round(
+        patient,
+        {"clinical_time": ago(hours=1), "temperature_c": 38.3, "note": "=HYPERLINK(1)"},
+        nurse,
+        uuid.uuid4(),
+    )
+    response = clinician_client.get(reverse("rounds_csv", args=[patient.pk]))
+    body = b"".join(response.streaming_content).decode()
+    rows = list(csv.DictReader(io.StringIO(body)))
+    assert response["Content-Type"].startswith("text/csv")
+    assert len(rows) == 1
+    row = rows[0]
+    assert (row["mrn"], row["temperature_c"], row["crs_grade"]) == ("MRN001", "38.3", "1")
+    assert row["note"] == "'=HYPERLINK(1)"  # never a live spreadsheet formula
+    assert AuditEvent.objects.filter(action="patient_exported", patient=patient).exists()

@@ -1,0 +1,82 @@
+"""CSV export of a patient's rounds: values in SI units, grades, status."""
+
+from __future__ import annotations
+
+import csv
+from collections.abc import Iterator
+
+from django.utils.timezone import localtime
+
+from .clinical.inputs import LABS, SYMPTOMS
+from .models import ObservationRound, Patient
+
+VALUE_FIELDS = [
+    "temperature_c",
+    "heart_rate",
+    "systolic_bp",
+    "diastolic_bp",
+    "respiratory_rate",
+    "spo2",
+    "oxygen_device",
+    "oxygen_flow_l_min",
+    "hypotension",
+    "acvpu",
+    "consciousness",
+    "global_aphasia",
+    "seizure",
+    "motor_findings",
+    "cerebral_edema",
+    *LABS,
+]
+GRADE_FIELDS = ["crs_grade", "icans_grade", "news2_total", "news2_band", "news2_monitoring"]
+HEADER = (
+    ["mrn", "clinical_time", "entered_by", "entered_at", "status", "error_reason"]
+    + VALUE_FIELDS
+    + ["vasopressors", "ice_score"]
+    + [f"symptom_{s}" for s in SYMPTOMS]
+    + GRADE_FIELDS
+    + ["note"]
+)
+# Spreadsheet programs run cells that start with these: never let a note do so.
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+class _Echo:
+    def write(self, value: str) -> str:
+        return value
+
+
+def safe(value) -> str:
+    text = "" if value is None else str(value)
+    return "'" + text if text.startswith(FORMULA_START) else text
+
+
+def rows(patient: Patient) -> Iterator[list[str]]:
+    yield HEADER
+    rounds = patient.rounds.select_related("entered_by").order_by("clinical_time", "pk")
+    for r in rounds.iterator(chunk_size=500):
+        yield [safe(v) for v in round_row(patient, r)]
+
+
+def round_row(patient: Patient, r: ObservationRound) -> list:
+    return (
+        [
+            patient.mrn,
+            localtime(r.clinical_time).isoformat(),
+            r.entered_by.get_username(),
+            localtime(r.entered_at).isoformat(),
+            r.status,
+            r.error_reason,
+        ]
+        + [getattr(r, f) for f in VALUE_FIELDS]
+        + [" ".join(r.vasopressors), r.ice_score]
+        + [r.symptoms.get(s) for s in SYMPTOMS]
+        + [getattr(r, f) for f in GRADE_FIELDS]
+        + [r.note]
+    )
+
+
+def csv_lines(patient: Patient) -> Iterator[str]:
+    writer = csv.writer(_Echo())
+    for row in rows(patient):
+        yield writer.writerow(row)
