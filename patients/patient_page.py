@@ -114,7 +114,7 @@ def patient_context(patient: Patient, page_number: str | None, user) -> dict[str
         "charts": patient_charts(course, interventions, day0),
         "heat": heat_map(
             course[-HEAT_MAP_COLUMNS:],
-            flags,
+            heat_flags(patient, course),
             ORGAN_SYSTEMS,
             reverse("round_detail", args=[patient.pk, 0]),
         ),

@@ -8,7 +8,7 @@ patient's flags and status row always end consistent.
 from __future__ import annotations
 
 import uuid
-from datetime import date, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from django.conf import settings
@@ -552,10 +552,6 @@ def scan_overdue(now: datetime, ward: str | None = None) -> int:
             count += len(apply_flag_events(patient, events, now, None))
             refresh_status(patient, results)
     return count
-
-
-def day_number(day0: date | None, today: date) -> int | None:
-    return None if day0 is None else (today - day0).days
 
 
 def import_course(

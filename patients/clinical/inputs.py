@@ -132,8 +132,3 @@ class Baseline:
 
     labs: dict[str, float] = field(default_factory=dict)
     upper_limits: dict[str, float] = field(default_factory=dict)
-
-
-def ice_total(items: dict[str, int]) -> int:
-    """Return the ICE score from its five items (ASTCT 2019, 10 points)."""
-    return sum(items[name] for name in ICE_ITEMS)

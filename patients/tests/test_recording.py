@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import uuid
 
 import pytest
@@ -220,3 +221,15 @@ def test_the_cached_patient_view_changes_with_every_write(
     # and its forms carry this session's CSRF token, never a placeholder
     assert "CSRF-PLACEHOLDER" not in page
     assert clinician_client.cookies["csrftoken"]
+
+
+def test_the_heat_map_marks_flags_even_after_they_resolve(
+    clinician_client, patient, nurse, clinician
+) -> None:
+    record(patient, nurse, ago(hours=3))
+    rnd = record(patient, nurse, ago(hours=1), acvpu="C")
+    for flag in Flag.objects.filter(opened_by_round=rnd):
+        recording.resolve_flag(flag, clinician, "reviewed")
+    page = clinician_client.get(patient.get_absolute_url()).content.decode()
+    # the heat-map cell of that round, neurological row, still marked
+    assert re.search(r'aria-label="Neurological [^"]*, flag raised"', page)
