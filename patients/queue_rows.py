@@ -115,16 +115,35 @@ PAGE_SIZE = 50
 CACHE_SECONDS = 60
 
 
-def queue_page(ward: str, severity: str, page_number: str | None) -> dict[str, Any]:
+def change_stamp() -> str:
+    """Return a token that changes whenever any patient's status changes."""
+    stamp = PatientStatus.objects.aggregate(m=Max("updated_at"))["m"]
+    return f"{stamp and stamp.timestamp()}|{timezone.now():%Y%m%d%H%M}"
+
+
+def queue_wards(stamp: str) -> list[str]:
+    """Return the wards with patients (a scan of every status row: cached)."""
+    key = "queue-wards:" + hashlib.sha256(stamp.encode()).hexdigest()
+    wards = cache.get(key)
+    if wards is None:
+        wards = list(
+            PatientStatus.objects.order_by("ward").values_list("ward", flat=True).distinct()
+        )
+        cache.set(key, wards, CACHE_SECONDS)
+    return wards
+
+
+def queue_page(
+    ward: str, severity: str, page_number: str | None, stamp: str | None = None
+) -> dict[str, Any]:
     """Return one page of the queue, cached until any patient's status changes.
 
     Every write rewrites a status row, so the newest ``updated_at`` keys the
     cache, with the filters, the page and the minute (overdue markers move
     with the clock).
     """
-    stamp = PatientStatus.objects.aggregate(m=Max("updated_at"))["m"]
-    minute = timezone.now().strftime("%Y%m%d%H%M")
-    raw = f"{stamp and stamp.timestamp()}|{ward}|{severity}|{page_number}|{minute}"
+    stamp = stamp or change_stamp()
+    raw = f"{stamp}|{ward}|{severity}|{page_number}"
     key = "queue:" + hashlib.sha256(raw.encode()).hexdigest()
     found = cache.get(key)
     if found is not None:

@@ -39,7 +39,7 @@ from .models import (
     PatientStatus,
 )
 from .patient_page import patient_context, patient_main_html
-from .queue_rows import queue_page, select_html
+from .queue_rows import change_stamp, queue_page, queue_wards, select_html
 
 QUEUE_PAGE_SIZE = 50
 ROUNDS_PAGE_SIZE = 10
@@ -67,11 +67,13 @@ def queue(request: HttpRequest) -> HttpResponse:
         if request.user.has_perm("patients.view_auditevent"):
             return redirect("audit_log")
         raise PermissionDenied
-    wards = list(PatientStatus.objects.order_by("ward").values_list("ward", flat=True).distinct())
-    form = QueueFilterForm(request.GET or None, wards=wards)
+    stamp = change_stamp()
+    form = QueueFilterForm(request.GET or None, wards=queue_wards(stamp))
     chosen = form.cleaned_data if form.is_valid() else {}
     context = {
-        **queue_page(chosen.get("ward", ""), chosen.get("severity", ""), request.GET.get("page")),
+        **queue_page(
+            chosen.get("ward", ""), chosen.get("severity", ""), request.GET.get("page"), stamp
+        ),
         "ward_select": select_html(
             "ward", "Ward", form.fields["ward"].choices, chosen.get("ward", "")
         ),
