@@ -205,12 +205,17 @@ def demo_ward(count: int, seed: int, now: datetime, days: int | None = None) -> 
     ``days`` fixes every course's length (the benchmark's 14 days); by
     default each patient is somewhere in days 1-14.
     """
-    rng = random.Random(seed)
     out = []
     for n in range(count):
+        # One generator per patient: a patient's course does not depend on
+        # how many rounds the patients before it had (that varies with the
+        # time of day).
+        rng = random.Random(f"{seed}-{n}")
         scenario = SCENARIOS[n % len(SCENARIOS)]
         kind, agent = EXPOSURES[scenario]
-        days_in = rng.randint(1, 14) if scenario != "cart_crs" else rng.randint(5, 14)
+        # Long enough into the course that the CRS and ICANS patients show it.
+        first_day = {"cart_crs": 5, "cart_icans": 6}.get(scenario, 1)
+        days_in = rng.randint(first_day, 14)
         if days is not None:
             days_in = days
         start = (now - timedelta(days=days_in)).replace(hour=8, minute=0, second=0, microsecond=0)
