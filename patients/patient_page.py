@@ -16,11 +16,12 @@ from django.utils.safestring import mark_safe
 
 from .charts import heat_map, patient_charts
 from .clinical.inputs import ORGAN_SYSTEMS
-from .clinical.treatments import TOCILIZUMAB_MAX_24H, TOCILIZUMAB_MAX_TOTAL, expand
+from .clinical.treatments import TOCILIZUMAB_MAX_24H, TOCILIZUMAB_MAX_TOTAL, dose_counts, expand
 from .models import FlagState, Patient, PatientStatus, RoundStatus
 
 ROUNDS_PAGE_SIZE = 10
 HEAT_MAP_COLUMNS = 24
+INTERVENTIONS_SHOWN = 50
 # What the charts and heat map read: never the large basis JSON.
 CHART_FIELDS = [
     "id",
@@ -106,8 +107,17 @@ def patient_context(patient: Patient, page_number: str | None, user) -> dict[str
         .select_related("acknowledged_by")
         .order_by("-severity_rank", "-opened_at")
     )
-    interventions = list(patient.interventions.select_related("recorded_by")[:50])
-    toci = [i for i in interventions if i.kind == "tocilizumab" and i.status == RoundStatus.FINAL]
+    # All of them: the dose ledger and the chart markers must see every dose,
+    # even when the list on the page shows only the latest.
+    interventions = list(patient.interventions.select_related("recorded_by"))
+    toci_24h, toci_total = dose_counts(
+        [
+            i.given_at
+            for i in interventions
+            if i.kind == "tocilizumab" and i.status == RoundStatus.FINAL
+        ],
+        now,
+    )
     status = PatientStatus.objects.filter(patient=patient).first()
     day0 = (exposure and exposure.day0_start()) or (course[0].clinical_time if course else now)
     return {
@@ -130,9 +140,9 @@ def patient_context(patient: Patient, page_number: str | None, user) -> dict[str
         "past_flag_count": patient.flags.filter(state=FlagState.RESOLVED).count(),
         "organ_panel": organ_panel(latest, previous),
         "page": page,
-        "interventions": interventions,
-        "toci_24h": sum(1 for i in toci if (now - i.given_at).total_seconds() < 86400),
-        "toci_total": len(toci),
+        "interventions": interventions[:INTERVENTIONS_SHOWN],
+        "toci_24h": toci_24h,
+        "toci_total": toci_total,
         "toci_max_24h": TOCILIZUMAB_MAX_24H,
         "toci_max_total": TOCILIZUMAB_MAX_TOTAL,
         "options": expand(latest.treatment_options) if latest else [],

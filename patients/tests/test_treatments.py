@@ -207,3 +207,20 @@ def test_the_patient_page_shows_options_and_the_ledger(clinician_client, patient
     assert "ASCO2021" in page and "CARTOX2018" in page
     # each open flag points at the options for the current presentation
     assert 'class="flag-options"' in page and 'href="#option-tocilizumab"' in page
+
+
+def test_the_ledger_counts_every_dose_however_long_the_list(
+    clinician_client, patient, clinician
+) -> None:
+    Intervention.objects.create(
+        patient=patient, kind="tocilizumab", given_at=ago(hours=70), recorded_by=clinician
+    )
+    for minutes in range(60):  # a long stay: many later entries
+        Intervention.objects.create(
+            patient=patient,
+            kind="iv_fluids",
+            given_at=ago(hours=60, minutes=-minutes),
+            recorded_by=clinician,
+        )
+    page = clinician_client.get(patient.get_absolute_url()).content.decode()
+    assert "<strong>1 of 4</strong> in total" in page
