@@ -7,18 +7,12 @@ from collections.abc import Iterator
 
 from django.utils.timezone import localtime
 
-from .clinical.inputs import LABS, SYMPTOMS
+from .clinical.inputs import LABS, MEASUREMENTS, SYMPTOMS
 from .models import ObservationRound, Patient
 
 VALUE_FIELDS = [
-    "temperature_c",
-    "heart_rate",
-    "systolic_bp",
-    "diastolic_bp",
-    "respiratory_rate",
-    "spo2",
+    *MEASUREMENTS,
     "oxygen_device",
-    "oxygen_flow_l_min",
     "hypotension",
     "acvpu",
     "consciousness",

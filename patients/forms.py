@@ -261,24 +261,7 @@ class RoundForm(forms.Form):
         d = self.cleaned_data
         values = {
             name: d.get(name)
-            for name in [
-                "clinical_time",
-                "temperature_c",
-                "heart_rate",
-                "systolic_bp",
-                "diastolic_bp",
-                "respiratory_rate",
-                "spo2",
-                "oxygen_flow_l_min",
-                "crp_mg_l",
-                "ferritin_ug_l",
-                "il6_pg_ml",
-                "creatinine_umol_l",
-                "alt_u_l",
-                "ast_u_l",
-                "bilirubin_umol_l",
-                *self.ICE_FIELDS,
-            ]
+            for name in ["clinical_time", *inputs.MEASUREMENTS, *inputs.LABS, *self.ICE_FIELDS]
         }
         for name in [
             "oxygen_device",

@@ -6,10 +6,10 @@ from collections import defaultdict
 from datetime import datetime, timedelta
 from typing import Any
 
+from .clinical.treatments import dose_counts
 from .models import Intervention, PatientStatus, RoundStatus
 
 STEROID_WINDOW = timedelta(hours=48)
-DAY = timedelta(hours=24)
 
 
 def handover_rows(statuses: list[PatientStatus], now: datetime) -> list[dict[str, Any]]:
@@ -25,12 +25,14 @@ def handover_rows(statuses: list[PatientStatus], now: datetime) -> list[dict[str
     rows = []
     for status in statuses:
         items = by_patient[status.patient_id]
-        toci = [i for i in items if i.kind == "tocilizumab"]
+        toci_24h, toci_total = dose_counts(
+            [i.given_at for i in items if i.kind == "tocilizumab"], now
+        )
         rows.append(
             {
                 "status": status,
-                "toci_total": len(toci),
-                "toci_24h": sum(1 for i in toci if now - i.given_at < DAY),
+                "toci_total": toci_total,
+                "toci_24h": toci_24h,
                 "steroids": [
                     i
                     for i in items

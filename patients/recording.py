@@ -18,7 +18,7 @@ from django.utils import timezone
 
 from .clinical import flags as rules
 from .clinical.course import SUPERSEDED, assess_in_context
-from .clinical.flags import SEVERITY_RANK, FlagEvent, RoundState
+from .clinical.flags import SEVERITY_RANK, SEVERITY_SHAPES, FlagEvent, RoundState
 from .clinical.history import Given
 from .clinical.inputs import Baseline
 from .clinical.lifecycle import OpenFlag, apply_events, cleared
@@ -274,9 +274,6 @@ def resolve_cleared(
     return [(f, o) for f, o in pairs if id(o) not in done]
 
 
-SHAPES = {"urgent": "▲", "high": "◆", "medium": "●"}
-
-
 def flag_groups(flags: list[Flag]) -> list[dict[str, Any]]:
     """Return open flags grouped by organ system, worst first (for the queue)."""
     groups: dict[str, dict[str, Any]] = {}
@@ -287,7 +284,7 @@ def flag_groups(flags: list[Flag]) -> list[dict[str, Any]]:
             groups[organ] = {
                 "organ": organ.capitalize(),
                 "severity": f.severity,
-                "shape": SHAPES[f.severity],
+                "shape": SEVERITY_SHAPES[f.severity],
                 "label": f.severity.capitalize(),
                 "title": f.title,
                 "more": 0,

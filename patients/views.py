@@ -17,7 +17,7 @@ from . import recording
 from .blank_form import blank_round_form
 from .clinical.history import INTERVENTION_KINDS
 from .clinical.sources import SOURCES
-from .clinical.treatments import catalogue
+from .clinical.treatments import catalogue, dose_counts
 from .export import csv_lines
 from .forms import (
     AcknowledgeForm,
@@ -42,11 +42,17 @@ from .patient_page import patient_context, patient_main_html
 from .queue_rows import change_stamp, queue_page, queue_wards, select_html
 
 QUEUE_PAGE_SIZE = 50
-ROUNDS_PAGE_SIZE = 10
 
 
 def client_address(request: HttpRequest) -> str | None:
     return request.META.get("REMOTE_ADDR")
+
+
+def _audit_view(request: HttpRequest, patient: Patient, **detail) -> None:
+    """Record that this user looked at this patient's record (HIPAA audit)."""
+    recording.audit(
+        request.user, "patient_viewed", patient, patient, client_address(request), **detail
+    )
 
 
 def _get_patient(request: HttpRequest, pk: int) -> Patient:
@@ -128,7 +134,7 @@ def patient_detail(request: HttpRequest, pk: int) -> HttpResponse:
     if request.htmx and request.GET.get("page"):
         context = patient_context(patient, request.GET.get("page"), request.user)
         return render(request, "patients/patient_detail.html#rounds", context)
-    recording.audit(request.user, "patient_viewed", patient, patient, client_address(request))
+    _audit_view(request, patient)
     context = {
         "patient": patient,
         "patient_main": patient_main_html(request, patient, request.GET.get("page")),
@@ -231,8 +237,7 @@ def intervention_create(request: HttpRequest, pk: int) -> HttpResponse:
 
 def tocilizumab_counts(patient: Patient) -> tuple[int, int]:
     doses = Intervention.objects.filter(patient=patient, kind="tocilizumab", status="final")
-    since = timezone.now() - timezone.timedelta(hours=24)
-    return doses.filter(given_at__gt=since).count(), doses.count()
+    return dose_counts(list(doses.values_list("given_at", flat=True)), timezone.now())
 
 
 def _flag_response(request: HttpRequest, flag: Flag) -> HttpResponse:
@@ -327,15 +332,7 @@ def round_detail(request: HttpRequest, pk: int, round_pk: int) -> HttpResponse:
     rnd = get_object_or_404(
         ObservationRound.objects.select_related("entered_by"), pk=round_pk, patient=patient
     )
-    recording.audit(
-        request.user,
-        "patient_viewed",
-        patient,
-        patient,
-        client_address(request),
-        page="round",
-        round=rnd.pk,
-    )
+    _audit_view(request, patient, page="round", round=rnd.pk)
     template = (
         "patients/round_detail.html#round-detail"
         if request.htmx
@@ -377,9 +374,7 @@ def handover(request: HttpRequest) -> HttpResponse:
 def patient_handover(request: HttpRequest, pk: int) -> HttpResponse:
     patient = _get_patient(request, pk)
     now = timezone.now()
-    recording.audit(
-        request.user, "patient_viewed", patient, patient, client_address(request), page="handover"
-    )
+    _audit_view(request, patient, page="handover")
     return render(
         request,
         "patients/handover.html",
@@ -395,14 +390,7 @@ def patient_handover(request: HttpRequest, pk: int) -> HttpResponse:
 @vary_on_headers("HX-Request")
 def flag_history(request: HttpRequest, pk: int) -> HttpResponse:
     patient = _get_patient(request, pk)
-    recording.audit(
-        request.user,
-        "patient_viewed",
-        patient,
-        patient,
-        client_address(request),
-        page="past flags",
-    )
+    _audit_view(request, patient, page="past flags")
     flags = (
         patient.flags.filter(state=FlagState.RESOLVED)
         .select_related("acknowledged_by", "resolved_by")

@@ -20,6 +20,8 @@ from .sources import cite
 # Fixed severity order, worst first (also in the README).
 SEVERITIES = ("urgent", "high", "medium")
 SEVERITY_RANK = {"urgent": 3, "high": 2, "medium": 1}
+# Severity is told by text and shape as well as colour (README).
+SEVERITY_SHAPES = {"urgent": "▲", "high": "◆", "medium": "●"}
 KINDS = ("worsening", "red_flag", "grade_rise", "persistence", "overdue")
 
 # Source article: symptoms lasting "more than a few days" need a doctor;

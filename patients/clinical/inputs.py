@@ -83,6 +83,16 @@ SYMPTOMS: dict[str, tuple[str, str]] = {
 }
 SYMPTOM_SEVERITY = ("none", "mild", "moderate", "severe")
 
+# The numeric bedside measurements, in the units their names carry.
+MEASUREMENTS = (
+    "temperature_c",
+    "heart_rate",
+    "systolic_bp",
+    "diastolic_bp",
+    "respiratory_rate",
+    "spo2",
+    "oxygen_flow_l_min",
+)
 LABS = (
     "crp_mg_l",
     "ferritin_ug_l",

@@ -17,6 +17,7 @@ from .inputs import (
     CONSCIOUSNESS,
     ICE_ITEMS,
     LABS,
+    MEASUREMENTS,
     MOTOR_FINDINGS,
     OXYGEN_DEVICES,
     SEIZURE,
@@ -36,15 +37,6 @@ class InputError(ValueError):
         self.message = message
 
 
-NUMBERS = (
-    "temperature_c",
-    "heart_rate",
-    "systolic_bp",
-    "diastolic_bp",
-    "respiratory_rate",
-    "spo2",
-    "oxygen_flow_l_min",
-)
 CHOICES = {
     "oxygen_device": OXYGEN_DEVICES,
     "acvpu": ACVPU,
@@ -65,7 +57,7 @@ OTHER = {
     "upper_limits",
     "dialysis",
 }
-KNOWN = set(NUMBERS) | set(CHOICES) | set(BOOLEANS) | set(LABS) | OTHER
+KNOWN = set(MEASUREMENTS) | set(CHOICES) | set(BOOLEANS) | set(LABS) | OTHER
 
 
 def number(field: str, value: Any) -> float:
@@ -135,7 +127,7 @@ def parse_observation(data: Any, where: str = "") -> Observation:
     if unknown:
         raise InputError(where + unknown[0], "unknown field")
     kwargs: dict[str, Any] = {}
-    for name in NUMBERS:
+    for name in MEASUREMENTS:
         if data.get(name) is not None:
             kwargs[name] = number(where + name, data[name])
     for name, allowed in CHOICES.items():

@@ -6,9 +6,7 @@ from datetime import timedelta
 
 from .flags import DEFAULT_PERSISTENCE, RoundState, run_start
 from .history import Given
-from .treatments import Presentation
-
-DAY = timedelta(hours=24)
+from .treatments import Presentation, dose_counts
 
 
 def presentation_of(
@@ -21,7 +19,9 @@ def presentation_of(
     cur = history[-1]
     a, obs = cur.assessment, cur.obs
     start = run_start("fever", history)
-    toci = [g.time for g in given if g.kind == "tocilizumab" and g.time <= cur.time]
+    toci_24h, toci_total = dose_counts(
+        [g.time for g in given if g.kind == "tocilizumab"], cur.time
+    )
     return Presentation(
         crs_grade=a.crs.grade,
         icans_grade=a.icans.grade,
@@ -31,6 +31,6 @@ def presentation_of(
         seizure=obs.seizure not in (None, "none") or obs.symptoms.get("seizures", 0) > 0,
         cerebral_edema=obs.cerebral_edema not in (None, "none", "intracranial_hemorrhage"),
         persistent_fever=start is not None and cur.time - start > persistence,
-        tocilizumab_24h=sum(1 for t in toci if cur.time - t < DAY),
-        tocilizumab_total=len(toci),
+        tocilizumab_24h=toci_24h,
+        tocilizumab_total=toci_total,
     )

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import tomllib
 from dataclasses import dataclass, field
+from datetime import datetime, timedelta
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -19,6 +20,7 @@ CATALOGUE = Path(__file__).with_name("treatment_options.toml")
 # ASCO 2021: tocilizumab at most 3 doses in 24 h and 4 in total.
 TOCILIZUMAB_MAX_24H = 3
 TOCILIZUMAB_MAX_TOTAL = 4
+DAY = timedelta(hours=24)
 
 
 @dataclass(frozen=True)
@@ -146,6 +148,12 @@ def match_options(p: Presentation) -> list[OptionMatch]:
             )
         )
     return matches
+
+
+def dose_counts(times: list[datetime], now: datetime) -> tuple[int, int]:
+    """Return (doses in the 24 h before ``now``, doses up to ``now``)."""
+    given = [t for t in times if t <= now]
+    return sum(1 for t in given if now - t < DAY), len(given)
 
 
 def tocilizumab_ledger(p: Presentation) -> str:

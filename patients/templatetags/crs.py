@@ -4,13 +4,10 @@ from datetime import date
 
 from django import template
 
+from patients.clinical.flags import SEVERITY_SHAPES
 from patients.clinical.sources import citation as cite_text
 
 register = template.Library()
-
-# Severity is told by text and shape as well as colour.
-SEVERITY_SHAPES = {"urgent": "▲", "high": "◆", "medium": "●"}
-RANK_NAMES = {3: "urgent", 2: "high", 1: "medium"}
 
 
 @register.filter
@@ -27,18 +24,8 @@ def severity_shape(severity: str) -> str:
 
 
 @register.filter
-def rank_name(rank: int) -> str:
-    return RANK_NAMES.get(rank, "")
-
-
-@register.filter
 def label(value: str) -> str:
     return str(value).replace("_", " ").capitalize() if value else ""
-
-
-@register.filter
-def get(mapping, key):
-    return mapping.get(key) if mapping else None
 
 
 @register.filter
