@@ -17,12 +17,10 @@ from .inputs import ORGAN_SYSTEMS, SYMPTOMS, Observation
 from .news2 import BAND_ORDER, MONITORING_INTERVAL, RED_SCORE
 from .sources import cite
 
-# Fixed severity order, worst first (also in the README).
-SEVERITIES = ("urgent", "high", "medium")
+# Severity order, worst highest (also in the README).
 SEVERITY_RANK = {"urgent": 3, "high": 2, "medium": 1}
 # Severity is told by text and shape as well as colour (README).
 SEVERITY_SHAPES = {"urgent": "▲", "high": "◆", "medium": "●"}
-KINDS = ("worsening", "red_flag", "grade_rise", "persistence", "overdue")
 
 # Source article: symptoms lasting "more than a few days" need a doctor;
 # three days is this product's reading of "a few" (a setting).
@@ -323,12 +321,9 @@ def last_grade(name: str, earlier: list[RoundState]) -> tuple[int, RoundState | 
     return 0, None
 
 
-def grade_rise_events(
-    prev: RoundState | None, cur: RoundState, earlier: list[RoundState] | None = None
-) -> list[FlagEvent]:
+def astct_rise_events(cur: RoundState, earlier: list[RoundState]) -> list[FlagEvent]:
+    """Flag a CRS or ICANS grade above the last one known (0 before any)."""
     events = []
-    astct = cite("ASTCT2019")
-    earlier = earlier if earlier is not None else ([prev] if prev else [])
     for name, label in (("crs", "CRS"), ("icans", "ICANS")):
         now = getattr(cur.assessment, name)
         before, prev = last_grade(name, earlier)
@@ -341,7 +336,7 @@ def grade_rise_events(
                 organ_system="neurological" if name == "icans" else None,
                 severity=_rise_severity(now.grade),
                 title=f"{label} grade rose {before} -> {now.grade}",
-                source=astct,
+                source=cite("ASTCT2019"),
                 basis={
                     "rule": f"ASTCT {label} grade higher than in the previous round",
                     "before": {"time": prev.time.isoformat() if prev else None, "grade": before},
@@ -355,40 +350,52 @@ def grade_rise_events(
                 above=before,
             )
         )
-    news, news_src = cur.assessment.news2, cite("NEWS2")
-    prev = earlier[-1] if earlier else None
+    return events
+
+
+def news2_band_rise_events(prev: RoundState | None, cur: RoundState) -> list[FlagEvent]:
+    """Flag NEWS2 moving into a higher clinical-risk band than the round before."""
+    news = cur.assessment.news2
+    if not news.clinical_risk:
+        return []
     prev_news = prev.assessment.news2 if prev else None
-    if news.clinical_risk:
-        before_band = prev_news.clinical_risk if prev_news and prev_news.clinical_risk else "low"
-        rank, before_rank = BAND_ORDER.index(news.clinical_risk), BAND_ORDER.index(before_band)
-        if rank > before_rank:
-            events.append(
-                FlagEvent(
-                    kind="grade_rise",
-                    key="grade_rise:news2",
-                    organ_system=None,
-                    severity={3: "urgent", 2: "high"}.get(rank, "medium"),
-                    title=f"NEWS2 risk rose {before_band} -> {news.clinical_risk}",
-                    source=news_src,
-                    basis={
-                        "rule": "NEWS2 moved into a higher clinical-risk band",
-                        "before": {
-                            "time": prev.time.isoformat() if prev else None,
-                            "band": before_band,
-                            "total": prev_news.total if prev_news else None,
-                        },
-                        "after": {
-                            "time": cur.time.isoformat(),
-                            "band": news.clinical_risk,
-                            "total": news.total,
-                            "parameter_scores": news.parameter_scores,
-                        },
-                    },
-                    metric="news2_band",
-                    above=before_rank,
-                )
-            )
-    for param, score in news.parameter_scores.items():
+    before_band = prev_news.clinical_risk if prev_news and prev_news.clinical_risk else "low"
+    rank, before_rank = BAND_ORDER.index(news.clinical_risk), BAND_ORDER.index(before_band)
+    if rank <= before_rank:
+        return []
+    return [
+        FlagEvent(
+            kind="grade_rise",
+            key="grade_rise:news2",
+            organ_system=None,
+            severity={3: "urgent", 2: "high"}.get(rank, "medium"),
+            title=f"NEWS2 risk rose {before_band} -> {news.clinical_risk}",
+            source=cite("NEWS2"),
+            basis={
+                "rule": "NEWS2 moved into a higher clinical-risk band",
+                "before": {
+                    "time": prev.time.isoformat() if prev else None,
+                    "band": before_band,
+                    "total": prev_news.total if prev_news else None,
+                },
+                "after": {
+                    "time": cur.time.isoformat(),
+                    "band": news.clinical_risk,
+                    "total": news.total,
+                    "parameter_scores": news.parameter_scores,
+                },
+            },
+            metric="news2_band",
+            above=before_rank,
+        )
+    ]
+
+
+def news2_red_score_events(prev: RoundState | None, cur: RoundState) -> list[FlagEvent]:
+    """Flag a NEWS2 parameter newly scoring 3 (red) against the round before."""
+    prev_news = prev.assessment.news2 if prev else None
+    events = []
+    for param, score in cur.assessment.news2.parameter_scores.items():
         before_score = prev_news.parameter_scores.get(param, 0) if prev_news else 0
         if score == RED_SCORE and before_score < RED_SCORE:
             events.append(
@@ -398,7 +405,7 @@ def grade_rise_events(
                     organ_system=None,
                     severity="medium",
                     title=f"NEWS2 {param.replace('_', ' ')} scores 3 (red)",
-                    source=news_src,
+                    source=cite("NEWS2"),
                     basis={
                         "rule": "A single NEWS2 parameter scoring 3",
                         "before": {
@@ -412,6 +419,19 @@ def grade_rise_events(
                 )
             )
     return events
+
+
+def grade_rise_events(
+    prev: RoundState | None, cur: RoundState, earlier: list[RoundState] | None = None
+) -> list[FlagEvent]:
+    """Return the grade-rise flags of ``cur``: ASTCT grades, NEWS2 band, red scores."""
+    earlier = earlier if earlier is not None else ([prev] if prev else [])
+    last = earlier[-1] if earlier else None
+    return (
+        astct_rise_events(cur, earlier)
+        + news2_band_rise_events(last, cur)
+        + news2_red_score_events(last, cur)
+    )
 
 
 # -- persistence -------------------------------------------------------------

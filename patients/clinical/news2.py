@@ -12,15 +12,6 @@ from .inputs import Observation
 from .sources import cite
 
 SOURCE = cite("NEWS2")
-PARAMETERS = (
-    "respiration_rate",
-    "spo2",
-    "air_or_oxygen",
-    "systolic_bp",
-    "pulse",
-    "consciousness",
-    "temperature",
-)
 # NEWS2 Chart 2 thresholds.
 MEDIUM_MIN_TOTAL = 5
 HIGH_MIN_TOTAL = 7
