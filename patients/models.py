@@ -11,7 +11,10 @@ from django.utils import timezone
 
 from .clinical import inputs
 from .clinical.episodes import INDICATION_LABELS
+from .clinical.flags import SEVERITY_RANK, FlagEvent
 from .clinical.history import INTERVENTION_KINDS, Given
+from .clinical.lifecycle import OpenFlag
+from .clinical.sources import compact
 
 
 def choices(values: tuple[str, ...]) -> list[tuple[str, str]]:
@@ -383,9 +386,82 @@ class Flag(Undeletable):
     def __str__(self) -> str:
         return f"{self.severity} {self.kind}: {self.title}"
 
-    @property
-    def is_active(self) -> bool:
-        return self.state != FlagState.RESOLVED
+    @classmethod
+    def raised(
+        cls, patient: Patient, event: FlagEvent, at: datetime, rnd: ObservationRound | None
+    ) -> Flag:
+        """Return an unsaved open flag for ``event``, raised at ``at`` by ``rnd``."""
+        return cls(
+            patient=patient,
+            kind=event.kind,
+            key=event.key,
+            organ_system=event.organ_system or "",
+            severity=event.severity,
+            severity_rank=SEVERITY_RANK[event.severity],
+            title=event.title[:300],
+            source=event.source,
+            basis=compact(event.basis),
+            metric=event.metric or "",
+            above=event.above,
+            opened_at=at,
+            opened_by_round=rnd,
+            last_active_at=at,
+        )
+
+    def as_open_flag(self) -> OpenFlag:
+        """Return this flag as the pure lifecycle rules see it."""
+        return OpenFlag(
+            key=self.key,
+            kind=self.kind,
+            severity=self.severity,
+            opened_at=self.opened_at,
+            last_active_at=self.last_active_at,
+            acknowledged=self.state == FlagState.ACKNOWLEDGED,
+            metric=self.metric or None,
+            above=self.above,
+            ref=self,
+        )
+
+    def refresh(self, last_active_at: datetime, event: FlagEvent | None = None) -> None:
+        """Record that the condition is still present (and its latest basis)."""
+        fields = ["last_active_at"]
+        self.last_active_at = last_active_at
+        if event is not None:
+            self.basis = {**self.basis, "latest": compact(event.basis)}
+            fields.append("basis")
+        self.save(update_fields=fields)
+
+    def acknowledge(self, user, note: str, at: datetime) -> bool:
+        """Acknowledge the flag if still open; return False if someone already had.
+
+        The conditional UPDATE makes two simultaneous acknowledgements record
+        one, and neither clinician sees an error.
+        """
+        values = {
+            "state": FlagState.ACKNOWLEDGED,
+            "acknowledged_by": user,
+            "acknowledged_at": at,
+            "acknowledge_note": note,
+        }
+        done = Flag.objects.filter(pk=self.pk, state=FlagState.OPEN).update(**values)
+        if done:
+            for name, value in values.items():
+                setattr(self, name, value)
+        return bool(done)
+
+    def resolve(self, at: datetime, reason: str, user=None) -> bool:
+        """Resolve the flag (``user`` None: by a rule); False if already resolved."""
+        values = {
+            "state": FlagState.RESOLVED,
+            "resolved_by": user,
+            "resolved_at": at,
+            "resolve_reason": reason,
+        }
+        done = Flag.objects.filter(pk=self.pk).exclude(state=FlagState.RESOLVED).update(**values)
+        if done:
+            for name, value in values.items():
+                setattr(self, name, value)
+        return bool(done)
 
 
 class PatientStatus(models.Model):
@@ -406,7 +482,6 @@ class PatientStatus(models.Model):
     # When (and in which round) each grade above was last recorded.
     grades_at = models.JSONField(default=dict)
     worst_flag_rank = models.PositiveSmallIntegerField(default=0)
-    open_flag_count = models.PositiveIntegerField(default=0)
     open_flags = models.JSONField(default=list)
     # The queue's view of the open flags: one entry per organ system.
     flag_groups = models.JSONField(default=list)
@@ -428,6 +503,10 @@ class PatientStatus(models.Model):
 
     def __str__(self) -> str:
         return f"Status of {self.patient_id}"
+
+    @property
+    def open_flag_count(self) -> int:
+        return len(self.open_flags)
 
     def overdue(self, now: datetime) -> bool:
         return bool(

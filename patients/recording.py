@@ -17,12 +17,12 @@ from django.db.models import Max
 from django.utils import timezone
 
 from .clinical import flags as rules
-from .clinical.course import SUPERSEDED, assess_in_context, episode_through
+from .clinical.course import assess_in_context, episode_through
 from .clinical.episodes import EndRule, GradedRound
-from .clinical.flags import SEVERITY_RANK, SEVERITY_SHAPES, FlagEvent, RoundState
+from .clinical.flags import SEVERITY_SHAPES, RoundState
 from .clinical.history import Given
 from .clinical.inputs import Baseline
-from .clinical.lifecycle import OpenFlag, apply_events, cleared
+from .clinical.lifecycle import OpenFlag, RoundChanges, after_clock, after_round
 from .clinical.news2 import BAND_ORDER
 from .clinical.presentation import presentation_of
 from .clinical.sources import compact
@@ -193,104 +193,49 @@ def store_assessment(rnd: ObservationRound, state: RoundState, options: list[dic
         setattr(rnd, k, v)
 
 
-def open_flags(patient: Patient) -> list[tuple[Flag, OpenFlag]]:
-    pairs = []
-    for f in patient.flags.exclude(state=FlagState.RESOLVED):
-        pairs.append(
-            (
-                f,
-                OpenFlag(
-                    key=f.key,
-                    kind=f.kind,
-                    severity=f.severity,
-                    opened_at=f.opened_at,
-                    last_active_at=f.last_active_at,
-                    acknowledged=f.state == FlagState.ACKNOWLEDGED,
-                    metric=f.metric or None,
-                    above=f.above,
-                    ref=f,
-                ),
-            )
-        )
-    return pairs
+def open_flags(patient: Patient) -> list[OpenFlag]:
+    """Return the patient's open and acknowledged flags, as the rules see them."""
+    return [f.as_open_flag() for f in patient.flags.exclude(state=FlagState.RESOLVED)]
 
 
-def flag_from_event(
-    patient: Patient, event: FlagEvent, at: datetime, rnd: ObservationRound | None
-) -> Flag:
-    """Return an unsaved open flag for ``event``, raised at ``at`` by ``rnd``."""
-    return Flag(
-        patient=patient,
-        kind=event.kind,
-        key=event.key,
-        organ_system=event.organ_system or "",
-        severity=event.severity,
-        severity_rank=SEVERITY_RANK[event.severity],
-        title=event.title[:300],
-        source=event.source,
-        basis=compact(event.basis),
-        metric=event.metric or "",
-        above=event.above,
-        opened_at=at,
-        opened_by_round=rnd,
-        last_active_at=at,
-    )
-
-
-def create_flag(
-    patient: Patient, event: FlagEvent, at: datetime, rnd: ObservationRound | None
-) -> Flag:
-    flag = flag_from_event(patient, event, at, rnd)
-    flag.save()
-    return flag
-
-
-def apply_flag_events(
+def resolve(
+    flag: Flag,
+    at: datetime,
+    reason: str,
     patient: Patient,
-    events: list[FlagEvent],
+    user=None,
+    address: str | None = None,
+) -> bool:
+    """Resolve a flag and audit it: every resolution, by a rule or a clinician."""
+    if not flag.resolve(at, reason, user):
+        return False
+    audit(user, "flag_resolved", flag, patient, address, reason=reason)
+    return True
+
+
+def apply_changes(
+    patient: Patient,
+    flags: list[OpenFlag],
+    changes: RoundChanges,
     at: datetime,
     rnd: ObservationRound | None,
-    pairs: list[tuple[Flag, OpenFlag]] | None = None,
 ) -> list[Flag]:
-    pairs = open_flags(patient) if pairs is None else pairs
-    decision = apply_events([o for _, o in pairs], events, at)
-    for o, event in decision.refreshed:
-        flag = o.ref
-        flag.last_active_at = o.last_active_at
-        flag.basis = {**flag.basis, "latest": event.basis}
-        flag.save(update_fields=["last_active_at", "basis"])
-    for o in decision.superseded:
-        flag = o.ref
-        flag.state = FlagState.RESOLVED
-        flag.resolved_at = at
-        flag.resolve_reason = SUPERSEDED
-        flag.save(update_fields=["state", "resolved_at", "resolve_reason"])
-        audit(None, "flag_resolved", flag, patient, reason=SUPERSEDED)
-    created = [create_flag(patient, e, at, rnd) for e in decision.opened]
-    for flag in created:
+    """Store what ``after_round`` or ``after_clock`` decided; return new flags."""
+    for o, reason in changes.resolved:
+        resolve(o.ref, at, reason, patient)
+    gone = {id(o) for o, _ in changes.resolved}
+    latest = {id(o): event for o, event in changes.refreshed}
+    for o in flags:
+        # Keep last_active_at current: auto-resolution counts from it.
+        if id(o) not in gone and (id(o) in latest or o.last_active_at != o.ref.last_active_at):
+            o.ref.refresh(o.last_active_at, latest.get(id(o)))
+    created = []
+    for event in changes.opened:
+        flag = Flag.raised(patient, event, at, rnd)
+        flag.save()
         audit(None, "flag_opened", flag, patient, kind=flag.kind, key=flag.key)
+        created.append(flag)
     return created
-
-
-def resolve_cleared(
-    patient: Patient, state: RoundState, pairs: list[tuple[Flag, OpenFlag]]
-) -> list[tuple[Flag, OpenFlag]]:
-    """Resolve flags whose condition cleared; return the ones still open."""
-    done = set()
-    for o, reason in cleared([o for _, o in pairs], state, resolve_period()):
-        done.add(id(o))
-        flag = o.ref
-        flag.state = FlagState.RESOLVED
-        flag.resolved_at = state.time
-        flag.resolve_reason = f"Resolved automatically: {reason}"
-        flag.save(update_fields=["state", "resolved_at", "resolve_reason"])
-        audit(None, "flag_resolved", flag, patient, reason=flag.resolve_reason)
-    # Keep last_active_at of still-open flags current for the next check.
-    for f, o in pairs:
-        if f.state != FlagState.RESOLVED and o.last_active_at != f.last_active_at:
-            f.last_active_at = o.last_active_at
-            f.save(update_fields=["last_active_at"])
-    return [(f, o) for f, o in pairs if id(o) not in done]
 
 
 def flag_groups(flags: list[Flag]) -> list[dict[str, Any]]:
@@ -340,6 +285,75 @@ def last_known(results: list[tuple[ObservationRound, RoundState]]) -> dict[str, 
     return found
 
 
+def flag_summary(flags: list[Flag]) -> dict[str, Any]:
+    """Return the status row's view of the open flags (worst first)."""
+    return {
+        "worst_flag_rank": max((f.severity_rank for f in flags), default=0),
+        "open_flags": [
+            {
+                "id": f.pk,
+                "kind": f.kind,
+                "organ_system": f.organ_system,
+                "severity": f.severity,
+                "title": f.title,
+                "rule": f.basis.get("rule", ""),
+                "state": f.state,
+            }
+            for f in flags
+        ],
+        "flag_groups": flag_groups(flags),
+    }
+
+
+NO_ROUNDS = {
+    "crs_grade": None,
+    "icans_grade": None,
+    "ice_score": None,
+    "news2_total": None,
+    "news2_band": "",
+    "band_rank": -1,
+    "grades_at": {},
+    "organ_severity": {},
+    "last_round_at": None,
+    "latest_round": None,
+    "next_round_due_at": None,
+    "next_ice_due_at": None,
+}
+
+
+def round_summary(
+    results: list[tuple[ObservationRound, RoundState]], exposure: Exposure | None
+) -> dict[str, Any]:
+    """Return the status row's grades (each the last known) and due times."""
+    if not results:
+        return NO_ROUNDS
+    states = [state for _, state in results]
+    last = states[-1]
+    known = last_known(results)
+    news2 = known["news2"][0]
+    band = (news2.clinical_risk or "") if news2 else ""
+    return {
+        "crs_grade": known["crs"][0],
+        "icans_grade": known["icans"][0],
+        "ice_score": known["ice"][0],
+        "news2_total": news2.total if news2 else None,
+        "news2_band": band,
+        "band_rank": BAND_ORDER.index(band) if band else -1,
+        "grades_at": {
+            name: {"at": rnd.clinical_time.isoformat(), "round": rnd.pk}
+            for name, (value, rnd) in known.items()
+            if rnd is not None
+        },
+        "organ_severity": last.assessment.organ_levels(),
+        "last_round_at": last.time,
+        "latest_round": results[-1][0],
+        "next_round_due_at": last.time + rules.round_interval(last),
+        "next_ice_due_at": rules.ice_due(
+            states, day0_datetime(exposure), exposure.kind if exposure else None
+        ),
+    }
+
+
 def refresh_status(
     patient: Patient,
     results: list[tuple[ObservationRound, RoundState]] | None = None,
@@ -348,62 +362,21 @@ def refresh_status(
     exposure = current_exposure(patient)
     if results is None:
         results = reassess(patient)
-    states = [state for _, state in results]
-    last = states[-1] if states else None
     flags = list(
         patient.flags.exclude(state=FlagState.RESOLVED).order_by("-severity_rank", "-opened_at")
     )
-    status, _ = PatientStatus.objects.get_or_create(
-        patient=patient, defaults={"ward": patient.ward, "sort_name": ""}
-    )
-    status.ward = patient.ward
-    status.sort_name = f"{patient.family_name} {patient.given_name}".lower()
-    status.day0 = exposure.day0 if exposure else None
-    status.open_flag_count = len(flags)
-    status.worst_flag_rank = max((f.severity_rank for f in flags), default=0)
-    status.open_flags = [
-        {
-            "id": f.pk,
-            "kind": f.kind,
-            "organ_system": f.organ_system,
-            "severity": f.severity,
-            "title": f.title,
-            "rule": f.basis.get("rule", ""),
-            "state": f.state,
-        }
-        for f in flags
-    ]
-    status.flag_groups = flag_groups(flags)
-    if last:
-        known = last_known(results)
-        status.crs_grade = known["crs"][0]
-        status.icans_grade = known["icans"][0]
-        status.ice_score = known["ice"][0]
-        news2 = known["news2"][0]
-        status.news2_total = news2.total if news2 else None
-        status.news2_band = (news2.clinical_risk or "") if news2 else ""
-        status.band_rank = BAND_ORDER.index(status.news2_band) if status.news2_band else -1
-        status.grades_at = {
-            name: {"at": rnd.clinical_time.isoformat(), "round": rnd.pk}
-            for name, (value, rnd) in known.items()
-            if rnd is not None
-        }
-        status.organ_severity = last.assessment.organ_levels()
-        status.last_round_at = last.time
-        status.latest_round = results[-1][0]
-        status.next_round_due_at = last.time + rules.round_interval(last)
-        status.next_ice_due_at = rules.ice_due(
-            states, day0_datetime(exposure), exposure.kind if exposure else None
-        )
-    else:
-        status.crs_grade = status.icans_grade = status.ice_score = status.news2_total = None
-        status.news2_band = ""
-        status.band_rank = -1
-        status.organ_severity = {}
-        status.last_round_at = status.next_round_due_at = status.next_ice_due_at = None
-        status.latest_round = None
-        status.grades_at = {}
-    status.save()
+    values = {
+        "ward": patient.ward,
+        "sort_name": f"{patient.family_name} {patient.given_name}".lower(),
+        "day0": exposure.day0 if exposure else None,
+        **flag_summary(flags),
+        **round_summary(results, exposure),
+    }
+    status, created = PatientStatus.objects.get_or_create(patient=patient, defaults=values)
+    if not created:
+        for name, value in values.items():
+            setattr(status, name, value)
+        status.save()
     return status
 
 
@@ -437,13 +410,17 @@ def record_round(
             index = next(i for i, (r, _) in enumerate(results) if r.pk == rnd.pk)
             history = states[: index + 1]
             exposure = current_exposure(patient)
-            pairs = open_flags(patient)
-            if index == len(states) - 1:
-                # Overdue flags are raised by the scan; the awaited round
-                # clears them here.
-                pairs = resolve_cleared(patient, states[-1], pairs)
-            events = rules.round_events(history, persistence_limit())
-            apply_flag_events(patient, events, rnd.clinical_time, rnd, pairs)
+            flags = open_flags(patient)
+            # Overdue flags are raised by the scan; the awaited round clears
+            # them (only the newest round clears anything).
+            changes = after_round(
+                flags,
+                history,
+                persistence_limit(),
+                resolve_period(),
+                newest=index == len(states) - 1,
+            )
+            apply_changes(patient, flags, changes, rnd.clinical_time, rnd)
             refresh_status(patient, results)
             audit(
                 user,
@@ -475,13 +452,9 @@ def mark_round_in_error(
         rnd.error_at = now
         rnd.save(update_fields=["status", "error_reason", "error_by", "error_at"])
         reassess(patient, since=rnd.clinical_time)
+        why = f"The round that raised it was entered in error: {reason}"
         for flag in rnd.opened_flags.exclude(state=FlagState.RESOLVED):
-            flag.state = FlagState.RESOLVED
-            flag.resolved_by = user
-            flag.resolved_at = now
-            flag.resolve_reason = f"The round that raised it was entered in error: {reason}"
-            flag.save(update_fields=["state", "resolved_by", "resolved_at", "resolve_reason"])
-            audit(user, "flag_resolved", flag, patient, address, reason=flag.resolve_reason)
+            resolve(flag, now, why, patient, user, address)
         refresh_status(patient)
         audit(user, "round_entered_in_error", rnd, patient, address, reason=reason)
         return rnd
@@ -511,39 +484,22 @@ def record_intervention(
 
 
 def acknowledge_flag(flag: Flag, user, note: str, address: str | None = None) -> bool:
-    """Acknowledge an open flag; return False if someone already had.
-
-    The conditional UPDATE makes two simultaneous acknowledgements record
-    one, and neither clinician sees an error.
-    """
-    now = timezone.now()
+    """Acknowledge an open flag; return False if someone already had."""
     with transaction.atomic():
-        done = Flag.objects.filter(pk=flag.pk, state=FlagState.OPEN).update(
-            state=FlagState.ACKNOWLEDGED,
-            acknowledged_by=user,
-            acknowledged_at=now,
-            acknowledge_note=note,
-        )
+        done = flag.acknowledge(user, note, timezone.now())
         if done:
             audit(user, "flag_acknowledged", flag, flag.patient, address, note=note)
             refresh_status(flag.patient)
-    return bool(done)
+    return done
 
 
 def resolve_flag(flag: Flag, user, reason: str, address: str | None = None) -> bool:
-    now = timezone.now()
+    """Resolve a flag by a clinician's decision; False if already resolved."""
     with transaction.atomic():
-        done = (
-            Flag.objects.filter(pk=flag.pk)
-            .exclude(state=FlagState.RESOLVED)
-            .update(
-                state=FlagState.RESOLVED, resolved_by=user, resolved_at=now, resolve_reason=reason
-            )
-        )
+        done = resolve(flag, timezone.now(), reason, flag.patient, user, address)
         if done:
-            audit(user, "flag_resolved", flag, flag.patient, address, reason=reason)
             refresh_status(flag.patient)
-    return bool(done)
+    return done
 
 
 def scan_overdue(now: datetime, ward: str | None = None) -> int:
@@ -565,7 +521,9 @@ def scan_overdue(now: datetime, ward: str | None = None) -> int:
                 day0_datetime(exposure),
                 exposure.kind if exposure else None,
             )
-            count += len(apply_flag_events(patient, events, now, None))
+            flags = open_flags(patient)
+            changes = after_clock(flags, events, now)
+            count += len(apply_changes(patient, flags, changes, now, None))
             refresh_status(patient, results)
     return count
 
@@ -604,10 +562,14 @@ def import_course(
         ObservationRound.objects.bulk_create(rounds)
         flags = []
         for rec in records:
-            flag = flag_from_event(patient, rec.event, rec.opened_at, rounds[rec.round_index])
+            rnd = rounds[rec.round_index] if rec.round_index is not None else None
+            flag = Flag.raised(patient, rec.event, rec.opened_at, rnd)
+            flag.last_active_at = rec.last_active_at
+            if rec.latest_basis is not None:
+                flag.basis = {**flag.basis, "latest": rec.latest_basis}
             if rec.resolved_at:
                 flag.state = FlagState.RESOLVED
-                flag.last_active_at = flag.resolved_at = rec.resolved_at
+                flag.resolved_at = rec.resolved_at
                 flag.resolve_reason = rec.resolve_reason
             flags.append(flag)
         Flag.objects.bulk_create(flags)

@@ -19,18 +19,22 @@ from .episodes import (
     fever_masked_by,
     open_episode_at,
 )
-from .flags import DEFAULT_PERSISTENCE, FlagEvent, RoundState, overdue_events, round_events
+from .flags import DEFAULT_PERSISTENCE, FlagEvent, RoundState, overdue_events
 from .history import Given, on_dialysis_at
 from .inputs import Baseline, Observation
-from .lifecycle import OpenFlag, apply_events, cleared
+from .lifecycle import (
+    DEFAULT_RESOLVE_PERIOD,
+    OpenFlag,
+    RoundChanges,
+    after_clock,
+    after_round,
+)
 from .presentation import presentation_of
 from .treatments import OptionMatch, match_options
 
-DEFAULT_RESOLVE_PERIOD = timedelta(hours=24)
 # A lab result stands for the patient's state until the next one, up to a
 # day and a half: long enough to bridge a daily blood test, no longer.
 LAB_CARRY_FORWARD = timedelta(hours=36)
-SUPERSEDED = "Superseded by a more severe flag for the same condition"
 
 
 @dataclass
@@ -39,7 +43,9 @@ class FlagRecord:
 
     event: FlagEvent
     opened_at: datetime
-    round_index: int
+    round_index: int | None  # None: raised by the clock (overdue), not a round
+    last_active_at: datetime | None = None
+    latest_basis: dict[str, Any] | None = None  # the latest event that refreshed it
     resolved_at: datetime | None = None
     resolve_reason: str = ""
 
@@ -151,38 +157,45 @@ def assess_course(
     for index, obs in enumerate(sorted(rounds, key=lambda o: o.time)):
         time = obs.time
         state = assess_in_context(obs, time, states, given, baseline, rule=episode_rule)
-        opened = []
-        late = overdue_events(states, time, day0, exposure_kind)
-        decision = apply_events(flags, late, time)
-        opened += decision.opened
-        flags += [_open(e, time, index, records) for e in decision.opened]
+        # What the overdue scan would have raised just before this round.
+        late = after_clock(flags, overdue_events(states, time, day0, exposure_kind), time)
+        _apply(late, flags, records, time, None)
         states.append(state)
-        decision = apply_events(flags, round_events(states, persistence), time)
-        for old in decision.superseded:
-            flags.remove(old)
-            old.ref.resolved_at = time
-            old.ref.resolve_reason = SUPERSEDED
-        opened += decision.opened
-        flags += [_open(e, time, index, records) for e in decision.opened]
-        for flag, reason in cleared(flags, state, resolve_period):
-            flags.remove(flag)
-            flag.ref.resolved_at = time
-            flag.ref.resolve_reason = f"Resolved automatically: {reason}"
+        changes = after_round(flags, states, persistence, resolve_period)
+        _apply(changes, flags, records, time, index)
         episode = episode_through(states, given, episode_rule)
         options = match_options(presentation_of(states, given, cause, persistence, episode))
-        steps.append(CourseStep(state, opened, options, episode))
+        steps.append(CourseStep(state, late.opened + changes.opened, options, episode))
     return steps, records
 
 
-def _open(event: FlagEvent, time: datetime, index: int, records: list[FlagRecord]) -> OpenFlag:
-    records.append(FlagRecord(event, time, index))
-    return OpenFlag(
-        ref=records[-1],
-        key=event.key,
-        kind=event.kind,
-        severity=event.severity,
-        opened_at=time,
-        last_active_at=time,
-        metric=event.metric,
-        above=event.above,
-    )
+def _apply(
+    changes: RoundChanges,
+    flags: list[OpenFlag],
+    records: list[FlagRecord],
+    time: datetime,
+    index: int | None,
+) -> None:
+    """Apply ``changes`` to the open ``flags`` and the course's flag records."""
+    for flag, reason in changes.resolved:
+        flags.remove(flag)
+        flag.ref.resolved_at = time
+        flag.ref.resolve_reason = reason
+    for flag, event in changes.refreshed:
+        flag.ref.latest_basis = event.basis
+    for event in changes.opened:
+        records.append(FlagRecord(event, time, index))
+        flags.append(
+            OpenFlag(
+                ref=records[-1],
+                key=event.key,
+                kind=event.kind,
+                severity=event.severity,
+                opened_at=time,
+                last_active_at=time,
+                metric=event.metric,
+                above=event.above,
+            )
+        )
+    for flag in flags:
+        flag.ref.last_active_at = flag.last_active_at

@@ -1,6 +1,8 @@
 """Flag lifecycle: merge repeats, open new flags, resolve cleared ones.
 
-Pure: the database layer and ``manage.py assess`` both drive it.
+Pure: the database write path and ``manage.py assess`` (and the demo data)
+both call ``after_round`` for each round and apply what it returns, so the
+two can never run the steps in a different order.
 """
 
 from __future__ import annotations
@@ -9,7 +11,18 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from .flags import SEVERITY_RANK, FlagEvent, RoundState, metric_value
+from .flags import (
+    DEFAULT_PERSISTENCE,
+    SEVERITY_RANK,
+    FlagEvent,
+    RoundState,
+    metric_value,
+    round_events,
+)
+
+DEFAULT_RESOLVE_PERIOD = timedelta(hours=24)
+SUPERSEDED = "Superseded by a more severe flag for the same condition"
+AUTO_RESOLVED = "Resolved automatically: {reason}"
 
 # Overdue flags are states, not transitions: a later check refreshes the
 # open flag instead of opening another.
@@ -99,3 +112,42 @@ def cleared(
                 )
             )
     return out
+
+
+@dataclass(frozen=True)
+class RoundChanges:
+    """What one round does to the open flags, in the order it happens."""
+
+    resolved: list[tuple[OpenFlag, str]]  # (flag, reason): cleared or superseded
+    refreshed: list[tuple[OpenFlag, FlagEvent]]
+    opened: list[FlagEvent]
+
+
+def after_round(
+    flags: list[OpenFlag],
+    history: list[RoundState],
+    persistence: timedelta = DEFAULT_PERSISTENCE,
+    resolve_period: timedelta = DEFAULT_RESOLVE_PERIOD,
+    newest: bool = True,
+) -> RoundChanges:
+    """Return how the last round of ``history`` changes the open ``flags``.
+
+    First the flags whose condition has cleared resolve (only when the
+    round is the patient's newest: a back-dated round says nothing about
+    now); then the round's events refresh, supersede or open flags.
+    ``last_active_at`` of the flags is updated in place.
+    """
+    state = history[-1]
+    gone = cleared(flags, state, resolve_period) if newest else []
+    resolved = [(flag, AUTO_RESOLVED.format(reason=reason)) for flag, reason in gone]
+    still_open = [f for f in flags if all(f is not g for g, _ in gone)]
+    decision = apply_events(still_open, round_events(history, persistence), state.time)
+    resolved += [(flag, SUPERSEDED) for flag in decision.superseded]
+    return RoundChanges(resolved, decision.refreshed, decision.opened)
+
+
+def after_clock(flags: list[OpenFlag], events: list[FlagEvent], now: datetime) -> RoundChanges:
+    """Return how events raised by the clock alone (overdue) change the flags."""
+    decision = apply_events(flags, events, now)
+    resolved = [(flag, SUPERSEDED) for flag in decision.superseded]
+    return RoundChanges(resolved, decision.refreshed, decision.opened)

@@ -1,0 +1,88 @@
+"""A flag's life is written once: the web write path (round by round, with
+the overdue scan between rounds) and the course path (``manage.py assess``,
+demo data, benchmarks) raise, refresh and resolve the same flags."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime
+
+import pytest
+
+from patients import recording
+from patients.demo import demo_ward
+from patients.management.commands.seed_demo import store_demo_patient
+from patients.models import Exposure, Flag, Patient, PatientStatus
+
+NOW = datetime(2026, 11, 20, 8, 0, tzinfo=UTC)
+# One patient of each scenario, and the one whose last round was missed.
+WARD = demo_ward(7, seed=11, now=NOW)
+
+
+def record_one_by_one(demo, author, ward: str) -> Patient:
+    """Store ``demo`` as nurses would: each round and dose when it happens,
+    the overdue scan running just before each round."""
+    patient = Patient.objects.create(
+        mrn=f"WEB-{demo.mrn}",
+        given_name=demo.given_name,
+        family_name=demo.family_name,
+        birth_date=demo.birth_date,
+        sex=demo.sex,
+        weight_kg=demo.weight_kg,
+        height_cm=demo.height_cm,
+        ward=ward,
+        bed=demo.bed,
+        **demo.risk,
+        **{f"baseline_{k}": v for k, v in demo.baseline.items()},
+    )
+    Exposure.objects.create(patient=patient, **demo.exposure)
+    recording.refresh_status(patient, [])
+    # A dose given at a round's time is known to that round.
+    timeline = sorted(
+        [(g["given_at"], 0, g) for g in demo.given]
+        + [(r["clinical_time"], 1, r) for r in demo.rounds],
+        key=lambda item: item[:2],
+    )
+    for when, is_round, values in timeline:
+        if is_round:
+            recording.scan_overdue(when, ward=ward)
+            recording.record_round(patient, dict(values), author, uuid.uuid4())
+        else:
+            recording.record_intervention(patient, dict(values), author, uuid.uuid4())
+    return patient
+
+
+def flag_lives(patient: Patient) -> list[tuple]:
+    return sorted(
+        (
+            f.kind,
+            f.key,
+            f.severity,
+            f.organ_system,
+            f.title,
+            f.opened_at,
+            f.opened_by_round.clinical_time if f.opened_by_round else None,
+            f.last_active_at,
+            f.state,
+            f.resolved_at,
+            f.resolve_reason,
+            f.basis.get("latest", {}).get("after", {}).get("time"),
+        )
+        for f in Flag.objects.filter(patient=patient).select_related("opened_by_round")
+    )
+
+
+@pytest.mark.parametrize("demo", WARD, ids=[f"{p.mrn}" for p in WARD])
+def test_the_web_path_and_the_course_path_give_a_flag_the_same_life(demo, nurse) -> None:
+    imported = store_demo_patient(demo, nurse, mrn=f"IMP-{demo.mrn}", ward="Imported")
+    recorded = record_one_by_one(demo, nurse, ward=f"Web {demo.mrn}")
+    assert flag_lives(imported) == flag_lives(recorded)
+    statuses = PatientStatus.objects.filter(patient__in=[imported, recorded])
+    assert len({(s.worst_flag_rank, s.crs_grade, s.icans_grade) for s in statuses}) == 1
+
+
+def test_the_compared_courses_raise_every_kind_of_flag(nurse) -> None:
+    for demo in WARD:
+        store_demo_patient(demo, nurse)
+    kinds = set(Flag.objects.values_list("kind", flat=True))
+    assert kinds == {"red_flag", "grade_rise", "worsening", "persistence", "overdue"}
