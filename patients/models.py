@@ -454,3 +454,24 @@ class AuditEvent(models.Model):
 
     def delete(self, *args, **kwargs):
         raise PermissionDenied("Audit events are append-only.")
+
+
+class RoundDraft(models.Model):
+    """A round being typed, kept on the server so a timed-out session loses nothing.
+
+    Kept here rather than in the browser so that no patient data stays on a
+    shared ward PC; deleted when the round is saved or discarded.
+    """
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    patient = models.ForeignKey(Patient, on_delete=models.CASCADE, related_name="+")
+    data = models.JSONField(default=dict)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["user", "patient"], name="one_draft_per_user_patient")
+        ]
+
+    def __str__(self) -> str:
+        return f"Draft round for {self.patient_id} by {self.user_id}"

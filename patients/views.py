@@ -7,8 +7,9 @@ from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.db import transaction
 from django.db.models import Q
-from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
+from django.http import HttpRequest, HttpResponse, JsonResponse, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_http_methods, require_POST
 from django.views.decorators.vary import vary_on_headers
@@ -18,10 +19,12 @@ from .blank_form import blank_round_form
 from .clinical.history import INTERVENTION_KINDS
 from .clinical.sources import SOURCES
 from .clinical.treatments import catalogue, dose_counts
+from .drafts import current_draft, discard_draft, draft_initial, save_draft
 from .export import csv_lines
 from .forms import (
     AcknowledgeForm,
     InterventionForm,
+    LabForm,
     PatientForm,
     QueueFilterForm,
     ReasonForm,
@@ -29,6 +32,7 @@ from .forms import (
     SearchForm,
 )
 from .handover import handover_rows
+from .middleware import seconds_left, touch
 from .models import (
     AuditEvent,
     Flag,
@@ -40,6 +44,7 @@ from .models import (
 )
 from .patient_page import patient_context, patient_main_html
 from .queue_rows import change_stamp, queue_page, queue_wards, select_html
+from .round_result import banner, news2_rows, round_response
 
 QUEUE_PAGE_SIZE = 50
 
@@ -143,30 +148,58 @@ def patient_detail(request: HttpRequest, pk: int) -> HttpResponse:
     return render(request, "patients/patient_detail.html", context)
 
 
+def _record(request: HttpRequest, patient: Patient, form) -> tuple[ObservationRound, bool]:
+    return recording.record_round(
+        patient,
+        form.round_values(),
+        request.user,
+        form.cleaned_data["client_key"],
+        client_address(request),
+    )
+
+
+def _round_screen(request: HttpRequest, patient: Patient, form, status: int = 200, **extra):
+    form.fields["spo2"].help_text = (
+        "Scale 2: a clinician has prescribed a target of 88-92 %."
+        if patient.spo2_scale == 2
+        else "Scale 1 (the usual scale)."
+    )
+    context = {
+        **banner(patient, timezone.localdate()),
+        "round_form": form,
+        "autosave_url": reverse("round_draft", args=[patient.pk]),
+        **extra,
+    }
+    return render(request, "patients/round_record.html", context, status=status)
+
+
 @permission_required("patients.add_observationround", raise_exception=True)
 @require_http_methods(["GET", "POST"])
 def round_create(request: HttpRequest, pk: int) -> HttpResponse:
+    """Record a round: the focused bedside screen, and the patient page's inline form."""
     patient = _get_patient(request, pk)
     form = RoundForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
-        rnd, created = recording.record_round(
-            patient,
-            form.round_values(),
-            request.user,
-            form.cleaned_data["client_key"],
-            client_address(request),
-        )
+        rnd, created = _record(request, patient, form)
+        discard_draft(request.user, patient.pk)
+        if created and form.contradictions:
+            recording.audit(
+                request.user,
+                "round_confirmed",
+                rnd,
+                patient,
+                client_address(request),
+                confirmed=[c.question for c in form.contradictions],
+            )
         if request.htmx:
             context = patient_context(patient, None, request.user)
             context.update(round_form=RoundForm(), saved_round=rnd, created=created)
             response = render(request, "patients/round_saved.html", context)
             response["HX-Trigger"] = "round-recorded"
             return response
-        if created:
-            messages.success(request, "Round recorded.")
-        else:
+        if not created:
             messages.info(request, "This round had already been recorded.")
-        return redirect(patient)
+        return redirect("round_result", patient.pk, rnd.pk)
     status = 422 if request.method == "POST" else 200
     if request.htmx:
         response = render(
@@ -178,12 +211,81 @@ def round_create(request: HttpRequest, pk: int) -> HttpResponse:
         response["HX-Retarget"] = "#round-form"
         response["HX-Reswap"] = "outerHTML"
         return response
+    restored = None
+    if request.method == "GET":
+        restored = current_draft(request.user, patient.pk)
+        if restored:
+            form = RoundForm(initial=draft_initial(restored, RoundForm))
+    return _round_screen(request, patient, form, status, restored=restored)
+
+
+@permission_required("patients.add_observationround", raise_exception=True)
+@require_POST
+def round_draft(request: HttpRequest, pk: int) -> HttpResponse:
+    """Keep what is typed so far; typing is activity, so the session stays."""
+    patient = _get_patient(request, pk)
+    save_draft(request.user, patient.pk, request.POST)
+    return JsonResponse({"seconds_left": touch(request)})
+
+
+@permission_required("patients.add_observationround", raise_exception=True)
+@require_POST
+def round_draft_discard(request: HttpRequest, pk: int) -> HttpResponse:
+    patient = _get_patient(request, pk)
+    discard_draft(request.user, patient.pk)
+    messages.info(request, "The kept round was discarded.")
+    return redirect("round_create", patient.pk)
+
+
+@permission_required("patients.view_patient", raise_exception=True)
+def round_result(request: HttpRequest, pk: int, round_pk: int) -> HttpResponse:
+    """Show what a saved round found, at the top of the screen."""
+    patient = _get_patient(request, pk)
+    rnd = get_object_or_404(
+        ObservationRound.objects.select_related("entered_by"), pk=round_pk, patient=patient
+    )
+    _audit_view(request, patient, page="round result", round=rnd.pk)
+    news2 = rnd.assessment.get("news2", {})
+    context = {
+        **banner(patient, timezone.localdate()),
+        "round": rnd,
+        "news2": news2,
+        "news2_rows": news2_rows(news2),
+        "response": round_response(rnd),
+        "opened_flags": list(rnd.opened_flags.order_by("-severity_rank", "pk")),
+    }
+    return render(request, "patients/round_result.html", context)
+
+
+@permission_required("patients.add_observationround", raise_exception=True)
+@require_http_methods(["GET", "POST"])
+def lab_create(request: HttpRequest, pk: int) -> HttpResponse:
+    """Laboratory results: their own form, saved as a round of labs only."""
+    patient = _get_patient(request, pk)
+    form = LabForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        rnd, created = _record(request, patient, form)
+        if not created:
+            messages.info(request, "These results had already been recorded.")
+        return redirect("round_result", patient.pk, rnd.pk)
+    context = {**banner(patient, timezone.localdate()), "form": form}
     return render(
         request,
-        "patients/round_form.html",
-        {"patient": patient, "round_form": form},
-        status=status,
+        "patients/lab_form.html",
+        context,
+        status=422 if request.method == "POST" else 200,
     )
+
+
+@require_POST
+def session_keepalive(request: HttpRequest) -> JsonResponse:
+    """Stay signed in: a request the user asked for, so it counts as activity."""
+    return JsonResponse({"seconds_left": touch(request)})
+
+
+def session_status(request: HttpRequest) -> JsonResponse:
+    """Return how long the session has left; asking does not count as activity."""
+    return JsonResponse({"seconds_left": seconds_left(request)})
 
 
 @permission_required("patients.correct_record", raise_exception=True)

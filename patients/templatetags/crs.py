@@ -6,6 +6,7 @@ from django import template
 
 from patients.clinical.flags import SEVERITY_SHAPES
 from patients.clinical.sources import citation as cite_text
+from patients.words import plain
 
 register = template.Library()
 
@@ -25,7 +26,14 @@ def severity_shape(severity: str) -> str:
 
 @register.filter
 def label(value: str) -> str:
-    return str(value).replace("_", " ").capitalize() if value else ""
+    """Return a stored code (field, device, kind) in plain words."""
+    return plain(value) if value else ""
+
+
+@register.filter(name="plain")
+def plain_value(value) -> str:
+    """Return a stored value in plain words: yes/no, "not recorded", no codes."""
+    return plain(value)
 
 
 @register.filter

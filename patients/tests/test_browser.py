@@ -26,7 +26,7 @@ def test_a_nurse_logs_in_records_a_round_and_sees_it_on_the_timeline(live_server
     page.wait_for_load_state("load")
     page.get_by_label("Temperature (°C)").fill("38.7")
     page.get_by_label("Heart rate (/min)").fill("121")
-    page.get_by_label("Oxygen", exact=True).select_option("nasal_cannula")
+    page.get_by_label("Air or oxygen", exact=True).select_option("nasal_cannula")
     page.get_by_label("Oxygen flow (L/min)").fill("3")
     page.get_by_role("button", name="Save round").click()
     expect(page.get_by_role("status").filter(has_text="Round recorded")).to_be_visible()

@@ -161,11 +161,11 @@ class TestRounds:
     @pytest.mark.parametrize(
         ("field", "value", "message"),
         [
-            ("temperature_c", "370", "not plausible"),
-            ("temperature_c", "abc", "Enter temperature"),
-            ("spo2", "20", "not plausible"),
-            ("heart_rate", "nan", "Enter heart rate"),
-            ("oxygen_flow_l_min", "1e309", "Oxygen flow"),
+            ("temperature_c", "370", "Temperature 370.0 °C is above 45 °C and not plausible"),
+            ("temperature_c", "abc", "Temperature must be a number in °C, for example 37.5."),
+            ("spo2", "20", "SpO2 20% is below 50% and not plausible"),
+            ("heart_rate", "nan", "Heart rate must be a number in beats per minute"),
+            ("oxygen_flow_l_min", "1e309", "Oxygen flow must be a number in L/min"),
         ],
     )
     def test_it_rejects_implausible_values_field_by_field(
