@@ -298,37 +298,6 @@ class RoundForm(ClinicalTimeForm):
     )
 
     SYMPTOM_CHOICES = NOT_RECORDED + [(str(i), s) for i, s in enumerate(inputs.SYMPTOM_SEVERITY)]
-    GROUPS = {
-        "general": ("General", ["temperature_c"]),
-        "cardiovascular": (
-            "Heart and circulation",
-            ["heart_rate", "systolic_bp", "diastolic_bp", "hypotension", "vasopressors"],
-        ),
-        "respiratory": (
-            "Lungs and breathing",
-            ["respiratory_rate", "spo2", "oxygen_device", "oxygen_flow_l_min"],
-        ),
-        "neurological": (
-            "Brain and nerves (ACVPU, ICE, ICANS)",
-            [
-                "acvpu",
-                "ice_orientation",
-                "ice_naming",
-                "ice_commands",
-                "ice_writing",
-                "ice_attention",
-                "ice_not_assessable",
-                "consciousness",
-                "global_aphasia",
-                "seizure",
-                "motor_findings",
-                "cerebral_edema",
-            ],
-        ),
-        "renal": ("Kidneys", ["creatinine_umol_l"]),
-        "hepatic": ("Liver", ["alt_u_l", "ast_u_l", "bilirubin_umol_l"]),
-        "labs": ("Inflammation labs", ["crp_mg_l", "ferritin_ug_l", "il6_pg_ml"]),
-    }
     ICE_FIELDS = [f"ice_{name}" for name in inputs.ICE_ITEMS]
     # The bedside screen: RCP NEWS2 chart 1 row order, then ICE/ICANS.
     BEDSIDE_ORDER = [
@@ -385,14 +354,6 @@ class RoundForm(ClinicalTimeForm):
                 empty_value=None,
                 required=False,
             )
-
-    def groups(self) -> list[tuple[str, str, list]]:
-        """Return (id, title, bound fields) per organ system, symptoms included."""
-        out = []
-        for key, (title, names) in self.GROUPS.items():
-            symptoms = [f"symptom_{n}" for n, (s, _) in inputs.SYMPTOMS.items() if s == key]
-            out.append((key, title, [self[n] for n in names + symptoms]))
-        return out
 
     def bedside_sections(self) -> list[tuple[str, str, list]]:
         """Return (id, title, bound fields) in bedside order, labs left out.
@@ -613,8 +574,14 @@ class InterventionForm(forms.ModelForm):
 
     class Meta:
         model = Intervention
-        fields = ["kind", "drug", "dose", "route", "given_at", "note"]
+        fields = ["kind", "drug", "dose", "route", "indication", "given_at", "note"]
         widgets = {"note": forms.Textarea(attrs={"rows": 2})}
+        help_texts = {
+            "indication": (
+                "Premedication, prophylaxis and ICANS treatment never count as treatment of "
+                "CRS: fever stays required to grade CRS."
+            )
+        }
 
     def __init__(self, *args: Any, dose_counts: tuple[int, int] = (0, 0), **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -641,7 +608,8 @@ class InterventionForm(forms.ModelForm):
 
     def intervention_values(self) -> dict[str, Any]:
         d = self.cleaned_data
-        return {k: d[k] for k in ["kind", "drug", "dose", "route", "given_at", "note"]}
+        keys = ["kind", "drug", "dose", "route", "indication", "given_at", "note"]
+        return {k: d[k] for k in keys}
 
 
 class ReasonForm(forms.Form):

@@ -43,9 +43,8 @@ def round_response(rnd) -> Any:
     return clinical_response(news2.get("total"), news2.get("clinical_risk"))
 
 
-def banner(patient: Patient, today: date) -> dict[str, Any]:
-    """Return the patient banner: identity, Day +N with its cause, look-alikes."""
-    exposure: Exposure | None = patient.exposures.order_by("-day0", "-pk").first()
+def lookalikes(patient: Patient) -> dict[str, list[Patient]]:
+    """Return the patients on the same ward sharing this one's surname or bed."""
     alikes = list(
         Patient.objects.filter(ward=patient.ward)
         .exclude(pk=patient.pk)
@@ -53,9 +52,17 @@ def banner(patient: Patient, today: date) -> dict[str, Any]:
         .only("family_name", "given_name", "bed", "mrn")
     )
     return {
+        "same_name": [p for p in alikes if p.family_name.lower() == patient.family_name.lower()],
+        "same_bed": [p for p in alikes if patient.bed and p.bed == patient.bed],
+    }
+
+
+def banner(patient: Patient, today: date) -> dict[str, Any]:
+    """Return the patient banner: identity, Day +N with its cause, look-alikes."""
+    exposure: Exposure | None = patient.exposures.order_by("-day0", "-pk").first()
+    return {
         "patient": patient,
         "exposure": exposure,
         "day_number": exposure.day_number(today) if exposure else None,
-        "same_name": [p for p in alikes if p.family_name.lower() == patient.family_name.lower()],
-        "same_bed": [p for p in alikes if patient.bed and p.bed == patient.bed],
+        **lookalikes(patient),
     }

@@ -95,7 +95,7 @@ def test_the_round_screen_is_focused_and_fits_the_device(live_server, page, widt
     expect(banner).to_contain_text("bed 7")
     expect(banner).to_contain_text("Day +3")
     expect(banner).to_contain_text("Same surname")
-    expect(banner).to_contain_text("Bed 7 also holds SEACOLE, Mary")
+    expect(banner).to_contain_text("Bed 7 is also recorded for SEACOLE, Mary (BS3)")
     # NEWS2 chart order, then ICE/ICANS, then symptoms; labs elsewhere.
     ids = page.eval_on_selector_all(
         "#round-record input[id], #round-record select[id]", "els => els.map(e => e.id)"
