@@ -433,7 +433,7 @@ def handover(request: HttpRequest) -> HttpResponse:
         request,
         "patients/handover.html",
         {
-            "rows": handover_rows(list(statuses), now),
+            "rows": handover_rows(list(statuses), now, timezone.localdate()),
             "ward": ward,
             "wards": wards,
             "now": now,
@@ -451,7 +451,10 @@ def patient_handover(request: HttpRequest, pk: int) -> HttpResponse:
         request,
         "patients/handover.html",
         {
-            "rows": handover_rows(list(HANDOVER_ROWS.filter(patient=patient)), now),
+            "rows": handover_rows(
+                list(HANDOVER_ROWS.filter(patient=patient)), now, timezone.localdate()
+            ),
+            "single": patient,
             "now": now,
             "today": timezone.localdate(),
         },
