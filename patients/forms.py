@@ -622,6 +622,28 @@ class AcknowledgeForm(forms.Form):
     note = forms.CharField(label="Note", max_length=2000, widget=forms.Textarea(attrs={"rows": 2}))
 
 
+class AcknowledgeSeveralForm(AcknowledgeForm):
+    """One note that acknowledges several of a patient's open flags."""
+
+    flags = forms.TypedMultipleChoiceField(
+        label="Flags", coerce=int, widget=forms.CheckboxSelectMultiple
+    )
+
+    def __init__(self, *args: Any, open_flags: list, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["flags"].choices = [(f.pk, f.title) for f in open_flags]
+        self.fields["flags"].error_messages["required"] = "Choose at least one flag."
+
+
+class ResolveForm(ReasonForm):
+    """Closing a flag is not acknowledging it: it asks to confirm."""
+
+    confirm = forms.BooleanField(
+        label="Yes: the condition has resolved, close this flag",
+        error_messages={"required": "Tick to confirm that the flag should be closed."},
+    )
+
+
 class SearchForm(forms.Form):
     q = forms.CharField(label="Name or MRN", required=False, max_length=100)
 
@@ -637,6 +659,11 @@ class QueueFilterForm(forms.Form):
             ("high", "High or worse"),
             ("medium", "Any open flag"),
         ],
+    )
+    sort = forms.ChoiceField(
+        label="Order",
+        required=False,
+        choices=[("", "Worst first"), ("due", "Next due first")],
     )
 
     def __init__(self, *args: Any, wards: list[str], **kwargs: Any) -> None:

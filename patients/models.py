@@ -392,6 +392,18 @@ class Flag(Undeletable):
         return self.state != FlagState.RESOLVED
 
 
+# Worst first: flag severity, unacknowledged before acknowledged, the worse
+# of CRS and ICANS, NEWS2, then the most overdue (the earliest due time).
+QUEUE_ORDER = [
+    "-worst_flag_rank",
+    "-worst_flag_unacknowledged",
+    "-worst_grade",
+    "-news2_rank",
+    "next_round_due_at",
+    "sort_name",
+]
+
+
 class PatientStatus(models.Model):
     """One denormalised row per patient: what the review queue reads."""
 
@@ -410,6 +422,11 @@ class PatientStatus(models.Model):
     # When (and in which round) each grade above was last recorded.
     grades_at = models.JSONField(default=dict)
     worst_flag_rank = models.PositiveSmallIntegerField(default=0)
+    # The queue's order after flag severity: an unanswered flag at that
+    # severity, then the worse of CRS and ICANS, then NEWS2 (-1: none known).
+    worst_flag_unacknowledged = models.BooleanField(default=False)
+    worst_grade = models.SmallIntegerField(default=-1)
+    news2_rank = models.SmallIntegerField(default=-1)
     open_flag_count = models.PositiveIntegerField(default=0)
     open_flags = models.JSONField(default=list)
     # The queue's view of the open flags: one entry per organ system.
@@ -427,6 +444,8 @@ class PatientStatus(models.Model):
         indexes = [
             models.Index(fields=["-worst_flag_rank", "-band_rank", "sort_name"]),
             models.Index(fields=["ward", "-worst_flag_rank", "-band_rank", "sort_name"]),
+            models.Index(fields=QUEUE_ORDER, name="status_queue_order"),
+            models.Index(fields=["ward", *QUEUE_ORDER], name="status_ward_queue_order"),
             models.Index(fields=["-updated_at"]),
         ]
 

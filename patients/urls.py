@@ -41,6 +41,11 @@ urlpatterns = [
     ),
     path("patients/<int:pk>/flags/", views.flag_history, name="flag_history"),
     path(
+        "patients/<int:pk>/flags/acknowledge/",
+        views.flags_acknowledge,
+        name="flags_acknowledge",
+    ),
+    path(
         "patients/<int:pk>/flags/<int:flag_pk>/acknowledge/",
         views.flag_acknowledge,
         name="flag_acknowledge",

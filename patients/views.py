@@ -23,11 +23,13 @@ from .drafts import current_draft, discard_draft, draft_initial, save_draft
 from .export import csv_lines
 from .forms import (
     AcknowledgeForm,
+    AcknowledgeSeveralForm,
     InterventionForm,
     LabForm,
     PatientForm,
     QueueFilterForm,
     ReasonForm,
+    ResolveForm,
     RoundForm,
     SearchForm,
 )
@@ -83,13 +85,16 @@ def queue(request: HttpRequest) -> HttpResponse:
     form = QueueFilterForm(request.GET or None, wards=queue_wards(stamp))
     chosen = form.cleaned_data if form.is_valid() else {}
     ward, severity = chosen.get("ward", ""), chosen.get("severity", "")
+    sort = chosen.get("sort", "")
     context = {
         "stamp": stamp,
         "ward": ward,
         "severity": severity,
-        "queue": QueuePage(ward, severity, request.GET.get("page")),
+        "sort": sort,
+        "queue": QueuePage(ward, severity, request.GET.get("page"), sort),
         "ward_choices": form.fields["ward"].choices,
         "severity_choices": form.fields["severity"].choices,
+        "sort_choices": form.fields["sort"].choices,
         "severities": SEVERITIES_WORST_FIRST,
         "refresh_seconds": settings.CRS_WATCH["QUEUE_REFRESH_SECONDS"],
     }
@@ -357,12 +362,39 @@ def flag_acknowledge(request: HttpRequest, pk: int, flag_pk: int) -> HttpRespons
 
 @permission_required("patients.change_flag", raise_exception=True)
 @require_POST
+def flags_acknowledge(request: HttpRequest, pk: int) -> HttpResponse:
+    """Acknowledge several of a patient's open flags with one note."""
+    patient = _get_patient(request, pk)
+    open_flags = list(patient.flags.filter(state=FlagState.OPEN))
+    form = AcknowledgeSeveralForm(request.POST, open_flags=open_flags)
+    if not form.is_valid():
+        for errors in form.errors.values():
+            for error in errors:
+                messages.error(request, error)
+        return redirect(patient)
+    chosen = [f for f in open_flags if f.pk in form.cleaned_data["flags"]]
+    done = sum(
+        recording.acknowledge_flag(
+            flag, request.user, form.cleaned_data["note"], client_address(request)
+        )
+        for flag in chosen
+    )
+    messages.success(request, f"Acknowledged {done} flag{'s' if done != 1 else ''}.")
+    return redirect(patient)
+
+
+@permission_required("patients.change_flag", raise_exception=True)
+@require_POST
 def flag_resolve(request: HttpRequest, pk: int, flag_pk: int) -> HttpResponse:
     flag = get_object_or_404(Flag, pk=flag_pk, patient_id=pk)
-    form = ReasonForm(request.POST)
+    form = ResolveForm(request.POST)
     if not form.is_valid():
         return _flag_form_invalid(
-            request, flag, "resolve_form", form, "Give a reason to resolve the flag."
+            request,
+            flag,
+            "resolve_form",
+            form,
+            "To resolve a flag, give a reason and tick to confirm.",
         )
     recording.resolve_flag(
         flag, request.user, form.cleaned_data["reason"], client_address(request)

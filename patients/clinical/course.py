@@ -42,6 +42,8 @@ class FlagRecord:
     round_index: int
     resolved_at: datetime | None = None
     resolve_reason: str = ""
+    # The last time its condition held (kept for flags still open).
+    last_active_at: datetime | None = None
 
 
 @dataclass(frozen=True)
@@ -171,6 +173,8 @@ def assess_course(
         episode = episode_through(states, given, episode_rule)
         options = match_options(presentation_of(states, given, cause, persistence, episode))
         steps.append(CourseStep(state, opened, options, episode))
+    for flag in flags:
+        flag.ref.last_active_at = flag.last_active_at
     return steps, records
 
 

@@ -1,8 +1,10 @@
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
 
 from django import template
+from django.utils import timezone
+from django.utils.formats import date_format
 
 from patients.clinical.flags import SEVERITY_RANK, SEVERITY_SHAPES
 from patients.clinical.sources import citation as cite_text
@@ -57,3 +59,20 @@ def signed(value) -> str:
 @register.filter
 def citation(key: str) -> str:
     return cite_text(key)
+
+
+@register.filter
+def when(value) -> str:
+    """Return a time (or a stored ISO 8601 string) as "25 Nov 14:05", hospital time."""
+    if not value:
+        return ""
+    if isinstance(value, str):
+        try:
+            value = datetime.fromisoformat(value)
+        except ValueError:
+            return value
+    if isinstance(value, datetime):
+        if timezone.is_aware(value):
+            value = timezone.localtime(value)
+        return date_format(value, "j M H:i")
+    return str(value)

@@ -69,6 +69,7 @@ ALLOWED = {
     "round_correct": {"clinician"},
     "intervention_create": {"clinician"},
     "flag_acknowledge": {"clinician"},
+    "flags_acknowledge": {"clinician"},
     "flag_resolve": {"clinician"},
     "audit_log": {"admin"},
     "password_change": {"nurse", "clinician", "admin"},
@@ -78,6 +79,7 @@ ALLOWED = {
 }
 POST_ONLY = {
     "flag_acknowledge",
+    "flags_acknowledge",
     "flag_resolve",
     "logout",
     "round_draft",

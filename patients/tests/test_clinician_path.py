@@ -107,7 +107,7 @@ def test_a_clinicians_whole_path(live_server, page, ward) -> None:
     # Print the handover sheet.
     page.get_by_role("link", name="Handover", exact=True).click()
     page.wait_for_load_state("load")
-    expect(page.locator("table.handover")).to_contain_text(patient.mrn)
+    expect(page.locator("table.handover-sheet")).to_contain_text(patient.mrn)
     page.emulate_media(media="print")
     page.pdf(path=str(ARTIFACTS / "handover.pdf"))
     page.screenshot(path=ARTIFACTS / "handover-print.png", full_page=True)
