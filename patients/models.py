@@ -12,10 +12,14 @@ from django.utils import timezone
 from .clinical import inputs
 from .clinical.episodes import INDICATION_LABELS
 from .clinical.history import INTERVENTION_KINDS, Given
+from .clinical.parse import capd_points
 
 
 def choices(values: tuple[str, ...]) -> list[tuple[str, str]]:
     return [(v, v.replace("_", " ").capitalize()) for v in values]
+
+
+CAPD_CHOICES = choices(inputs.CAPD_SCALE)
 
 
 class UndeletableQuerySet(models.QuerySet):
@@ -205,8 +209,20 @@ class ObservationRound(Undeletable):
     ice_writing = models.PositiveSmallIntegerField(null=True, blank=True)
     ice_attention = models.PositiveSmallIntegerField(null=True, blank=True)
     ice_not_assessable = models.BooleanField(default=False)
+    # Sedating medication running: ICE and consciousness are not graded.
+    sedated = models.BooleanField(null=True, blank=True)
+    # CAPD (children): each item's answer, Never ... Always.
+    capd_eye_contact = models.CharField(max_length=10, choices=CAPD_CHOICES, blank=True)
+    capd_purposeful_actions = models.CharField(max_length=10, choices=CAPD_CHOICES, blank=True)
+    capd_aware_of_surroundings = models.CharField(max_length=10, choices=CAPD_CHOICES, blank=True)
+    capd_communicates_needs = models.CharField(max_length=10, choices=CAPD_CHOICES, blank=True)
+    capd_restless = models.CharField(max_length=10, choices=CAPD_CHOICES, blank=True)
+    capd_inconsolable = models.CharField(max_length=10, choices=CAPD_CHOICES, blank=True)
+    capd_underactive = models.CharField(max_length=10, choices=CAPD_CHOICES, blank=True)
+    capd_slow_to_respond = models.CharField(max_length=10, choices=CAPD_CHOICES, blank=True)
+    capd_not_assessable = models.BooleanField(default=False)
     consciousness = models.CharField(
-        max_length=40, choices=choices(inputs.CONSCIOUSNESS), blank=True
+        max_length=60, choices=choices(inputs.CONSCIOUSNESS), blank=True
     )
     global_aphasia = models.BooleanField(null=True, blank=True)
     seizure = models.CharField(max_length=50, choices=choices(inputs.SEIZURE), blank=True)
@@ -262,6 +278,13 @@ class ObservationRound(Undeletable):
         return sum(items)
 
     @property
+    def capd_score(self) -> int | None:
+        answers = {name: getattr(self, f"capd_{name}") for name in inputs.CAPD_ITEMS}
+        if any(not v for v in answers.values()):
+            return None
+        return sum(capd_points(name, answer) for name, answer in answers.items())
+
+    @property
     def in_error(self) -> bool:
         return self.status == RoundStatus.ENTERED_IN_ERROR
 
@@ -283,6 +306,10 @@ class ObservationRound(Undeletable):
             acvpu=self.acvpu or None,
             ice_score=self.ice_score,
             ice_not_assessable=self.ice_not_assessable,
+            sedated=self.sedated,
+            capd_score=self.capd_score,
+            capd_not_assessable=self.capd_not_assessable,
+            age_years=self.patient.age_on(self.clinical_time.date()),
             consciousness=self.consciousness or None,
             global_aphasia=self.global_aphasia,
             seizure=self.seizure or None,

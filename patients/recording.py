@@ -22,6 +22,7 @@ from .clinical.episodes import EndRule, GradedRound
 from .clinical.flags import SEVERITY_RANK, SEVERITY_SHAPES, FlagEvent, RoundState
 from .clinical.history import Given
 from .clinical.inputs import Baseline
+from .clinical.known import known_grades
 from .clinical.lifecycle import OpenFlag, apply_events, cleared
 from .clinical.news2 import BAND_ORDER
 from .clinical.presentation import presentation_of
@@ -318,22 +319,23 @@ def flag_groups(flags: list[Flag]) -> list[dict[str, Any]]:
 def last_known(results: list[tuple[ObservationRound, RoundState]]) -> dict[str, tuple]:
     """Return the latest known CRS, ICANS, ICE and NEWS2, each with its round.
 
-    A partial round (labs only, say) must not blank the current grades: the
-    queue and the header show the last value recorded, with its time.
+    A partial round (labs only, say) must not blank or lower the current
+    grades: the queue and the header show the last known value, with its
+    time (``known.py``).
     """
+    states = [state for _, state in results]
     found: dict[str, tuple] = {}
+    for name, known in known_grades(states).items():
+        found[name] = (known.grade, results[known.index][0] if known.index is not None else None)
     for rnd, state in reversed(results):
-        a = state.assessment
         candidates = {
-            "crs": a.crs.grade,
-            "icans": a.icans.grade,
             "ice": state.obs.ice_score,
-            "news2": a.news2 if a.news2.total is not None else None,
+            "news2": state.assessment.news2 if state.assessment.news2.total is not None else None,
         }
         for name, value in candidates.items():
             if name not in found and value is not None:
                 found[name] = (value, rnd)
-        if len(found) == len(candidates):
+        if "ice" in found and "news2" in found:
             break
     for name in ("crs", "icans", "ice", "news2"):
         found.setdefault(name, (None, None))
@@ -388,10 +390,15 @@ def refresh_status(
             for name, (value, rnd) in known.items()
             if rnd is not None
         }
+        for name, grade in known_grades(states).items():
+            if name in status.grades_at:
+                status.grades_at[name].update(
+                    lower_bound=grade.lower_bound, missing=list(grade.missing)
+                )
         status.organ_severity = last.assessment.organ_levels()
         status.last_round_at = last.time
         status.latest_round = results[-1][0]
-        status.next_round_due_at = last.time + rules.round_interval(last)
+        status.next_round_due_at = rules.next_round_due(states)[0]
         status.next_ice_due_at = rules.ice_due(
             states, day0_datetime(exposure), exposure.kind if exposure else None
         )
