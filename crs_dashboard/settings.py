@@ -226,6 +226,9 @@ CRS_WATCH = {
     "QUEUE_REFRESH_SECONDS": envint("QUEUE_REFRESH_SECONDS", "30"),
     # A flag whose condition has been absent this long resolves itself.
     "FLAG_AUTO_RESOLVE_HOURS": envint("FLAG_AUTO_RESOLVE_HOURS", "24"),
+    # Local policy (DERIVED): a CRS episode ends at the first round free of
+    # fever, hypotension and hypoxia not followed by CRS within this long.
+    "CRS_EPISODE_CLEAR_HOURS": envint("CRS_EPISODE_CLEAR_HOURS", "72"),
     # The laboratory's upper limits of normal, e.g. "alt_u_l=40,ast_u_l=40".
     # Without them, labs are graded against the patient's baseline only.
     "LAB_UPPER_LIMITS": {

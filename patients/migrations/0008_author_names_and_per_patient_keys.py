@@ -35,7 +35,7 @@ def copy_author_names(apps, schema_editor):
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('patients', '0006_status_grades_at'),
+        ('patients', '0007_intervention_indication'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
