@@ -52,7 +52,7 @@ def safe(value) -> str:
 
 def rows(patient: Patient) -> Iterator[list[str]]:
     yield HEADER
-    rounds = patient.rounds.select_related("entered_by").order_by("clinical_time", "pk")
+    rounds = patient.rounds.order_by("clinical_time", "pk")
     for r in rounds.iterator(chunk_size=500):
         yield [safe(v) for v in round_row(patient, r)]
 
