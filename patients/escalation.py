@@ -21,7 +21,6 @@ from django.utils import timezone
 from .clinical.flags import KINDS, SEVERITY_RANK
 from .clinical.news2 import BAND_ORDER
 from .models import (
-    AuditEvent,
     BedsideRecord,
     Escalation,
     EscalationContact,
@@ -151,15 +150,13 @@ def contacts_for(tier: EscalationTier, ward: str) -> list[EscalationContact]:
     )
 
 
-def _audit(action: str, esc: Escalation, user=None, **detail: Any) -> None:
-    AuditEvent.objects.create(
-        user=user if user and user.is_authenticated else None,
-        action=action,
-        object_type="Escalation",
-        object_id=str(esc.pk),
-        patient_id=esc.patient_id,
-        detail=detail,
-    )
+def _audit(
+    action: str, esc: Escalation, user=None, address: str | None = None, **detail: Any
+) -> None:
+    # Imported here: the recording module imports this one.
+    from .recording import audit
+
+    audit(user, action, esc, esc.patient, address, **detail)
 
 
 def start_step(
@@ -360,17 +357,13 @@ def record_bedside(
             not_escalated_reason=not_escalated_reason,
             recorded_by=user,
         )
-        AuditEvent.objects.create(
-            user=user,
-            action="escalation_bedside_recorded",
-            object_type="Escalation",
-            object_id=str(esc.pk),
-            patient_id=esc.patient_id,
-            address=address,
-            detail={
-                "informed": informed,
-                "how": how,
-                "not_escalated_reason": not_escalated_reason,
-            },
+        _audit(
+            "escalation_bedside_recorded",
+            esc,
+            user,
+            address,
+            informed=informed,
+            how=how,
+            not_escalated_reason=not_escalated_reason,
         )
     return record

@@ -264,8 +264,10 @@ def load(text: str, filename: str, user=None) -> LoadResult:
             f"contact {contact.ward} {contact.tier.name} {contact.email or contact.webhook}",
             changes,
         )
+    known = user if user and user.is_authenticated else None
     AuditEvent.objects.create(
-        user=user if user and user.is_authenticated else None,
+        user=known,
+        user_name=known.get_username() if known else "",
         action="escalation_policy_loaded",
         object_type="EscalationPolicy",
         object_id=result.sha256[:40],

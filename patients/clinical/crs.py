@@ -22,6 +22,10 @@ GRADE_3_DEVICES = {
     "venturi_mask",
 }
 POSITIVE_PRESSURE_DEVICES = {"cpap", "bipap", "invasive_mechanical_ventilation"}
+# REFERENCE k3 (DERIVED prompt): ASTCT sets no number for hypotension; a
+# systolic in the NEWS2 red band (<= 90 mmHg, also CARTOX's "SBP < 90"
+# bolus rule) without the clinician's judgement leaves the grade open.
+LOW_SYSTOLIC_MMHG = 90
 # ASTCT 2019: vasopressin never counts towards "multiple vasopressors".
 VASOPRESSIN = "vasopressin"
 
@@ -74,6 +78,29 @@ def hypoxia_finding(obs: Observation) -> tuple[Finding | None, list[str]]:
     return None, []
 
 
+def masked_fever_finding(obs: Observation) -> Finding:
+    """Return the finding that fever is no longer required, naming why."""
+    values: dict = {"temperature_c": obs.temperature_c, "crs_treated": True}
+    if obs.crs_episode_onset is None:
+        # Only the "crs_treated" input of manage.py assess gets here.
+        rule = (
+            "CRS stated as already treated (input crs_treated): fever no longer required; "
+            "grade driven by hypotension and hypoxia"
+        )
+        return Finding(rule, SOURCE, values, 0)
+    doses = "; ".join(obs.fever_masked_by)
+    values.update(
+        crs_episode_onset=obs.crs_episode_onset.isoformat(),
+        fever_masked_by=list(obs.fever_masked_by),
+        episode_end_rule=obs.crs_episode_rule,
+    )
+    rule = (
+        f"CRS episode open since {obs.crs_episode_onset:%Y-%m-%d %H:%M} and treated after "
+        f"its onset ({doses}): fever no longer required; grade driven by hypotension and hypoxia"
+    )
+    return Finding(rule, SOURCE, values, 0)
+
+
 def grade_crs(obs: Observation) -> GradeResult:
     """Return the ASTCT 2019 CRS grade (0-4) with its basis.
 
@@ -84,8 +111,21 @@ def grade_crs(obs: Observation) -> GradeResult:
     hypo = hypotension_finding(obs)
     hypox, gaps = hypoxia_finding(obs)
     missing += gaps
-    if obs.systolic_bp is None and obs.hypotension is None and not obs.vasopressors:
+    unjudged = obs.hypotension is None and not obs.vasopressors
+    if obs.systolic_bp is None and unjudged:
         missing.append("hypotension")
+    low_bp = None
+    if unjudged and obs.systolic_bp is not None and obs.systolic_bp <= LOW_SYSTOLIC_MMHG:
+        missing.append("hypotension")
+        low_bp = Finding(
+            f"Systolic BP {obs.systolic_bp:g} mmHg (<= {LOW_SYSTOLIC_MMHG}, NEWS2 red) and "
+            "hypotension not judged: ASTCT sets no number and needs the clinician's "
+            "judgement (IV fluids or a vasopressor count as hypotension); the grade is a "
+            "lower bound until it is answered",
+            f"{SOURCE}; {cite('NEWS2')}; {cite('CARTOX2018')}",
+            {"systolic_bp": obs.systolic_bp, "hypotension": None},
+            None,
+        )
 
     temp = obs.temperature_c
     fever = temp is not None and temp >= FEVER_THRESHOLD_C
@@ -99,23 +139,16 @@ def grade_crs(obs: Observation) -> GradeResult:
             )
         )
     elif obs.crs_treated:
-        findings.append(
-            Finding(
-                "CRS already treated with antipyretic or anti-cytokine therapy: fever no "
-                "longer required; grade driven by hypotension and hypoxia",
-                SOURCE,
-                {"temperature_c": temp, "crs_treated": True},
-                0,
-            )
-        )
+        findings.append(masked_fever_finding(obs))
     elif temp is None:
         missing.insert(0, "temperature_c")
         return GradeResult(None, tuple(findings), tuple(missing))
     else:
         findings.append(
             Finding(
-                f"No fever (temperature < {FEVER_THRESHOLD_C} °C) and CRS not yet treated: "
-                "criteria for CRS not met",
+                f"No fever (temperature < {FEVER_THRESHOLD_C} °C) and no treated CRS episode "
+                "open: criteria for CRS not met (fever is required unless a patient who has "
+                "CRS was then treated for it)",
                 SOURCE,
                 {"temperature_c": temp, "crs_treated": False},
                 0,
@@ -123,7 +156,7 @@ def grade_crs(obs: Observation) -> GradeResult:
         )
         return GradeResult(0, tuple(findings), tuple(missing))
 
-    findings += [f for f in (hypo, hypox) if f is not None]
+    findings += [f for f in (hypo, hypox, low_bp) if f is not None]
     if hypo and hypox:
         findings.append(
             Finding(

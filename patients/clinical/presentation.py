@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+from .episodes import Episode
 from .flags import DEFAULT_PERSISTENCE, RoundState, run_start
 from .history import Given
+from .known import known_grade
 from .treatments import Presentation, dose_counts
 
 
@@ -14,17 +16,30 @@ def presentation_of(
     given: list[Given],
     cause: str = "immunotherapy",
     persistence: timedelta = DEFAULT_PERSISTENCE,
+    episode: Episode | None = None,
 ) -> Presentation:
-    """Return the presentation at the last round of ``history``."""
+    """Return the presentation at the last round of ``history``.
+
+    Tocilizumab doses are counted within the open CRS episode (REFERENCE
+    k6: at most 4 per episode); without one, every dose counts.
+    """
     cur = history[-1]
     a, obs = cur.assessment, cur.obs
     start = run_start("fever", history)
     toci_24h, toci_total = dose_counts(
-        [g.time for g in given if g.kind == "tocilizumab"], cur.time
+        [
+            g.time
+            for g in given
+            if g.kind == "tocilizumab" and (episode is None or g.time >= episode.onset)
+        ],
+        cur.time,
     )
+    # A partial round never lowers the grade the options are listed for.
+    crs = known_grade([(s.time, s.assessment.crs) for s in history]).grade
+    icans = known_grade([(s.time, s.assessment.icans) for s in history]).grade
     return Presentation(
-        crs_grade=a.crs.grade,
-        icans_grade=a.icans.grade,
+        crs_grade=crs,
+        icans_grade=icans,
         organs=a.organ_levels(),
         cause=cause,
         hypotension=bool(obs.hypotension or obs.vasopressors),

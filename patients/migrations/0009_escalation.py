@@ -8,7 +8,8 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('patients', '0006_status_grades_at'),
+        ('patients', '0008_author_names_and_per_patient_keys'),
+        ('patients', '0008_round_sedation_capd_consciousness'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
