@@ -8,8 +8,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('patients', '0008_author_names_and_per_patient_keys'),
-        ('patients', '0008_round_sedation_capd_consciousness'),
+        ('patients', '0009_round_sedation_capd_consciousness'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 

@@ -58,7 +58,7 @@ def defaults(apps, schema_editor):
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("patients", "0009_escalation"),
+        ("patients", "0010_escalation"),
         ("django_q", "0019_alter_task_options_alter_ormq_key_alter_ormq_lock_and_more"),
     ]
 
