@@ -16,6 +16,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import Max
 from django.utils import timezone
 
+from . import escalation
 from .clinical import flags as rules
 from .clinical.course import SUPERSEDED, assess_in_context, episode_through
 from .clinical.episodes import EndRule, GradedRound
@@ -272,6 +273,7 @@ def apply_flag_events(
     created = [create_flag(patient, e, at, rnd) for e in decision.opened]
     for flag in created:
         audit(None, "flag_opened", flag, patient, kind=flag.kind, key=flag.key)
+    escalation.on_flags_opened(patient, created, rnd, at)
     return created
 
 
@@ -554,6 +556,7 @@ def acknowledge_flag(flag: Flag, user, note: str, address: str | None = None) ->
         )
         if done:
             audit(user, "flag_acknowledged", flag, flag.patient, address, note=note)
+            escalation.on_flag_acknowledged(flag, user, now)
             refresh_status(flag.patient)
     return bool(done)
 
