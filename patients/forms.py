@@ -267,15 +267,30 @@ class RoundForm(ClinicalTimeForm):
         required=False,
     )
     ice_not_assessable = forms.BooleanField(
-        label="ICE not assessable (patient cannot perform it)", required=False
+        label="ICE not assessable (patient cannot perform it)",
+        required=False,
+        help_text="Say why: global aphasia, sedation, or the level of consciousness below.",
+    )
+    sedated = forms.ChoiceField(
+        label="Sedating medication running",
+        choices=TRI_STATE,
+        required=False,
+        help_text="While sedated, ICE and level of consciousness are not graded (ASTCT).",
     )
     consciousness = forms.ChoiceField(
         label="Level of consciousness (ICANS)",
         choices=NOT_RECORDED + plain_choices(inputs.CONSCIOUSNESS),
         required=False,
     )
+    confirm_consciousness = forms.BooleanField(
+        label="ACVPU and the ICANS level of consciousness differ: both are correct as recorded",
+        required=False,
+    )
     global_aphasia = forms.ChoiceField(
         label="Awake with global aphasia", choices=TRI_STATE, required=False
+    )
+    capd_not_assessable = forms.BooleanField(
+        label="Unable to perform CAPD (child)", required=False
     )
     seizure = forms.ChoiceField(
         label="Seizure", choices=NOT_RECORDED + plain_choices(inputs.SEIZURE), required=False
@@ -299,6 +314,9 @@ class RoundForm(ClinicalTimeForm):
 
     SYMPTOM_CHOICES = NOT_RECORDED + [(str(i), s) for i, s in enumerate(inputs.SYMPTOM_SEVERITY)]
     ICE_FIELDS = [f"ice_{name}" for name in inputs.ICE_ITEMS]
+    CAPD_FIELDS = [f"capd_{name}" for name in inputs.CAPD_ITEMS]
+    # Shown only when the answers disagree (the form asks once).
+    CONFIRMATIONS = {"confirm_consciousness", "confirm_contradictions"}
     # The bedside screen: RCP NEWS2 chart 1 row order, then ICE/ICANS.
     BEDSIDE_ORDER = [
         (
@@ -324,8 +342,12 @@ class RoundForm(ClinicalTimeForm):
             [
                 *ICE_FIELDS,
                 "ice_not_assessable",
+                "sedated",
                 "consciousness",
+                "confirm_consciousness",
                 "global_aphasia",
+                *CAPD_FIELDS,
+                "capd_not_assessable",
                 "seizure",
                 "motor_findings",
                 "cerebral_edema",
@@ -333,19 +355,19 @@ class RoundForm(ClinicalTimeForm):
         ),
     ]
     # What the nurse writes that is not itself an observation.
-    NOT_MEASURED = {
-        "client_key",
-        "clinical_time",
-        "clinical_time_fold",
-        "note",
-        "confirm_contradictions",
-    }
+    NOT_MEASURED = {"client_key", "clinical_time", "clinical_time_fold", "note", *CONFIRMATIONS}
     NOT_BEDSIDE = {*NOT_MEASURED, *inputs.LABS}
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.contradictions: list[Contradiction] = []
         self.fields.update(lab_fields())
+        for name in inputs.CAPD_ITEMS:
+            self.fields[f"capd_{name}"] = forms.ChoiceField(
+                label=f"CAPD (children 12 and under): {inputs.CAPD_ITEM_LABELS[name].lower()}",
+                choices=NOT_RECORDED + plain_choices(inputs.CAPD_SCALE),
+                required=False,
+            )
         for name, (_system, label) in inputs.SYMPTOMS.items():
             self.fields[f"symptom_{name}"] = forms.TypedChoiceField(
                 label=label,
@@ -359,13 +381,15 @@ class RoundForm(ClinicalTimeForm):
         """Return (id, title, bound fields) in bedside order, labs left out.
 
         Built from the form's own fields: a field added to the form and not
-        placed here still shows, under "More observations".
+        placed here still shows, under "More observations". A confirmation
+        shows only when its question was asked.
         """
         placed = set(self.NOT_BEDSIDE)
         sections = []
         for key, title, names in self.BEDSIDE_ORDER:
             placed.update(names)
-            sections.append((key, title, [self[n] for n in names if n in self.fields]))
+            shown = [n for n in names if n in self.fields and self.shows(n)]
+            sections.append((key, title, [self[n] for n in shown]))
         symptoms = []
         for system in inputs.ORGAN_SYSTEMS:
             names = [f"symptom_{n}" for n, (s, _) in inputs.SYMPTOMS.items() if s == system]
@@ -379,6 +403,11 @@ class RoundForm(ClinicalTimeForm):
             sections.append(("more", "More observations", [self[n] for n in rest]))
         sections += [(key, title, [self[n] for n in names]) for key, title, names in symptoms]
         return sections
+
+    def shows(self, name: str) -> bool:
+        if name not in self.CONFIRMATIONS:
+            return True
+        return bool(self[name].errors) or bool(self.data.get(name))
 
     @property
     def asks_to_confirm(self) -> bool:
@@ -395,6 +424,13 @@ class RoundForm(ClinicalTimeForm):
             self.add_error(
                 "ice_not_assessable", "ICE items are recorded: untick 'not assessable'."
             )
+        capd = [data.get(n) for n in self.CAPD_FIELDS]
+        if any(capd) and not all(capd):
+            self.add_error(
+                "capd_eye_contact", "Record all eight CAPD items, or none (the score needs all)."
+            )
+        self.ask_hypotension(data)
+        self.ask_consciousness(data)
         if data.get("oxygen_flow_l_min") and data.get("oxygen_device") == "room_air":
             self.add_error(
                 "oxygen_flow_l_min", "Oxygen flow given but the patient is on room air."
@@ -402,10 +438,16 @@ class RoundForm(ClinicalTimeForm):
         sbp, dbp = data.get("systolic_bp"), data.get("diastolic_bp")
         if sbp is not None and dbp is not None and dbp >= sbp:
             self.add_error("diastolic_bp", "Diastolic BP must be lower than systolic BP.")
+        # A recorded 0 (ICE 0/10, flow 0, CRP 0, a symptom "none") is an
+        # observation; only an empty field is not.
         measured = [
             n
             for n, v in data.items()
-            if n not in self.NOT_MEASURED and v not in (None, "", [], False)
+            if n not in self.NOT_MEASURED
+            and v is not None
+            and v is not False
+            and v != ""
+            and v != []
         ]
         if not measured and not self.errors:
             raise forms.ValidationError(
@@ -419,6 +461,41 @@ class RoundForm(ClinicalTimeForm):
                         item.field if item.field in self.fields else None, item.question
                     )
         return data
+
+    def ask_hypotension(self, data: dict[str, Any]) -> None:
+        """Ask for the hypotension judgement when the systolic is low.
+
+        ASTCT sets no number (REFERENCE k3); NEWS2 scores <= 90 red, so a
+        low systolic with no judgement would grade CRS without it.
+        """
+        from .clinical.crs import LOW_SYSTOLIC_MMHG
+
+        sbp = data.get("systolic_bp")
+        if (
+            sbp is not None
+            and sbp <= LOW_SYSTOLIC_MMHG
+            and not data.get("hypotension")
+            and not data.get("vasopressors")
+        ):
+            self.add_error(
+                "hypotension",
+                f"Systolic BP {sbp:g} is {LOW_SYSTOLIC_MMHG} or below: judge whether the patient "
+                "is hypotensive (yes or no). The CRS grade needs this judgement.",
+            )
+
+    def ask_consciousness(self, data: dict[str, Any]) -> None:
+        """Ask once when ACVPU and the ICANS level of consciousness disagree."""
+        from .clinical.news2 import NOT_ALERT_LEVELS
+
+        acvpu, level = data.get("acvpu"), data.get("consciousness")
+        if not acvpu or not level or data.get("confirm_consciousness"):
+            return
+        if (acvpu == "A" and level in NOT_ALERT_LEVELS) or (acvpu in "VPU" and level == "alert"):
+            self.add_error(
+                "confirm_consciousness",
+                f"ACVPU {ACVPU_WORDS[acvpu]!r} and the ICANS level {plain(level).lower()!r} "
+                "disagree: check both, then tick to confirm.",
+            )
 
     def round_values(self) -> dict[str, Any]:
         """Return the cleaned data as ObservationRound field values."""
@@ -437,6 +514,10 @@ class RoundForm(ClinicalTimeForm):
             "note",
         ]:
             values[name] = d.get(name) or ""
+        for name in self.CAPD_FIELDS:
+            values[name] = d.get(name) or ""
+        values["capd_not_assessable"] = bool(d.get("capd_not_assessable"))
+        values["sedated"] = tri_state(d.get("sedated", ""))
         values["hypotension"] = tri_state(d.get("hypotension", ""))
         values["global_aphasia"] = tri_state(d.get("global_aphasia", ""))
         values["vasopressors"] = sorted(d.get("vasopressors") or [])

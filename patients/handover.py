@@ -34,7 +34,6 @@ def handover_rows(
     open_flags = (
         Flag.objects.filter(patient_id__in=ids)
         .exclude(state=FlagState.RESOLVED)
-        .select_related("acknowledged_by")
         .order_by("-severity_rank", "-opened_at")
     )
     for flag in open_flags:

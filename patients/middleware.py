@@ -1,4 +1,4 @@
-"""End sessions after a period without the user doing anything.
+"""Request-wide safety: idle sessions, hostile query strings, no caching.
 
 The review queue polls itself every 30 seconds, and every page asks how long
 its session has left; counting those requests as activity would keep an
@@ -13,7 +13,7 @@ from urllib.parse import urlencode, urlsplit
 
 from django.conf import settings
 from django.contrib.auth import logout
-from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest, JsonResponse
 from django.shortcuts import redirect
 from django.urls import Resolver404, resolve, reverse
 from django.utils.cache import add_never_cache_headers
@@ -62,12 +62,7 @@ class IdleTimeoutMiddleware:
             active = not polling and name not in NOT_ACTIVITY
             if active and now - request.session.get(LAST_ACTIVITY, 0) >= ACTIVITY_RESOLUTION:
                 request.session[LAST_ACTIVITY] = now
-        response = self.get_response(request)
-        if request.user.is_authenticated:
-            # Nothing a signed-in user saw stays in the browser's cache of a
-            # shared PC (or comes back with the Back button after logout).
-            add_never_cache_headers(response)
-        return response
+        return self.get_response(request)
 
     def end_session(self, request: HttpRequest, match) -> HttpResponse:
         after = request.get_full_path()
@@ -89,3 +84,44 @@ class IdleTimeoutMiddleware:
             response["HX-Redirect"] = login
             return response
         return redirect(login)
+
+
+class HostileInputMiddleware:
+    """Refuse query strings carrying NUL bytes, before any view reads them.
+
+    No form field or filter legitimately contains one, and PostgreSQL
+    rejects NUL in text, so it could only ever end in a server error.
+    """
+
+    def __init__(self, get_response) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        if any("\x00" in key or "\x00" in value for key, value in _query_items(request)):
+            return HttpResponseBadRequest(
+                "The address contains a NUL character.", content_type="text/plain"
+            )
+        return self.get_response(request)
+
+
+def _query_items(request: HttpRequest):
+    for key, values in request.GET.lists():
+        for value in values:
+            yield key, value
+
+
+class NoStoreMiddleware:
+    """Tell browsers and proxies to keep no copy of any signed-in page.
+
+    Patient data must not outlive the session in a shared ward PC's cache
+    or a proxy's (NHS DSPT, HIPAA).
+    """
+
+    def __init__(self, get_response) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        response = self.get_response(request)
+        if request.user.is_authenticated:
+            add_never_cache_headers(response)
+        return response

@@ -16,12 +16,14 @@ from django.db import IntegrityError, transaction
 from django.db.models import Max
 from django.utils import timezone
 
+from . import escalation
 from .clinical import flags as rules
 from .clinical.course import SUPERSEDED, assess_in_context, episode_through
 from .clinical.episodes import EndRule, GradedRound
 from .clinical.flags import SEVERITY_RANK, SEVERITY_SHAPES, FlagEvent, RoundState
 from .clinical.history import Given
 from .clinical.inputs import Baseline
+from .clinical.known import known_grades
 from .clinical.lifecycle import OpenFlag, apply_events, cleared
 from .clinical.news2 import BAND_ORDER
 from .clinical.presentation import presentation_of
@@ -61,8 +63,10 @@ def resolve_period() -> timedelta:
 def audit(
     user, action: str, obj, patient: Patient | None, address: str | None = None, **detail: Any
 ) -> None:
+    known = user if user and user.is_authenticated else None
     AuditEvent.objects.create(
-        user=user if user and user.is_authenticated else None,
+        user=known,
+        user_name=known.get_username() if known else "",
         action=action,
         object_type=type(obj).__name__,
         object_id=str(obj.pk),
@@ -148,7 +152,7 @@ def reassess(
     for rnd in rounds:
         rnd.patient = patient
         state = assess_in_context(
-            rnd.to_observation(), rnd.clinical_time, states, given, baseline, prior, rule
+            rnd.to_observation(), rnd.clinical_time, states, given, baseline, prior, rule, cause
         )
         states.append(state)
         if since is not None and rnd.clinical_time >= since:
@@ -270,6 +274,7 @@ def apply_flag_events(
     created = [create_flag(patient, e, at, rnd) for e in decision.opened]
     for flag in created:
         audit(None, "flag_opened", flag, patient, kind=flag.kind, key=flag.key)
+    escalation.on_flags_opened(patient, created, rnd, at)
     return created
 
 
@@ -316,7 +321,7 @@ def flag_groups(flags: list[Flag], current: dict[int, bool]) -> list[dict[str, A
                 "more": 0,
                 "current": current[f.pk],
                 "acknowledged": acknowledged,
-                "acknowledged_by": f.acknowledged_by.get_username() if acknowledged else "",
+                "acknowledged_by": f.acknowledged_by_name if acknowledged else "",
                 "acknowledged_at": f.acknowledged_at.isoformat() if acknowledged else "",
                 "all_acknowledged": acknowledged,
             }
@@ -332,22 +337,23 @@ def flag_groups(flags: list[Flag], current: dict[int, bool]) -> list[dict[str, A
 def last_known(results: list[tuple[ObservationRound, RoundState]]) -> dict[str, tuple]:
     """Return the latest known CRS, ICANS, ICE and NEWS2, each with its round.
 
-    A partial round (labs only, say) must not blank the current grades: the
-    queue and the header show the last value recorded, with its time.
+    A partial round (labs only, say) must not blank or lower the current
+    grades: the queue and the header show the last known value, with its
+    time (``known.py``).
     """
+    states = [state for _, state in results]
     found: dict[str, tuple] = {}
+    for name, known in known_grades(states).items():
+        found[name] = (known.grade, results[known.index][0] if known.index is not None else None)
     for rnd, state in reversed(results):
-        a = state.assessment
         candidates = {
-            "crs": a.crs.grade,
-            "icans": a.icans.grade,
             "ice": state.obs.ice_score,
-            "news2": a.news2 if a.news2.total is not None else None,
+            "news2": state.assessment.news2 if state.assessment.news2.total is not None else None,
         }
         for name, value in candidates.items():
             if name not in found and value is not None:
                 found[name] = (value, rnd)
-        if len(found) == len(candidates):
+        if "ice" in found and "news2" in found:
             break
     for name in ("crs", "icans", "ice", "news2"):
         found.setdefault(name, (None, None))
@@ -365,9 +371,7 @@ def refresh_status(
     states = [state for _, state in results]
     last = states[-1] if states else None
     flags = list(
-        patient.flags.exclude(state=FlagState.RESOLVED)
-        .select_related("acknowledged_by")
-        .order_by("-severity_rank", "-opened_at")
+        patient.flags.exclude(state=FlagState.RESOLVED).order_by("-severity_rank", "-opened_at")
     )
     # A flag watching a value is current only while the latest round still
     # shows it; one the latest round no longer bears out is shown as such.
@@ -414,10 +418,15 @@ def refresh_status(
             for name, (value, rnd) in known.items()
             if rnd is not None
         }
+        for name, grade in known_grades(states).items():
+            if name in status.grades_at:
+                status.grades_at[name].update(
+                    lower_bound=grade.lower_bound, missing=list(grade.missing)
+                )
         status.organ_severity = last.assessment.organ_levels()
         status.last_round_at = last.time
         status.latest_round = results[-1][0]
-        status.next_round_due_at = last.time + rules.round_interval(last)
+        status.next_round_due_at = rules.next_round_due(states)[0]
         status.next_ice_due_at = rules.ice_due(
             states, day0_datetime(exposure), exposure.kind if exposure else None
         )
@@ -449,14 +458,18 @@ def record_round(
     Return (round, created); a repeated ``client_key`` returns the round
     already stored, so a double or replayed submit stores one round.
     """
-    existing = ObservationRound.objects.filter(client_key=client_key).first()
+    existing = ObservationRound.objects.filter(patient=patient, client_key=client_key).first()
     if existing:
         return existing, False
     try:
         with transaction.atomic():
             patient = lock(patient)
             rnd = ObservationRound.objects.create(
-                patient=patient, entered_by=user, client_key=client_key, **values
+                patient=patient,
+                entered_by=user,
+                entered_by_name=user.get_username(),
+                client_key=client_key,
+                **values,
             )
             results = reassess(patient, since=rnd.clinical_time)
             states = [s for _, s in results]
@@ -482,7 +495,7 @@ def record_round(
             return results[index][0], True
     except IntegrityError:
         # Two identical submits raced: the other one stored the round.
-        return ObservationRound.objects.get(client_key=client_key), False
+        return ObservationRound.objects.get(patient=patient, client_key=client_key), False
 
 
 def mark_round_in_error(
@@ -498,15 +511,25 @@ def mark_round_in_error(
         rnd.status = RoundStatus.ENTERED_IN_ERROR
         rnd.error_reason = reason
         rnd.error_by = user
+        rnd.error_by_name = user.get_username()
         rnd.error_at = now
-        rnd.save(update_fields=["status", "error_reason", "error_by", "error_at"])
+        rnd.save(update_fields=["status", "error_reason", "error_by", "error_by_name", "error_at"])
         reassess(patient, since=rnd.clinical_time)
         for flag in rnd.opened_flags.exclude(state=FlagState.RESOLVED):
             flag.state = FlagState.RESOLVED
             flag.resolved_by = user
+            flag.resolved_by_name = user.get_username()
             flag.resolved_at = now
             flag.resolve_reason = f"The round that raised it was entered in error: {reason}"
-            flag.save(update_fields=["state", "resolved_by", "resolved_at", "resolve_reason"])
+            flag.save(
+                update_fields=[
+                    "state",
+                    "resolved_by",
+                    "resolved_by_name",
+                    "resolved_at",
+                    "resolve_reason",
+                ]
+            )
             audit(user, "flag_resolved", flag, patient, address, reason=flag.resolve_reason)
         refresh_status(patient)
         audit(user, "round_entered_in_error", rnd, patient, address, reason=reason)
@@ -520,20 +543,24 @@ def record_intervention(
     client_key: uuid.UUID,
     address: str | None = None,
 ) -> tuple[Intervention, bool]:
-    existing = Intervention.objects.filter(client_key=client_key).first()
+    existing = Intervention.objects.filter(patient=patient, client_key=client_key).first()
     if existing:
         return existing, False
     try:
         with transaction.atomic():
             patient = lock(patient)
             item = Intervention.objects.create(
-                patient=patient, recorded_by=user, client_key=client_key, **values
+                patient=patient,
+                recorded_by=user,
+                recorded_by_name=user.get_username(),
+                client_key=client_key,
+                **values,
             )
             refresh_status(patient, reassess(patient, since=item.given_at))
             audit(user, "intervention_recorded", item, patient, address, kind=item.kind)
             return item, True
     except IntegrityError:
-        return Intervention.objects.get(client_key=client_key), False
+        return Intervention.objects.get(patient=patient, client_key=client_key), False
 
 
 def acknowledge_flag(flag: Flag, user, note: str, address: str | None = None) -> bool:
@@ -547,11 +574,13 @@ def acknowledge_flag(flag: Flag, user, note: str, address: str | None = None) ->
         done = Flag.objects.filter(pk=flag.pk, state=FlagState.OPEN).update(
             state=FlagState.ACKNOWLEDGED,
             acknowledged_by=user,
+            acknowledged_by_name=user.get_username(),
             acknowledged_at=now,
             acknowledge_note=note,
         )
         if done:
             audit(user, "flag_acknowledged", flag, flag.patient, address, note=note)
+            escalation.on_flag_acknowledged(flag, user, now)
             refresh_status(flag.patient)
     return bool(done)
 
@@ -563,7 +592,11 @@ def resolve_flag(flag: Flag, user, reason: str, address: str | None = None) -> b
             Flag.objects.filter(pk=flag.pk)
             .exclude(state=FlagState.RESOLVED)
             .update(
-                state=FlagState.RESOLVED, resolved_by=user, resolved_at=now, resolve_reason=reason
+                state=FlagState.RESOLVED,
+                resolved_by=user,
+                resolved_by_name=user.get_username(),
+                resolved_at=now,
+                resolve_reason=reason,
             )
         )
         if done:
@@ -608,12 +641,15 @@ def import_course(
 
     with transaction.atomic():
         patient = lock(patient)
+        for item in interventions:
+            item.recorded_by_name = item.recorded_by_name or item.recorded_by.get_username()
         Intervention.objects.bulk_create(interventions)
         given = [i.to_given() for i in sorted(interventions, key=lambda i: i.given_at)]
         exposure = current_exposure(patient)
         rounds = sorted(rounds, key=lambda r: r.clinical_time)
         for r in rounds:
             r.patient = patient
+            r.entered_by_name = r.entered_by_name or r.entered_by.get_username()
         steps, records = assess_course(
             [r.to_observation() for r in rounds],
             given=given,

@@ -7,7 +7,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("patients", "0007_intervention_indication"),
+        ("patients", "0011_escalation_defaults"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 

@@ -24,7 +24,7 @@ def fill_queue_order(apps, schema_editor):
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('patients', '0008_round_draft_and_ward_index'),
+        ('patients', '0012_round_draft_and_ward_index'),
     ]
 
     operations = [
