@@ -222,6 +222,7 @@ def round_draft_discard(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @permission_required("patients.view_patient", raise_exception=True)
+@require_safe
 def round_result(request: HttpRequest, pk: int, round_pk: int) -> HttpResponse:
     """Show what a saved round found, at the top of the screen."""
     patient = _get_patient(request, pk)
@@ -267,6 +268,7 @@ def session_keepalive(request: HttpRequest) -> JsonResponse:
     return JsonResponse({"seconds_left": touch(request)})
 
 
+@require_safe
 def session_status(request: HttpRequest) -> JsonResponse:
     """Return how long the session has left; asking does not count as activity."""
     return JsonResponse({"seconds_left": seconds_left(request)})

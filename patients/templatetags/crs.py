@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import re
 from datetime import date, datetime
 
 from django import template
@@ -76,3 +77,17 @@ def when(value) -> str:
             value = timezone.localtime(value)
         return date_format(value, "j M H:i")
     return str(value)
+
+
+ISO_TIME = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d(?::\d\d(?:\.\d+)?)?(?:Z|[+-]\d\d:\d\d)?")
+
+
+@register.filter
+def times(text: str) -> str:
+    """Return ``text`` with any ISO 8601 time in it written as "25 Nov 14:05" (hospital time).
+
+    Stored flag titles and reasons carry machine times; a nurse reads these.
+    """
+    if not text:
+        return text
+    return ISO_TIME.sub(lambda m: when(m.group(0).replace("Z", "+00:00")), str(text))

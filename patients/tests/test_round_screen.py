@@ -146,11 +146,11 @@ def test_the_round_screen_leaves_labs_out_but_shows_every_other_field(patient) -
 def test_a_new_form_field_is_shown_without_listing_it(patient) -> None:
     from django import forms
 
-    class WithSedation(RoundForm):
-        sedated = forms.BooleanField(label="Sedated", required=False)
+    class WithPupils(RoundForm):
+        pupils_equal = forms.BooleanField(label="Pupils equal and reactive", required=False)
 
-    sections = {key: fields for key, _, fields in WithSedation().bedside_sections()}
-    assert [f.name for f in sections["more"]] == ["sedated"]
+    sections = {key: fields for key, _, fields in WithPupils().bedside_sections()}
+    assert [f.name for f in sections["more"]] == ["pupils_equal"]
 
 
 @pytest.mark.parametrize(
