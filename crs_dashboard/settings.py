@@ -1,8 +1,10 @@
 """Settings for CRS Watch, read from the environment.
 
-Development defaults (DEBUG on, SQLite file) need no configuration; with
-DEBUG off the production safety switches turn on and SECRET_KEY and
-ALLOWED_HOSTS must be given.
+Secure by default: DEBUG is off unless the environment turns it on (the
+development command ``./scripts/dev`` does), and a server with DEBUG off
+refuses to start without its own SECRET_KEY (see ``patients/checks.py``).
+With DEBUG off the production safety switches turn on and ALLOWED_HOSTS
+must be given.
 """
 
 from __future__ import annotations
@@ -28,12 +30,13 @@ def envint(name: str, default: str) -> int:
     return int(os.getenv(name, default))
 
 
-DEBUG = envbool("DEBUG", "true")
-if DEBUG:
-    SECRET_KEY = os.getenv("SECRET_KEY", "dev-only-insecure-key-never-used-with-debug-off")
-else:
-    # No fallback: a production server must never run on a known key.
-    SECRET_KEY = os.environ["SECRET_KEY"]
+DEBUG = envbool("DEBUG", "false")
+# Public, in the repository: only ever used with DEBUG on. With DEBUG off a
+# missing, empty or development key stops every server at start-up (the
+# system check crs_watch.E001 and the WSGI/ASGI entry points), instead of
+# starting and then failing every request.
+DEV_SECRET_KEY = "dev-only-insecure-key-never-used-with-debug-off"
+SECRET_KEY = os.getenv("SECRET_KEY", "").strip() or (DEV_SECRET_KEY if DEBUG else "")
 
 ALLOWED_HOSTS = [
     h.strip() for h in os.getenv("ALLOWED_HOSTS", "127.0.0.1,localhost").split(",") if h.strip()
@@ -54,11 +57,14 @@ INSTALLED_APPS = [
     "template_partials",
     "csp",
     "axes",
+    "django_q",
     "patients",
 ]
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    # Before anything reads the query string: NUL bytes are refused.
+    "patients.middleware.HostileInputMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -69,6 +75,7 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "patients.middleware.IdleTimeoutMiddleware",
+    "patients.middleware.NoStoreMiddleware",
     "csp.middleware.CSPMiddleware",
     # Last, as django-axes asks: it turns a lockout into its response.
     "axes.middleware.AxesMiddleware",
@@ -87,6 +94,7 @@ TEMPLATES = [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                "patients.context_processors.hospital_time",
             ],
         },
     },
@@ -136,17 +144,35 @@ AUTH_PASSWORD_VALIDATORS = [
     },
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+    {"NAME": "patients.security.CharacterVarietyValidator"},
 ]
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "queue"
 LOGOUT_REDIRECT_URL = "login"
 
-# Lock an account (per user name and address) after repeated failures.
+# How many reverse proxies (load balancer, TLS terminator) the hospital
+# runs in front of the app servers. 0: clients connect directly and the
+# connecting address is the client's. N: the client is the address the
+# outermost of the N proxies saw, read from X-Forwarded-For counting from
+# the right, so addresses a client writes into the header itself are never
+# believed. Lockout and the audit trail both use this address.
+TRUSTED_PROXY_COUNT = envint("TRUSTED_PROXY_COUNT", "0")
+
+# Repeated failed logins lock the account (see patients/security.py):
+# - per user name and client address, after LOGIN_FAILURE_LIMIT failures;
+# - per user name across all addresses, after the same number, so changing
+#   addresses buys no extra guesses. That per-account ceiling does not
+#   apply from an address where the user has signed in successfully in the
+#   last LOGIN_KNOWN_ADDRESS_DAYS days, so an attacker elsewhere cannot keep
+#   the real user out of their usual ward PC; only that address's own
+#   failures lock it. An administrator can unlock an account at any time.
 AXES_FAILURE_LIMIT = envint("LOGIN_FAILURE_LIMIT", "5")
 AXES_COOLOFF_TIME = timedelta(minutes=envint("LOGIN_LOCKOUT_MINUTES", "15"))
-AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_LOCKOUT_PARAMETERS = "patients.security.lockout_parameters"
+AXES_CLIENT_IP_CALLABLE = "patients.security.client_address"
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
+LOGIN_KNOWN_ADDRESS_DAYS = envint("LOGIN_KNOWN_ADDRESS_DAYS", "30")
 
 # Sessions end after this long without user activity (queue polling does
 # not count; see patients/middleware.py), and after a shift at most.
@@ -213,6 +239,35 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": os.getenv("LOG_LEVEL", "WARNING")},
 }
 
+# Outgoing e-mail (escalation notifications) through the hospital's relay.
+EMAIL_BACKEND = os.getenv("EMAIL_BACKEND", "django.core.mail.backends.smtp.EmailBackend")
+EMAIL_HOST = os.getenv("EMAIL_HOST", "localhost")
+EMAIL_PORT = envint("EMAIL_PORT", "25")
+EMAIL_HOST_USER = os.getenv("EMAIL_HOST_USER", "")
+EMAIL_HOST_PASSWORD = os.getenv("EMAIL_HOST_PASSWORD", "")
+EMAIL_USE_TLS = envbool("EMAIL_USE_TLS", "false")
+EMAIL_TIMEOUT = envint("EMAIL_TIMEOUT", "10")
+DEFAULT_FROM_EMAIL = os.getenv("DEFAULT_FROM_EMAIL", "crs-watch@localhost")
+
+# Background jobs (escalation notifications, cascade timers, overdue scan):
+# django-q2 with the database as its queue, so the embedded SQLite default
+# needs no other server and several workers on PostgreSQL share one queue.
+Q_CLUSTER = {
+    "name": "crswatch",
+    "orm": "default",
+    "workers": envint("WORKER_PROCESSES", "2"),
+    "timeout": 60,
+    # A task not acknowledged within this many seconds is handed out again;
+    # the jobs themselves are safe to repeat.
+    "retry": 120,
+    "max_attempts": 3,
+    "poll": 1,
+    "catch_up": False,
+    "save_limit": 500,
+    "ack_failures": True,
+    "label": "Background jobs",
+}
+
 # Clinical settings the hospital may tune; each documented in the README.
 CRS_WATCH = {
     # Source article: symptoms lasting "more than a few days" need a doctor.
@@ -224,6 +279,11 @@ CRS_WATCH = {
     # Local policy (DERIVED): a CRS episode ends at the first round free of
     # fever, hypotension and hypoxia not followed by CRS within this long.
     "CRS_EPISODE_CLEAR_HOURS": envint("CRS_EPISODE_CLEAR_HOURS", "72"),
+    # Links in notifications point here.
+    "BASE_URL": os.getenv("BASE_URL", "http://127.0.0.1:8000").rstrip("/"),
+    # Failed notifications are tried again after 1, 2, 4, ... minutes.
+    "NOTIFY_MAX_ATTEMPTS": envint("NOTIFY_MAX_ATTEMPTS", "6"),
+    "NOTIFY_RETRY_SECONDS": envint("NOTIFY_RETRY_SECONDS", "60"),
     # The laboratory's upper limits of normal, e.g. "alt_u_l=40,ast_u_l=40".
     # Without them, labs are graded against the patient's baseline only.
     "LAB_UPPER_LIMITS": {

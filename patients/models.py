@@ -14,11 +14,15 @@ from .clinical.episodes import INDICATION_LABELS
 from .clinical.flags import SEVERITY_RANK, FlagEvent
 from .clinical.history import INTERVENTION_KINDS, Given
 from .clinical.lifecycle import OpenFlag
+from .clinical.parse import capd_points
 from .clinical.sources import compact
 
 
 def choices(values: tuple[str, ...]) -> list[tuple[str, str]]:
     return [(v, v.replace("_", " ").capitalize()) for v in values]
+
+
+CAPD_CHOICES = choices(inputs.CAPD_SCALE)
 
 
 class UndeletableQuerySet(models.QuerySet):
@@ -81,7 +85,11 @@ class Patient(Undeletable):
 
     class Meta:
         ordering = ["family_name", "given_name"]
-        indexes = [models.Index(fields=["family_name", "given_name"])]
+        indexes = [
+            models.Index(fields=["family_name", "given_name"]),
+            # Look-alikes (same surname or bed) are searched within a ward.
+            models.Index(fields=["ward", "family_name"]),
+        ]
         permissions = [("correct_record", "Can mark clinical records entered in error")]
 
     def __str__(self) -> str:
@@ -182,9 +190,14 @@ class ObservationRound(Undeletable):
     entered_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
     )
+    # The author's user name as it was then: a later rename never rewrites
+    # who entered a record.
+    entered_by_name = models.CharField(max_length=150, blank=True)
     entered_at = models.DateTimeField(auto_now_add=True)
     # The form's one-time key: a double or replayed submit stores one round.
-    client_key = models.UUIDField(default=uuid.uuid4, unique=True)
+    # Unique per patient, so a key reused on another patient is never taken
+    # for that patient's round.
+    client_key = models.UUIDField(default=uuid.uuid4)
 
     temperature_c = models.FloatField("Temperature (°C)", null=True, blank=True)
     heart_rate = models.PositiveSmallIntegerField("Heart rate (/min)", null=True, blank=True)
@@ -208,8 +221,20 @@ class ObservationRound(Undeletable):
     ice_writing = models.PositiveSmallIntegerField(null=True, blank=True)
     ice_attention = models.PositiveSmallIntegerField(null=True, blank=True)
     ice_not_assessable = models.BooleanField(default=False)
+    # Sedating medication running: ICE and consciousness are not graded.
+    sedated = models.BooleanField(null=True, blank=True)
+    # CAPD (children): each item's answer, Never ... Always.
+    capd_eye_contact = models.CharField(max_length=10, choices=CAPD_CHOICES, blank=True)
+    capd_purposeful_actions = models.CharField(max_length=10, choices=CAPD_CHOICES, blank=True)
+    capd_aware_of_surroundings = models.CharField(max_length=10, choices=CAPD_CHOICES, blank=True)
+    capd_communicates_needs = models.CharField(max_length=10, choices=CAPD_CHOICES, blank=True)
+    capd_restless = models.CharField(max_length=10, choices=CAPD_CHOICES, blank=True)
+    capd_inconsolable = models.CharField(max_length=10, choices=CAPD_CHOICES, blank=True)
+    capd_underactive = models.CharField(max_length=10, choices=CAPD_CHOICES, blank=True)
+    capd_slow_to_respond = models.CharField(max_length=10, choices=CAPD_CHOICES, blank=True)
+    capd_not_assessable = models.BooleanField(default=False)
     consciousness = models.CharField(
-        max_length=40, choices=choices(inputs.CONSCIOUSNESS), blank=True
+        max_length=60, choices=choices(inputs.CONSCIOUSNESS), blank=True
     )
     global_aphasia = models.BooleanField(null=True, blank=True)
     seizure = models.CharField(max_length=50, choices=choices(inputs.SEIZURE), blank=True)
@@ -237,6 +262,7 @@ class ObservationRound(Undeletable):
     error_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )
+    error_by_name = models.CharField(max_length=150, blank=True)
     error_at = models.DateTimeField(null=True, blank=True)
 
     # The stored assessment: pages read these, never recompute.
@@ -253,6 +279,11 @@ class ObservationRound(Undeletable):
     class Meta:
         ordering = ["-clinical_time", "-pk"]
         indexes = [models.Index(fields=["patient", "-clinical_time"])]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["patient", "client_key"], name="round_client_key_per_patient"
+            )
+        ]
 
     def __str__(self) -> str:
         return f"Round {self.pk} for {self.patient_id} at {self.clinical_time:%Y-%m-%d %H:%M}"
@@ -263,6 +294,13 @@ class ObservationRound(Undeletable):
         if any(v is None for v in items):
             return None
         return sum(items)
+
+    @property
+    def capd_score(self) -> int | None:
+        answers = {name: getattr(self, f"capd_{name}") for name in inputs.CAPD_ITEMS}
+        if any(not v for v in answers.values()):
+            return None
+        return sum(capd_points(name, answer) for name, answer in answers.items())
 
     @property
     def in_error(self) -> bool:
@@ -286,6 +324,10 @@ class ObservationRound(Undeletable):
             acvpu=self.acvpu or None,
             ice_score=self.ice_score,
             ice_not_assessable=self.ice_not_assessable,
+            sedated=self.sedated,
+            capd_score=self.capd_score,
+            capd_not_assessable=self.capd_not_assessable,
+            age_years=self.patient.age_on(self.clinical_time.date()),
             consciousness=self.consciousness or None,
             global_aphasia=self.global_aphasia,
             seizure=self.seizure or None,
@@ -316,8 +358,9 @@ class Intervention(Undeletable):
     recorded_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
     )
+    recorded_by_name = models.CharField(max_length=150, blank=True)
     recorded_at = models.DateTimeField(auto_now_add=True)
-    client_key = models.UUIDField(default=uuid.uuid4, unique=True)
+    client_key = models.UUIDField(default=uuid.uuid4)
     status = models.CharField(
         max_length=20, choices=RoundStatus.choices, default=RoundStatus.FINAL
     )
@@ -325,14 +368,24 @@ class Intervention(Undeletable):
     error_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )
+    error_by_name = models.CharField(max_length=150, blank=True)
     error_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["-given_at", "-pk"]
         indexes = [models.Index(fields=["patient", "-given_at"])]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["patient", "client_key"], name="intervention_client_key_per_patient"
+            )
+        ]
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()} at {self.given_at:%Y-%m-%d %H:%M}"
+
+    @property
+    def in_error(self) -> bool:
+        return self.status == RoundStatus.ENTERED_IN_ERROR
 
     def to_given(self) -> Given:
         """Return this intervention as the clinical rules read it."""
@@ -371,11 +424,13 @@ class Flag(Undeletable):
     acknowledged_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )
+    acknowledged_by_name = models.CharField(max_length=150, blank=True)
     acknowledged_at = models.DateTimeField(null=True, blank=True)
     acknowledge_note = models.TextField(blank=True)
     resolved_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )
+    resolved_by_name = models.CharField(max_length=150, blank=True)
     resolved_at = models.DateTimeField(null=True, blank=True)
     resolve_reason = models.TextField(blank=True)
 
@@ -427,7 +482,7 @@ class Flag(Undeletable):
         fields = ["last_active_at"]
         self.last_active_at = last_active_at
         if event is not None:
-            self.basis = {**self.basis, "latest": compact(event.basis)}
+            self.basis = {**self.basis, "latest": event.basis}
             fields.append("basis")
         self.save(update_fields=fields)
 
@@ -440,6 +495,7 @@ class Flag(Undeletable):
         values = {
             "state": FlagState.ACKNOWLEDGED,
             "acknowledged_by": user,
+            "acknowledged_by_name": user.get_username(),
             "acknowledged_at": at,
             "acknowledge_note": note,
         }
@@ -454,6 +510,7 @@ class Flag(Undeletable):
         values = {
             "state": FlagState.RESOLVED,
             "resolved_by": user,
+            "resolved_by_name": user.get_username() if user else "",
             "resolved_at": at,
             "resolve_reason": reason,
         }
@@ -462,6 +519,18 @@ class Flag(Undeletable):
             for name, value in values.items():
                 setattr(self, name, value)
         return bool(done)
+
+
+# Worst first: flag severity, unacknowledged before acknowledged, the worse
+# of CRS and ICANS, NEWS2, then the most overdue (the earliest due time).
+QUEUE_ORDER = [
+    "-worst_flag_rank",
+    "-worst_flag_unacknowledged",
+    "-worst_grade",
+    "-news2_rank",
+    "next_round_due_at",
+    "sort_name",
+]
 
 
 class PatientStatus(models.Model):
@@ -482,6 +551,12 @@ class PatientStatus(models.Model):
     # When (and in which round) each grade above was last recorded.
     grades_at = models.JSONField(default=dict)
     worst_flag_rank = models.PositiveSmallIntegerField(default=0)
+    # The queue's order after flag severity: an unanswered flag at that
+    # severity, then the worse of CRS and ICANS, then NEWS2 (-1: none known).
+    worst_flag_unacknowledged = models.BooleanField(default=False)
+    worst_grade = models.SmallIntegerField(default=-1)
+    news2_rank = models.SmallIntegerField(default=-1)
+    open_flag_count = models.PositiveIntegerField(default=0)
     open_flags = models.JSONField(default=list)
     # The queue's view of the open flags: one entry per organ system.
     flag_groups = models.JSONField(default=list)
@@ -498,15 +573,13 @@ class PatientStatus(models.Model):
         indexes = [
             models.Index(fields=["-worst_flag_rank", "-band_rank", "sort_name"]),
             models.Index(fields=["ward", "-worst_flag_rank", "-band_rank", "sort_name"]),
+            models.Index(fields=QUEUE_ORDER, name="status_queue_order"),
+            models.Index(fields=["ward", *QUEUE_ORDER], name="status_ward_queue_order"),
             models.Index(fields=["-updated_at"]),
         ]
 
     def __str__(self) -> str:
         return f"Status of {self.patient_id}"
-
-    @property
-    def open_flag_count(self) -> int:
-        return len(self.open_flags)
 
     def overdue(self, now: datetime) -> bool:
         return bool(
@@ -522,6 +595,8 @@ class AuditEvent(models.Model):
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, related_name="+"
     )
+    # Who it was, by the name they had then (renames never rewrite history).
+    user_name = models.CharField(max_length=150, blank=True)
     action = models.CharField(max_length=30, db_index=True)
     object_type = models.CharField(max_length=40)
     object_id = models.CharField(max_length=40)
@@ -546,3 +621,247 @@ class AuditEvent(models.Model):
 
     def delete(self, *args, **kwargs):
         raise PermissionDenied("Audit events are append-only.")
+
+
+# -- Escalation: policy (data the hospital edits) and what happened ---------
+
+
+class EscalationTier(models.Model):
+    """Who responds, in cascade order, and within how many minutes."""
+
+    name = models.SlugField(max_length=40, unique=True)
+    label = models.CharField(max_length=100, blank=True, help_text="e.g. Critical-care outreach")
+    position = models.PositiveSmallIntegerField(help_text="Cascade order, lowest first")
+    minutes = models.PositiveIntegerField("Respond within (minutes)")
+    # Shipped defaults are local policy nobody has confirmed yet: shown so.
+    minutes_confirmed = models.BooleanField(default=False)
+    active = models.BooleanField(default=True)
+
+    class Meta:
+        ordering = ["position", "pk"]
+
+    def __str__(self) -> str:
+        return self.label or self.name
+
+    @property
+    def display(self) -> str:
+        return self.label or self.name.replace("_", " ").capitalize()
+
+
+class EscalationTrigger(models.Model):
+    """What calls for escalation (``on``) and which tier responds."""
+
+    on = models.CharField(max_length=80, unique=True)
+    tier = models.ForeignKey(EscalationTier, on_delete=models.PROTECT, related_name="triggers")
+    minutes = models.PositiveIntegerField(
+        "Respond within (minutes)", null=True, blank=True, help_text="Blank: the tier's minutes"
+    )
+    record_required = models.BooleanField(
+        default=True, help_text="The nurse must record who was informed, or why not"
+    )
+    basis = models.CharField(max_length=300, blank=True)
+    active = models.BooleanField(default=True)
+
+    class Meta:
+        ordering = ["on"]
+
+    def __str__(self) -> str:
+        return f"{self.on} -> {self.tier.name}"
+
+
+class EscalationContact(models.Model):
+    """Where a tier is reached, per ward (``*``: every ward)."""
+
+    ward = models.CharField(max_length=50, help_text="A ward, or * for every ward")
+    tier = models.ForeignKey(EscalationTier, on_delete=models.PROTECT, related_name="contacts")
+    name = models.CharField(max_length=100, blank=True)
+    email = models.EmailField(blank=True)
+    webhook = models.URLField(blank=True, max_length=500)
+    secret = models.CharField(
+        max_length=200, blank=True, help_text="Shared secret that signs webhook posts"
+    )
+    include_identity = models.BooleanField(
+        default=False, help_text="Send the patient's name and MRN (only to a trusted channel)"
+    )
+    active = models.BooleanField(default=True)
+
+    class Meta:
+        ordering = ["tier__position", "ward", "pk"]
+
+    def __str__(self) -> str:
+        return f"{self.ward} {self.tier.name}: {self.email or self.webhook}"
+
+
+class EscalationState(models.TextChoices):
+    OPEN = "open", "Awaiting acknowledgement"
+    ACKNOWLEDGED = "acknowledged", "Acknowledged"
+    STOOD_DOWN = "stood_down", "Stood down (flags resolved)"
+    UNANSWERED = "unanswered", "Unanswered at the last tier"
+
+
+class Escalation(models.Model):
+    """One call for a response, opened by the flags one round (or scan) raised."""
+
+    patient = models.ForeignKey(Patient, on_delete=models.PROTECT, related_name="escalations")
+    round = models.ForeignKey(
+        ObservationRound, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    flags = models.ManyToManyField(Flag, related_name="escalations")
+    ward = models.CharField(max_length=50)
+    bed = models.CharField(max_length=20, blank=True)
+    # The triggers matched, as they read when the escalation opened.
+    triggers = models.JSONField(default=list)
+    trigger_kind = models.CharField(max_length=20)
+    trigger_severity = models.CharField(max_length=10)
+    trigger_title = models.CharField(max_length=300)
+    record_required = models.BooleanField(default=True)
+    opened_at = models.DateTimeField(db_index=True)
+    state = models.CharField(
+        max_length=15, choices=EscalationState.choices, default=EscalationState.OPEN
+    )
+    tier_position = models.PositiveSmallIntegerField()
+    due_at = models.DateTimeField(db_index=True)
+    closed_at = models.DateTimeField(null=True, blank=True)
+    acknowledged_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["-opened_at", "-pk"]
+        indexes = [
+            models.Index(fields=["patient", "state"]),
+            models.Index(fields=["ward", "opened_at"]),
+        ]
+
+    def __str__(self) -> str:
+        return f"Escalation {self.pk} for {self.patient_id}: {self.trigger_title}"
+
+    @property
+    def is_open(self) -> bool:
+        return self.state == EscalationState.OPEN
+
+
+class EscalationStep(models.Model):
+    """One tier called: the unique constraint makes each step happen once."""
+
+    escalation = models.ForeignKey(Escalation, on_delete=models.PROTECT, related_name="steps")
+    position = models.PositiveSmallIntegerField()
+    tier = models.ForeignKey(EscalationTier, on_delete=models.PROTECT, related_name="+")
+    tier_name = models.CharField(max_length=40)
+    tier_label = models.CharField(max_length=100)
+    minutes = models.PositiveIntegerField()
+    minutes_confirmed = models.BooleanField(default=False)
+    started_at = models.DateTimeField()
+    due_at = models.DateTimeField()
+    reason = models.CharField(max_length=200)
+
+    class Meta:
+        ordering = ["escalation", "position"]
+        constraints = [
+            models.UniqueConstraint(fields=["escalation", "position"], name="one_step_per_tier")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.tier_name} for escalation {self.escalation_id}"
+
+
+class NotificationState(models.TextChoices):
+    PENDING = "pending", "Waiting to send"
+    SENDING = "sending", "Sending"
+    SENT = "sent", "Sent"
+    FAILED = "failed", "Failed (gave up)"
+
+
+class Notification(models.Model):
+    """One message to one contact for one step; attempts are kept."""
+
+    step = models.ForeignKey(
+        EscalationStep, on_delete=models.PROTECT, related_name="notifications"
+    )
+    contact = models.ForeignKey(EscalationContact, on_delete=models.PROTECT, related_name="+")
+    channel = models.CharField(
+        max_length=10, choices=[("email", "E-mail"), ("webhook", "Webhook")]
+    )
+    address = models.CharField(max_length=500)
+    state = models.CharField(
+        max_length=10, choices=NotificationState.choices, default=NotificationState.PENDING
+    )
+    attempts = models.PositiveSmallIntegerField(default=0)
+    next_attempt_at = models.DateTimeField(db_index=True)
+    claimed_until = models.DateTimeField(null=True, blank=True)
+    sent_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["step", "pk"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["step", "contact", "channel"], name="one_notification_per_contact_step"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.channel} to {self.address} ({self.state})"
+
+
+class NotificationAttempt(models.Model):
+    notification = models.ForeignKey(
+        Notification, on_delete=models.PROTECT, related_name="attempt_log"
+    )
+    number = models.PositiveSmallIntegerField()
+    started_at = models.DateTimeField()
+    finished_at = models.DateTimeField()
+    ok = models.BooleanField()
+    outcome = models.CharField(max_length=500)
+    worker = models.CharField(max_length=100)
+
+    class Meta:
+        ordering = ["notification", "number"]
+        constraints = [
+            models.UniqueConstraint(fields=["notification", "number"], name="one_attempt_number")
+        ]
+
+    def __str__(self) -> str:
+        return f"Attempt {self.number}: {self.outcome}"
+
+
+class BedsideRecord(Undeletable):
+    """What the nurse did about an escalation: who was informed, or why not."""
+
+    escalation = models.ForeignKey(
+        Escalation, on_delete=models.PROTECT, related_name="bedside_records"
+    )
+    informed = models.CharField("Who was informed", max_length=200, blank=True)
+    how = models.CharField(max_length=20, blank=True)
+    informed_at = models.DateTimeField(null=True, blank=True)
+    not_escalated_reason = models.TextField("Reason for not escalating", blank=True)
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    recorded_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-recorded_at", "-pk"]
+
+    def __str__(self) -> str:
+        return f"Bedside record for escalation {self.escalation_id}"
+
+
+class RoundDraft(models.Model):
+    """A round being typed, kept on the server so a timed-out session loses nothing.
+
+    Kept here rather than in the browser so that no patient data stays on a
+    shared ward PC; deleted when the round is saved or discarded.
+    """
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    patient = models.ForeignKey(Patient, on_delete=models.CASCADE, related_name="+")
+    data = models.JSONField(default=dict)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["user", "patient"], name="one_draft_per_user_patient")
+        ]
+
+    def __str__(self) -> str:
+        return f"Draft round for {self.patient_id} by {self.user_id}"

@@ -16,12 +16,14 @@ from django.db import IntegrityError, transaction
 from django.db.models import Max
 from django.utils import timezone
 
+from . import escalation
 from .clinical import flags as rules
 from .clinical.course import assess_in_context, episode_through
 from .clinical.episodes import EndRule, GradedRound
-from .clinical.flags import SEVERITY_SHAPES, RoundState
+from .clinical.flags import SEVERITY_RANK, SEVERITY_SHAPES, RoundState
 from .clinical.history import Given
 from .clinical.inputs import Baseline
+from .clinical.known import known_grades
 from .clinical.lifecycle import OpenFlag, RoundChanges, after_clock, after_round
 from .clinical.news2 import BAND_ORDER
 from .clinical.presentation import presentation_of
@@ -38,6 +40,7 @@ from .models import (
     PatientStatus,
     RoundStatus,
 )
+from .words import WORDS
 
 
 def persistence_limit() -> timedelta:
@@ -60,8 +63,10 @@ def resolve_period() -> timedelta:
 def audit(
     user, action: str, obj, patient: Patient | None, address: str | None = None, **detail: Any
 ) -> None:
+    known = user if user and user.is_authenticated else None
     AuditEvent.objects.create(
-        user=user if user and user.is_authenticated else None,
+        user=known,
+        user_name=known.get_username() if known else "",
         action=action,
         object_type=type(obj).__name__,
         object_id=str(obj.pk),
@@ -147,7 +152,7 @@ def reassess(
     for rnd in rounds:
         rnd.patient = patient
         state = assess_in_context(
-            rnd.to_observation(), rnd.clinical_time, states, given, baseline, prior, rule
+            rnd.to_observation(), rnd.clinical_time, states, given, baseline, prior, rule, cause
         )
         states.append(state)
         if since is not None and rnd.clinical_time >= since:
@@ -235,123 +240,69 @@ def apply_changes(
         flag.save()
         audit(None, "flag_opened", flag, patient, kind=flag.kind, key=flag.key)
         created.append(flag)
+    escalation.on_flags_opened(patient, created, rnd, at)
     return created
 
 
-def flag_groups(flags: list[Flag]) -> list[dict[str, Any]]:
-    """Return open flags grouped by organ system, worst first (for the queue)."""
+def flag_groups(flags: list[Flag], current: dict[int, bool]) -> list[dict[str, Any]]:
+    """Return open flags grouped by organ system, worst first (for the queue).
+
+    Each group is led by its worst flag that the latest values still bear
+    out; one they no longer bear out leads only when no other is current.
+    """
+    ordered = sorted(flags, key=lambda f: (not current[f.pk], -f.severity_rank))
     groups: dict[str, dict[str, Any]] = {}
-    for f in flags:  # already worst first, newest first
+    for f in ordered:
         organ = f.organ_system or "overall"
         group = groups.get(organ)
         if group is None:
+            acknowledged = f.state == FlagState.ACKNOWLEDGED
             groups[organ] = {
-                "organ": organ.capitalize(),
+                "organ": WORDS.get(organ, organ.capitalize()),
                 "severity": f.severity,
                 "shape": SEVERITY_SHAPES[f.severity],
                 "label": f.severity.capitalize(),
                 "title": f.title,
                 "more": 0,
-                "all_acknowledged": f.state == FlagState.ACKNOWLEDGED,
+                "current": current[f.pk],
+                "acknowledged": acknowledged,
+                "acknowledged_by": f.acknowledged_by_name if acknowledged else "",
+                "acknowledged_at": f.acknowledged_at.isoformat() if acknowledged else "",
+                "all_acknowledged": acknowledged,
             }
         else:
             group["more"] += 1
             group["all_acknowledged"] &= f.state == FlagState.ACKNOWLEDGED
-    return list(groups.values())
+    return sorted(
+        groups.values(),
+        key=lambda g: (not g["current"], -SEVERITY_RANK[g["severity"]]),
+    )
 
 
 def last_known(results: list[tuple[ObservationRound, RoundState]]) -> dict[str, tuple]:
     """Return the latest known CRS, ICANS, ICE and NEWS2, each with its round.
 
-    A partial round (labs only, say) must not blank the current grades: the
-    queue and the header show the last value recorded, with its time.
+    A partial round (labs only, say) must not blank or lower the current
+    grades: the queue and the header show the last known value, with its
+    time (``known.py``).
     """
+    states = [state for _, state in results]
     found: dict[str, tuple] = {}
+    for name, known in known_grades(states).items():
+        found[name] = (known.grade, results[known.index][0] if known.index is not None else None)
     for rnd, state in reversed(results):
-        a = state.assessment
         candidates = {
-            "crs": a.crs.grade,
-            "icans": a.icans.grade,
             "ice": state.obs.ice_score,
-            "news2": a.news2 if a.news2.total is not None else None,
+            "news2": state.assessment.news2 if state.assessment.news2.total is not None else None,
         }
         for name, value in candidates.items():
             if name not in found and value is not None:
                 found[name] = (value, rnd)
-        if len(found) == len(candidates):
+        if "ice" in found and "news2" in found:
             break
     for name in ("crs", "icans", "ice", "news2"):
         found.setdefault(name, (None, None))
     return found
-
-
-def flag_summary(flags: list[Flag]) -> dict[str, Any]:
-    """Return the status row's view of the open flags (worst first)."""
-    return {
-        "worst_flag_rank": max((f.severity_rank for f in flags), default=0),
-        "open_flags": [
-            {
-                "id": f.pk,
-                "kind": f.kind,
-                "organ_system": f.organ_system,
-                "severity": f.severity,
-                "title": f.title,
-                "rule": f.basis.get("rule", ""),
-                "state": f.state,
-            }
-            for f in flags
-        ],
-        "flag_groups": flag_groups(flags),
-    }
-
-
-NO_ROUNDS = {
-    "crs_grade": None,
-    "icans_grade": None,
-    "ice_score": None,
-    "news2_total": None,
-    "news2_band": "",
-    "band_rank": -1,
-    "grades_at": {},
-    "organ_severity": {},
-    "last_round_at": None,
-    "latest_round": None,
-    "next_round_due_at": None,
-    "next_ice_due_at": None,
-}
-
-
-def round_summary(
-    results: list[tuple[ObservationRound, RoundState]], exposure: Exposure | None
-) -> dict[str, Any]:
-    """Return the status row's grades (each the last known) and due times."""
-    if not results:
-        return NO_ROUNDS
-    states = [state for _, state in results]
-    last = states[-1]
-    known = last_known(results)
-    news2 = known["news2"][0]
-    band = (news2.clinical_risk or "") if news2 else ""
-    return {
-        "crs_grade": known["crs"][0],
-        "icans_grade": known["icans"][0],
-        "ice_score": known["ice"][0],
-        "news2_total": news2.total if news2 else None,
-        "news2_band": band,
-        "band_rank": BAND_ORDER.index(band) if band else -1,
-        "grades_at": {
-            name: {"at": rnd.clinical_time.isoformat(), "round": rnd.pk}
-            for name, (value, rnd) in known.items()
-            if rnd is not None
-        },
-        "organ_severity": last.assessment.organ_levels(),
-        "last_round_at": last.time,
-        "latest_round": results[-1][0],
-        "next_round_due_at": last.time + rules.round_interval(last),
-        "next_ice_due_at": rules.ice_due(
-            states, day0_datetime(exposure), exposure.kind if exposure else None
-        ),
-    }
 
 
 def refresh_status(
@@ -362,21 +313,77 @@ def refresh_status(
     exposure = current_exposure(patient)
     if results is None:
         results = reassess(patient)
+    states = [state for _, state in results]
+    last = states[-1] if states else None
     flags = list(
         patient.flags.exclude(state=FlagState.RESOLVED).order_by("-severity_rank", "-opened_at")
     )
-    values = {
-        "ward": patient.ward,
-        "sort_name": f"{patient.family_name} {patient.given_name}".lower(),
-        "day0": exposure.day0 if exposure else None,
-        **flag_summary(flags),
-        **round_summary(results, exposure),
-    }
-    status, created = PatientStatus.objects.get_or_create(patient=patient, defaults=values)
-    if not created:
-        for name, value in values.items():
-            setattr(status, name, value)
-        status.save()
+    # A flag watching a value is current only while the latest round still
+    # shows it; one the latest round no longer bears out is shown as such.
+    current = {f.pk: not f.metric or last is None or f.last_active_at >= last.time for f in flags}
+    status, _ = PatientStatus.objects.get_or_create(
+        patient=patient, defaults={"ward": patient.ward, "sort_name": ""}
+    )
+    status.ward = patient.ward
+    status.sort_name = f"{patient.family_name} {patient.given_name}".lower()
+    status.day0 = exposure.day0 if exposure else None
+    status.open_flag_count = len(flags)
+    status.worst_flag_rank = max((f.severity_rank for f in flags), default=0)
+    status.worst_flag_unacknowledged = any(
+        f.state == FlagState.OPEN and f.severity_rank == status.worst_flag_rank for f in flags
+    )
+    status.open_flags = [
+        {
+            "id": f.pk,
+            "kind": f.kind,
+            "organ_system": f.organ_system,
+            "severity": f.severity,
+            "title": f.title,
+            "rule": f.basis.get("rule", ""),
+            "state": f.state,
+            "current": current[f.pk],
+        }
+        for f in flags
+    ]
+    status.flag_groups = flag_groups(flags, current)
+    if last:
+        known = last_known(results)
+        status.crs_grade = known["crs"][0]
+        status.icans_grade = known["icans"][0]
+        status.ice_score = known["ice"][0]
+        news2 = known["news2"][0]
+        status.news2_total = news2.total if news2 else None
+        status.news2_band = (news2.clinical_risk or "") if news2 else ""
+        status.band_rank = BAND_ORDER.index(status.news2_band) if status.news2_band else -1
+        status.news2_rank = -1 if status.news2_total is None else status.news2_total
+        grades = [g for g in (status.crs_grade, status.icans_grade) if g is not None]
+        status.worst_grade = max(grades, default=-1)
+        status.grades_at = {
+            name: {"at": rnd.clinical_time.isoformat(), "round": rnd.pk}
+            for name, (value, rnd) in known.items()
+            if rnd is not None
+        }
+        for name, grade in known_grades(states).items():
+            if name in status.grades_at:
+                status.grades_at[name].update(
+                    lower_bound=grade.lower_bound, missing=list(grade.missing)
+                )
+        status.organ_severity = last.assessment.organ_levels()
+        status.last_round_at = last.time
+        status.latest_round = results[-1][0]
+        status.next_round_due_at = rules.next_round_due(states)[0]
+        status.next_ice_due_at = rules.ice_due(
+            states, day0_datetime(exposure), exposure.kind if exposure else None
+        )
+    else:
+        status.crs_grade = status.icans_grade = status.ice_score = status.news2_total = None
+        status.news2_band = ""
+        status.band_rank = status.news2_rank = status.worst_grade = -1
+        status.organ_severity = {}
+        status.last_round_at = status.next_round_due_at = status.next_ice_due_at = None
+        status.latest_round = None
+        status.grades_at = {}
+    status.save()
     return status
 
 
@@ -396,14 +403,18 @@ def record_round(
     Return (round, created); a repeated ``client_key`` returns the round
     already stored, so a double or replayed submit stores one round.
     """
-    existing = ObservationRound.objects.filter(client_key=client_key).first()
+    existing = ObservationRound.objects.filter(patient=patient, client_key=client_key).first()
     if existing:
         return existing, False
     try:
         with transaction.atomic():
             patient = lock(patient)
             rnd = ObservationRound.objects.create(
-                patient=patient, entered_by=user, client_key=client_key, **values
+                patient=patient,
+                entered_by=user,
+                entered_by_name=user.get_username(),
+                client_key=client_key,
+                **values,
             )
             results = reassess(patient, since=rnd.clinical_time)
             states = [s for _, s in results]
@@ -433,7 +444,7 @@ def record_round(
             return results[index][0], True
     except IntegrityError:
         # Two identical submits raced: the other one stored the round.
-        return ObservationRound.objects.get(client_key=client_key), False
+        return ObservationRound.objects.get(patient=patient, client_key=client_key), False
 
 
 def mark_round_in_error(
@@ -449,8 +460,9 @@ def mark_round_in_error(
         rnd.status = RoundStatus.ENTERED_IN_ERROR
         rnd.error_reason = reason
         rnd.error_by = user
+        rnd.error_by_name = user.get_username()
         rnd.error_at = now
-        rnd.save(update_fields=["status", "error_reason", "error_by", "error_at"])
+        rnd.save(update_fields=["status", "error_reason", "error_by", "error_by_name", "error_at"])
         reassess(patient, since=rnd.clinical_time)
         why = f"The round that raised it was entered in error: {reason}"
         for flag in rnd.opened_flags.exclude(state=FlagState.RESOLVED):
@@ -467,28 +479,34 @@ def record_intervention(
     client_key: uuid.UUID,
     address: str | None = None,
 ) -> tuple[Intervention, bool]:
-    existing = Intervention.objects.filter(client_key=client_key).first()
+    existing = Intervention.objects.filter(patient=patient, client_key=client_key).first()
     if existing:
         return existing, False
     try:
         with transaction.atomic():
             patient = lock(patient)
             item = Intervention.objects.create(
-                patient=patient, recorded_by=user, client_key=client_key, **values
+                patient=patient,
+                recorded_by=user,
+                recorded_by_name=user.get_username(),
+                client_key=client_key,
+                **values,
             )
             refresh_status(patient, reassess(patient, since=item.given_at))
             audit(user, "intervention_recorded", item, patient, address, kind=item.kind)
             return item, True
     except IntegrityError:
-        return Intervention.objects.get(client_key=client_key), False
+        return Intervention.objects.get(patient=patient, client_key=client_key), False
 
 
 def acknowledge_flag(flag: Flag, user, note: str, address: str | None = None) -> bool:
     """Acknowledge an open flag; return False if someone already had."""
+    now = timezone.now()
     with transaction.atomic():
-        done = flag.acknowledge(user, note, timezone.now())
+        done = flag.acknowledge(user, note, now)
         if done:
             audit(user, "flag_acknowledged", flag, flag.patient, address, note=note)
+            escalation.on_flag_acknowledged(flag, user, now)
             refresh_status(flag.patient)
     return done
 
@@ -540,12 +558,15 @@ def import_course(
 
     with transaction.atomic():
         patient = lock(patient)
+        for item in interventions:
+            item.recorded_by_name = item.recorded_by_name or item.recorded_by.get_username()
         Intervention.objects.bulk_create(interventions)
         given = [i.to_given() for i in sorted(interventions, key=lambda i: i.given_at)]
         exposure = current_exposure(patient)
         rounds = sorted(rounds, key=lambda r: r.clinical_time)
         for r in rounds:
             r.patient = patient
+            r.entered_by_name = r.entered_by_name or r.entered_by.get_username()
         steps, records = assess_course(
             [r.to_observation() for r in rounds],
             given=given,
