@@ -50,6 +50,8 @@ class FlagRecord:
     round_index: int
     resolved_at: datetime | None = None
     resolve_reason: str = ""
+    # The last time its condition held (kept for flags still open).
+    last_active_at: datetime | None = None
 
 
 @dataclass(frozen=True)
@@ -205,6 +207,8 @@ def assess_course(
         presentation = presentation_of(states, given, cause, persistence, episode)
         options = match_options(replace(presentation, tocilizumab_dose_notes=notes))
         steps.append(CourseStep(state, opened, options, episode, checks))
+    for flag in flags:
+        flag.ref.last_active_at = flag.last_active_at
     return steps, records
 
 

@@ -13,7 +13,7 @@ from typing import Any
 
 from .assessment import Assessment
 from .crs import GRADE_3_DEVICES, LOW_FLOW_DEVICES, POSITIVE_PRESSURE_DEVICES
-from .inputs import ORGAN_SYSTEMS, SYMPTOMS, Observation
+from .inputs import ORGAN_SYSTEMS, OXYGEN_DEVICE_WORDS, SYMPTOMS, Observation
 from .known import known_grade
 from .news2 import BAND_ORDER, MONITORING_INTERVAL, RED_SCORE
 from .sources import cite
@@ -160,8 +160,8 @@ def worsening_changes(system: str, prev: RoundState | None, cur: RoundState) -> 
         was = DEVICE_STEP.get(p_obs.oxygen_device or "room_air", 0)
         if DEVICE_STEP[o.oxygen_device] > was:
             changes.append(
-                f"oxygen {(p_obs.oxygen_device or 'room_air').replace('_', ' ')} -> "
-                f"{o.oxygen_device.replace('_', ' ')}"
+                f"oxygen {OXYGEN_DEVICE_WORDS[p_obs.oxygen_device or 'room_air']} -> "
+                f"{OXYGEN_DEVICE_WORDS[o.oxygen_device]}"
             )
         elif (
             o.oxygen_device == p_obs.oxygen_device

@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('patients', '0011_escalation_defaults'),
+        ('patients', '0013_queue_order'),
     ]
 
     operations = [
