@@ -238,3 +238,13 @@ def test_the_timeline_names_treatment_options_not_their_codes(
     page = clinician_client.get(patient.get_absolute_url()).content.decode()
     timeline = page[page.index('id="rounds"') :]
     assert "oxygen_support" not in timeline and "Oxygen" in timeline
+
+
+def test_a_draft_older_than_a_shift_is_not_offered_and_is_deleted(
+    nurse_client, nurse, patient
+) -> None:
+    nurse_client.post(reverse("round_draft", args=[patient.pk]), round_post(heart_rate=99))
+    RoundDraft.objects.update(updated_at=timezone.now() - timedelta(hours=13))
+    page = nurse_client.get(reverse("round_create", args=[patient.pk])).content.decode()
+    assert 'value="99"' not in page
+    assert not RoundDraft.objects.exists()
