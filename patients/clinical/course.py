@@ -10,6 +10,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from .assessment import assess
+from .dosing import check_tocilizumab_dose
 from .episodes import (
     EndRule,
     Episode,
@@ -19,7 +20,13 @@ from .episodes import (
     fever_masked_by,
     open_episode_at,
 )
-from .flags import DEFAULT_PERSISTENCE, FlagEvent, RoundState, overdue_events
+from .flags import (
+    DEFAULT_PERSISTENCE,
+    ICE_INTERVAL,
+    FlagEvent,
+    RoundState,
+    overdue_events,
+)
 from .history import Given, on_dialysis_at
 from .inputs import Baseline, Observation
 from .lifecycle import (
@@ -57,6 +64,8 @@ class CourseStep:
     options: list[OptionMatch]
     # The CRS episode open at this round, this round included (or None).
     episode: Episode | None = None
+    # Label checks of the tocilizumab doses given up to this round.
+    dose_checks: tuple[dict[str, Any], ...] = ()
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -65,7 +74,21 @@ class CourseStep:
             "flags": [e.as_dict() for e in self.opened],
             "treatment_options": [o.as_dict() for o in self.options],
             "crs_episode": self.episode.as_dict() if self.episode else None,
+            "tocilizumab_dose_checks": list(self.dose_checks),
         }
+
+
+def tocilizumab_checks(
+    given: list[Given], weight_kg: float | None, until: datetime
+) -> tuple[dict[str, Any], ...]:
+    """Return the label check of every tocilizumab dose given up to ``until``."""
+    doses = [g for g in given if g.kind == "tocilizumab" and g.time <= until]
+    out = []
+    for i, g in enumerate(doses):
+        dose = str(g.detail.get("dose", ""))
+        check = check_tocilizumab_dose(dose, weight_kg, g.time, [d.time for d in doses[:i]])
+        out.append({"time": g.time.isoformat(), "dose": dose, **check.as_dict()})
+    return tuple(out)
 
 
 def graded_round(state: RoundState) -> GradedRound:
@@ -146,6 +169,8 @@ def assess_course(
     persistence: timedelta = DEFAULT_PERSISTENCE,
     resolve_period: timedelta = DEFAULT_RESOLVE_PERIOD,
     episode_rule: EndRule | None = None,
+    weight_kg: float | None = None,
+    ice_interval: timedelta = ICE_INTERVAL,
 ) -> tuple[list[CourseStep], list[FlagRecord]]:
     """Return each round's assessment and the flags it opened, in time order,
     and every flag with its resolution."""
@@ -161,14 +186,21 @@ def assess_course(
             obs, time, states, given, baseline, rule=episode_rule, cause=cause
         )
         # What the overdue scan would have raised just before this round.
-        late = after_clock(flags, overdue_events(states, time, day0, exposure_kind), time)
+        late_events = overdue_events(states, time, day0, exposure_kind, ice_interval)
+        late = after_clock(flags, late_events, time)
         _apply(late, flags, records, time, None)
         states.append(state)
         changes = after_round(flags, states, persistence, resolve_period)
         _apply(changes, flags, records, time, index)
         episode = episode_through(states, given, episode_rule)
-        options = match_options(presentation_of(states, given, cause, persistence, episode))
-        steps.append(CourseStep(state, late.opened + changes.opened, options, episode))
+        checks = tocilizumab_checks(given, weight_kg, time)
+        notes = tuple(
+            f"Dose {c['dose']} at {c['time']}: {w}" for c in checks for w in c["warnings"]
+        )
+        presentation = presentation_of(states, given, cause, persistence, episode)
+        options = match_options(replace(presentation, tocilizumab_dose_notes=notes))
+        opened = late.opened + changes.opened
+        steps.append(CourseStep(state, opened, options, episode, checks))
     return steps, records
 
 
