@@ -202,6 +202,11 @@ CRS_WATCH = {
     "QUEUE_REFRESH_SECONDS": envint("QUEUE_REFRESH_SECONDS", "30"),
     # A flag whose condition has been absent this long resolves itself.
     "FLAG_AUTO_RESOLVE_HOURS": envint("FLAG_AUTO_RESOLVE_HOURS", "24"),
+    # FHIR: the hospital's MRN identifier system (Patient.identifier.system).
+    "FHIR_MRN_SYSTEM": os.getenv("FHIR_MRN_SYSTEM", "urn:crswatch:mrn"),
+    # FHIR ingest: Observations of one patient this close in time (minutes)
+    # form one round, as a nurse's round spans a few minutes.
+    "FHIR_ROUND_WINDOW_MINUTES": envint("FHIR_ROUND_WINDOW_MINUTES", "10"),
     # The laboratory's upper limits of normal, e.g. "alt_u_l=40,ast_u_l=40".
     # Without them, labs are graded against the patient's baseline only.
     "LAB_UPPER_LIMITS": {
