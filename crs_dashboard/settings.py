@@ -105,6 +105,25 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     DATABASES["default"]["OPTIONS"].update({"timeout": 20, "transaction_mode": "IMMEDIATE"})
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
+# Rendered fragments of the queue and patient page are cached here. Local
+# memory by default (each process its own); several app servers share one
+# Redis with CACHE_URL=redis://host:6379/0. KEY_PREFIX keeps one release's
+# fragments from being served by the next one.
+CACHE_URL = os.getenv("CACHE_URL", "")
+CACHES = {
+    "default": {
+        "BACKEND": (
+            "django.core.cache.backends.redis.RedisCache"
+            if CACHE_URL.startswith(("redis://", "rediss://", "unix://"))
+            else "django.core.cache.backends.locmem.LocMemCache"
+        ),
+        "LOCATION": CACHE_URL,
+        "KEY_PREFIX": os.getenv("CACHE_KEY_PREFIX", ""),
+    }
+}
+if CACHE_URL and CACHES["default"]["BACKEND"].endswith("LocMemCache"):
+    raise ValueError(f"CACHE_URL must be a redis:// address, not {CACHE_URL!r}")
+
 AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",
     "django.contrib.auth.backends.ModelBackend",
@@ -202,6 +221,9 @@ CRS_WATCH = {
     "QUEUE_REFRESH_SECONDS": envint("QUEUE_REFRESH_SECONDS", "30"),
     # A flag whose condition has been absent this long resolves itself.
     "FLAG_AUTO_RESOLVE_HOURS": envint("FLAG_AUTO_RESOLVE_HOURS", "24"),
+    # Local policy (DERIVED): a CRS episode ends at the first round free of
+    # fever, hypotension and hypoxia not followed by CRS within this long.
+    "CRS_EPISODE_CLEAR_HOURS": envint("CRS_EPISODE_CLEAR_HOURS", "72"),
     # FHIR: the hospital's MRN identifier system (Patient.identifier.system).
     "FHIR_MRN_SYSTEM": os.getenv("FHIR_MRN_SYSTEM", "urn:crswatch:mrn"),
     # FHIR ingest: Observations of one patient this close in time (minutes)

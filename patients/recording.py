@@ -17,7 +17,8 @@ from django.db.models import Max
 from django.utils import timezone
 
 from .clinical import flags as rules
-from .clinical.course import SUPERSEDED, assess_in_context
+from .clinical.course import SUPERSEDED, assess_in_context, episode_through
+from .clinical.episodes import EndRule, GradedRound
 from .clinical.flags import SEVERITY_RANK, SEVERITY_SHAPES, FlagEvent, RoundState
 from .clinical.history import Given
 from .clinical.inputs import Baseline
@@ -89,9 +90,24 @@ def cause_of(exposure: Exposure | None) -> str:
 
 def given_for(patient: Patient) -> list[Given]:
     return [
-        Given(i.given_at, i.kind, {"drug": i.drug, "dose": i.dose, "route": i.route})
+        i.to_given()
         for i in patient.interventions.filter(status=RoundStatus.FINAL).order_by("given_at")
     ]
+
+
+def episode_rule() -> EndRule:
+    return EndRule(settings.CRS_WATCH["CRS_EPISODE_CLEAR_HOURS"])
+
+
+def graded_rounds_before(rounds, start: datetime) -> tuple[GradedRound, ...]:
+    """Return the stored CRS grades before ``start``: the episodes they open
+    or close reach into the window that is re-assessed."""
+    rows = (
+        rounds.filter(clinical_time__lt=start)
+        .order_by("clinical_time", "pk")
+        .values_list("clinical_time", "crs_grade", "assessment__crs__missing")
+    )
+    return tuple(GradedRound(t, grade, not missing) for t, grade, missing in rows)
 
 
 def baseline_for(patient: Patient) -> Baseline:
@@ -118,7 +134,8 @@ def reassess(
     if anchor is None:
         return []
     start = anchor - history_window()
-    had_crs_earlier = final.filter(clinical_time__lt=start, crs_grade__gte=1).exists()
+    prior = graded_rounds_before(final, start)
+    rule = episode_rule()
     rounds = list(
         final.filter(clinical_time__gte=start)
         .defer("assessment", "treatment_options", "organ_severity")
@@ -130,11 +147,13 @@ def reassess(
     for rnd in rounds:
         rnd.patient = patient
         state = assess_in_context(
-            rnd.to_observation(), rnd.clinical_time, states, given, baseline, had_crs_earlier
+            rnd.to_observation(), rnd.clinical_time, states, given, baseline, prior, rule
         )
         states.append(state)
         if since is not None and rnd.clinical_time >= since:
-            options = match_options(presentation_of(states, given, cause, persistence_limit()))
+            episode = episode_through(states, given, rule, prior)
+            presentation = presentation_of(states, given, cause, persistence_limit(), episode)
+            options = match_options(presentation)
             store_assessment(rnd, state, [stored(o) for o in options])
             changed.append(rnd)
         out.append((rnd, state))
@@ -564,10 +583,7 @@ def import_course(
     with transaction.atomic():
         patient = lock(patient)
         Intervention.objects.bulk_create(interventions)
-        given = [
-            Given(i.given_at, i.kind, {"drug": i.drug, "dose": i.dose})
-            for i in sorted(interventions, key=lambda i: i.given_at)
-        ]
+        given = [i.to_given() for i in sorted(interventions, key=lambda i: i.given_at)]
         exposure = current_exposure(patient)
         rounds = sorted(rounds, key=lambda r: r.clinical_time)
         for r in rounds:
@@ -581,6 +597,7 @@ def import_course(
             cause=cause_of(exposure),
             persistence=persistence_limit(),
             resolve_period=resolve_period(),
+            episode_rule=episode_rule(),
         )
         for rnd, step in zip(rounds, steps, strict=True):
             store_assessment(rnd, step.state, [stored(o) for o in step.options])

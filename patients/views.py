@@ -16,7 +16,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 from django.views.decorators.vary import vary_on_headers
 
 from . import recording
-from .blank_form import blank_round_form
+from .clinical.flags import SEVERITY_RANK
 from .clinical.history import INTERVENTION_KINDS
 from .clinical.sources import SOURCES
 from .clinical.treatments import catalogue, dose_counts
@@ -41,10 +41,11 @@ from .models import (
     Patient,
     PatientStatus,
 )
-from .patient_page import patient_context, patient_main_html
-from .queue_rows import change_stamp, queue_page, queue_wards, select_html
+from .patient_page import flag_item_context, patient_context, rounds_context
+from .queue_rows import QueuePage, change_stamp, queue_wards
 
 QUEUE_PAGE_SIZE = 50
+SEVERITIES_WORST_FIRST = sorted(SEVERITY_RANK, key=SEVERITY_RANK.get, reverse=True)
 
 
 def client_address(request: HttpRequest) -> str | None:
@@ -79,19 +80,15 @@ def queue(request: HttpRequest) -> HttpResponse:
     stamp = change_stamp()
     form = QueueFilterForm(request.GET or None, wards=queue_wards(stamp))
     chosen = form.cleaned_data if form.is_valid() else {}
+    ward, severity = chosen.get("ward", ""), chosen.get("severity", "")
     context = {
-        **queue_page(
-            chosen.get("ward", ""), chosen.get("severity", ""), request.GET.get("page"), stamp
-        ),
-        "ward_select": select_html(
-            "ward", "Ward", form.fields["ward"].choices, chosen.get("ward", "")
-        ),
-        "severity_select": select_html(
-            "severity",
-            "Flag severity",
-            form.fields["severity"].choices,
-            chosen.get("severity", ""),
-        ),
+        "stamp": stamp,
+        "ward": ward,
+        "severity": severity,
+        "queue": QueuePage(ward, severity, request.GET.get("page")),
+        "ward_choices": form.fields["ward"].choices,
+        "severity_choices": form.fields["severity"].choices,
+        "severities": SEVERITIES_WORST_FIRST,
         "refresh_seconds": settings.CRS_WATCH["QUEUE_REFRESH_SECONDS"],
     }
     template = "patients/queue.html#queue-rows" if request.htmx else "patients/queue.html"
@@ -134,15 +131,13 @@ def patient_create(request: HttpRequest) -> HttpResponse:
 @vary_on_headers("HX-Request")
 def patient_detail(request: HttpRequest, pk: int) -> HttpResponse:
     patient = _get_patient(request, pk)
-    if request.htmx and request.GET.get("page"):
-        context = patient_context(patient, request.GET.get("page"), request.user)
+    page_number = request.GET.get("page")
+    if request.htmx and page_number:
+        context = rounds_context(patient, page_number)
         return render(request, "patients/patient_detail.html#rounds", context)
     _audit_view(request, patient)
-    context = {
-        "patient": patient,
-        "patient_main": patient_main_html(request, patient, request.GET.get("page")),
-        "blank_round_form": blank_round_form(request, patient.pk),
-    }
+    context = patient_context(patient, page_number, request.user)
+    context["round_form"] = RoundForm()
     return render(request, "patients/patient_detail.html", context)
 
 
@@ -246,11 +241,8 @@ def tocilizumab_counts(patient: Patient) -> tuple[int, int]:
 def _flag_response(request: HttpRequest, flag: Flag) -> HttpResponse:
     if request.htmx:
         flag.refresh_from_db()
-        return render(
-            request,
-            "patients/patient_detail.html#flag-item",
-            {"flag": flag, "perms_can_change_flag": True, "patient": flag.patient},
-        )
+        context = flag_item_context(flag, request.user)
+        return render(request, "patients/patient_detail.html#flag-item", context)
     return redirect(flag.patient)
 
 
@@ -259,12 +251,7 @@ def _flag_form_invalid(
 ) -> HttpResponse:
     """Re-render the flag with its form's errors (htmx), or redirect with a message."""
     if request.htmx:
-        context = {
-            "flag": flag,
-            name: form,
-            "perms_can_change_flag": True,
-            "patient": flag.patient,
-        }
+        context = flag_item_context(flag, request.user, **{name: form})
         return render(request, "patients/patient_detail.html#flag-item", context, status=422)
     messages.error(request, message)
     return redirect(flag.patient)

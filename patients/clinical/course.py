@@ -10,8 +10,17 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from .assessment import assess
+from .episodes import (
+    EndRule,
+    Episode,
+    GradedRound,
+    crs_episodes,
+    describe_dose,
+    fever_masked_by,
+    open_episode_at,
+)
 from .flags import DEFAULT_PERSISTENCE, FlagEvent, RoundState, overdue_events, round_events
-from .history import Given, crs_treated_at, on_dialysis_at
+from .history import Given, on_dialysis_at
 from .inputs import Baseline, Observation
 from .lifecycle import OpenFlag, apply_events, cleared
 from .presentation import presentation_of
@@ -40,6 +49,8 @@ class CourseStep:
     state: RoundState
     opened: list[FlagEvent]
     options: list[OptionMatch]
+    # The CRS episode open at this round, this round included (or None).
+    episode: Episode | None = None
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -47,7 +58,13 @@ class CourseStep:
             **self.state.assessment.as_dict(),
             "flags": [e.as_dict() for e in self.opened],
             "treatment_options": [o.as_dict() for o in self.options],
+            "crs_episode": self.episode.as_dict() if self.episode else None,
         }
+
+
+def graded_round(state: RoundState) -> GradedRound:
+    crs = state.assessment.crs
+    return GradedRound(state.time, crs.grade, not crs.missing)
 
 
 def assess_in_context(
@@ -56,18 +73,42 @@ def assess_in_context(
     earlier: list[RoundState],
     given: list[Given],
     baseline: Baseline,
-    had_crs_earlier: bool = False,
+    prior: tuple[GradedRound, ...] = (),
+    rule: EndRule | None = None,
 ) -> RoundState:
     """Assess a round knowing what came before it and what was given.
 
-    ``had_crs_earlier`` carries CRS seen before the rounds in ``earlier``
-    (the caller may pass only a recent window of the course).
+    ``prior`` carries the CRS grades of rounds before those in ``earlier``
+    (the caller may pass only a recent window of the course), so a CRS
+    episode that opened earlier is still known.
     """
-    had_crs = had_crs_earlier or any(s.assessment.crs.grade for s in earlier)
-    treated = obs.crs_treated or crs_treated_at(time, given, had_crs)
+    graded = [*prior, *(graded_round(s) for s in earlier)]
+    episode = open_episode_at(time, graded, given, rule)
+    doses = fever_masked_by(episode, time)
     labs, lab_times = carried_labs(obs, time, earlier)
-    obs = replace(obs, crs_treated=treated, time=time, labs=labs, lab_times=lab_times)
+    obs = replace(obs, time=time, labs=labs, lab_times=lab_times)
+    if doses and episode is not None:
+        obs = replace(
+            obs,
+            crs_treated=True,
+            crs_episode_onset=episode.onset,
+            fever_masked_by=tuple(describe_dose(g)["text"] for g in doses),
+            crs_episode_rule=episode.rule.describe(),
+        )
     return RoundState(time, obs, assess(obs, baseline, on_dialysis_at(time, given)))
+
+
+def episode_through(
+    states: list[RoundState],
+    given: list[Given],
+    rule: EndRule | None = None,
+    prior: tuple[GradedRound, ...] = (),
+) -> Episode | None:
+    """Return the CRS episode open at the last of ``states``, if any."""
+    episodes = crs_episodes([*prior, *(graded_round(s) for s in states)], given, rule)
+    if episodes and episodes[-1].resolved_at is None:
+        return episodes[-1]
+    return None
 
 
 def carried_labs(
@@ -97,6 +138,7 @@ def assess_course(
     cause: str = "immunotherapy",
     persistence: timedelta = DEFAULT_PERSISTENCE,
     resolve_period: timedelta = DEFAULT_RESOLVE_PERIOD,
+    episode_rule: EndRule | None = None,
 ) -> tuple[list[CourseStep], list[FlagRecord]]:
     """Return each round's assessment and the flags it opened, in time order,
     and every flag with its resolution."""
@@ -108,7 +150,7 @@ def assess_course(
     records: list[FlagRecord] = []
     for index, obs in enumerate(sorted(rounds, key=lambda o: o.time)):
         time = obs.time
-        state = assess_in_context(obs, time, states, given, baseline)
+        state = assess_in_context(obs, time, states, given, baseline, rule=episode_rule)
         opened = []
         late = overdue_events(states, time, day0, exposure_kind)
         decision = apply_events(flags, late, time)
@@ -126,8 +168,9 @@ def assess_course(
             flags.remove(flag)
             flag.ref.resolved_at = time
             flag.ref.resolve_reason = f"Resolved automatically: {reason}"
-        options = match_options(presentation_of(states, given, cause, persistence))
-        steps.append(CourseStep(state, opened, options))
+        episode = episode_through(states, given, episode_rule)
+        options = match_options(presentation_of(states, given, cause, persistence, episode))
+        steps.append(CourseStep(state, opened, options, episode))
     return steps, records
 
 

@@ -27,6 +27,7 @@ LOCAL_ACVPU = f"{LOCAL}:acvpu"
 LOCAL_GRADING = f"{LOCAL}:grading-system"
 LOCAL_FLAG = f"{LOCAL}:flag"
 LOCAL_INTERVENTION = f"{LOCAL}:intervention"
+LOCAL_INDICATION = f"{LOCAL}:indication"
 FLAG_SEVERITY_EXTENSION = f"{LOCAL}:flag-severity"
 FLAG_BASIS_EXTENSION = f"{LOCAL}:flag-basis"
 

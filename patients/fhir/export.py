@@ -330,6 +330,11 @@ class RecordExport:
             "subject": self.subject,
         }
         note = [{"text": item.note}] if item.note else []
+        if item.indication:
+            # Why it was given decides whether it masks fever (ASTCT 2019).
+            common["reasonCode"] = [
+                concept(c.LOCAL_INDICATION, item.indication, item.get_indication_display())
+            ]
         if item.kind in c.PROCEDURE_KINDS:
             out = {
                 "resourceType": "Procedure",

@@ -504,8 +504,21 @@ class Parser:
         dosage = resource.get("dosage") if isinstance(resource.get("dosage"), dict) else {}
         route = dosage.get("route") if isinstance(dosage.get("route"), dict) else {}
         notes = resource.get("note") if isinstance(resource.get("note"), list) else []
+        reasons = (
+            resource.get("reasonCode") if isinstance(resource.get("reasonCode"), list) else []
+        )
+        indication = [
+            code
+            for reason in reasons
+            for system, code in self.codes_of(reason)
+            if system == c.LOCAL_INDICATION
+        ]
+        if indication and indication[0] not in dict(Intervention.INDICATION_CHOICES):
+            self.fail(f"{path}.reasonCode", "Unknown indication code.", "code-invalid")
+            return
         values = {
             "kind": found[0],
+            "indication": indication[0] if indication else "",
             "drug": "" if text in ("", label) else text[:100],
             "dose": str(dosage.get("text") or "")[:50],
             "route": str(route.get("text") or "")[:30],

@@ -37,7 +37,7 @@ def course(patient, nurse, clinician):
     recording.record_intervention(
         patient,
         {"kind": "tocilizumab", "drug": "tocilizumab", "dose": "8 mg/kg", "route": "IV",
-         "given_at": ago(hours=3, minutes=30)},
+         "indication": "crs", "given_at": ago(hours=3, minutes=30)},
         clinician,
         uuid.uuid4(),
     )  # fmt: skip
@@ -160,6 +160,7 @@ def test_what_was_given_is_medication_or_procedure(client, course, reader):
     (toci,) = resources(bundle, "MedicationAdministration")
     assert toci["medicationCodeableConcept"]["coding"][0]["code"] == "tocilizumab"
     assert toci["dosage"]["text"] == "8 mg/kg"
+    assert toci["reasonCode"][0]["coding"][0]["code"] == "crs"
     (oxygen,) = resources(bundle, "Procedure")
     assert oxygen["code"]["coding"][0]["code"] == "oxygen_escalation"
 
