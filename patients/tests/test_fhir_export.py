@@ -117,8 +117,14 @@ def test_labs_are_laboratory_observations_in_stored_units(client, course, reader
     (crp,) = by_code(bundle, "1988-5")
     assert crp["category"][0]["coding"][0]["code"] == "laboratory"
     assert crp["valueQuantity"]["value"] == 180.0
-    (creatinine,) = by_code(bundle, "14682-9")
-    assert creatinine["valueQuantity"]["code"] == "umol/L"
+    in_round, baseline = sorted(
+        by_code(bundle, "14682-9"), key=lambda o: "effectiveDateTime" in o
+    )[::-1]
+    assert in_round["valueQuantity"] == {"value": 150.0, "unit": "umol/L", "system": codes.UCUM,
+                                         "code": "umol/L"}  # fmt: skip
+    # The patient's baseline, against which creatinine is graded, goes too.
+    assert baseline["valueQuantity"]["value"] == 80.0
+    assert baseline["category"][1]["coding"][0]["code"] == "baseline"
 
 
 def test_news2_has_the_uk_core_early_warning_score_shape(client, course, reader):
