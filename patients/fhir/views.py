@@ -123,7 +123,7 @@ def patient_everything(request: HttpRequest, pk: str) -> JsonResponse:
 def patient_search(request: HttpRequest) -> JsonResponse:
     """Search Patient by ``identifier=[system|]value`` (the MRN)."""
     raw = request.GET.get("identifier", "")
-    if not raw or len(raw) > 300:
+    if not raw or len(raw) > 300 or "\x00" in raw:
         return outcome(400, "required", "Search by identifier=[system|]MRN.")
     system, bar, value = raw.rpartition("|")
     matches = []
@@ -151,7 +151,11 @@ def patient_search(request: HttpRequest) -> JsonResponse:
 @fhir_endpoint("write")
 def bundle_post(request: HttpRequest) -> JsonResponse:
     try:
-        body = json.loads(request.body)
+        raw = request.body
+        # No database stores NUL in text: refuse it before it gets that far.
+        if b"\x00" in raw or b"\\u0000" in raw:
+            return outcome(400, "invalid", "NUL characters are not accepted.")
+        body = json.loads(raw)
     except RequestDataTooBig:
         return outcome(413, "too-costly", "The Bundle is too large: send fewer rounds at once.")
     except (ValueError, UnicodeDecodeError):

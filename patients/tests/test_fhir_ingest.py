@@ -265,7 +265,9 @@ def test_future_times_and_unsupported_resources_are_refused(client, patient, wri
 @pytest.mark.parametrize(
     "body",
     ["not json", "[]", "{}", '{"resourceType": "Bundle", "type": "transaction", "entry": [1]}',
-     '{"resourceType": "Bundle", "type": "collection", "entry": []}', "null", '"x"'],
+     '{"resourceType": "Bundle", "type": "collection", "entry": []}', "null", '"x"',
+     '{"resourceType": "Bundle", "type": "batch", "entry": [{"resource": {"resourceType": '
+     '"Observation", "identifier": [{"value": "a\\u0000b"}]}}]}'],
 )  # fmt: skip
 def test_hostile_bodies_get_an_operation_outcome_not_a_500(client, patient, writer, body):
     response = post(client, body, writer)

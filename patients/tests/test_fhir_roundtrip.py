@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 
+import pytest
 from django.core.management import call_command
 from django.urls import reverse
 
@@ -45,6 +46,7 @@ def as_transaction(bundle: dict) -> dict:
     }
 
 
+@pytest.mark.django_db(transaction=True)
 def test_a_round_trip_through_an_empty_database_keeps_the_clinical_content(
     client,
     course,  # noqa: F811
