@@ -132,15 +132,30 @@ class RoundForm(forms.Form):
         required=False,
     )
     ice_not_assessable = forms.BooleanField(
-        label="ICE not assessable (patient cannot perform it)", required=False
+        label="ICE not assessable (patient cannot perform it)",
+        required=False,
+        help_text="Say why: global aphasia, sedation, or the level of consciousness below.",
+    )
+    sedated = forms.ChoiceField(
+        label="Sedating medication running",
+        choices=TRI_STATE,
+        required=False,
+        help_text="While sedated, ICE and level of consciousness are not graded (ASTCT).",
     )
     consciousness = forms.ChoiceField(
         label="Level of consciousness (ICANS)",
         choices=NOT_RECORDED + choices(inputs.CONSCIOUSNESS),
         required=False,
     )
+    confirm_consciousness = forms.BooleanField(
+        label="ACVPU and the ICANS level of consciousness differ: both are correct as recorded",
+        required=False,
+    )
     global_aphasia = forms.ChoiceField(
         label="Awake with global aphasia", choices=TRI_STATE, required=False
+    )
+    capd_not_assessable = forms.BooleanField(
+        label="Unable to perform CAPD (child)", required=False
     )
     seizure = forms.ChoiceField(
         label="Seizure", choices=NOT_RECORDED + choices(inputs.SEIZURE), required=False
@@ -187,8 +202,12 @@ class RoundForm(forms.Form):
                 "ice_writing",
                 "ice_attention",
                 "ice_not_assessable",
+                "sedated",
                 "consciousness",
+                "confirm_consciousness",
                 "global_aphasia",
+                *[f"capd_{name}" for name in inputs.CAPD_ITEMS],
+                "capd_not_assessable",
                 "seizure",
                 "motor_findings",
                 "cerebral_edema",
@@ -199,9 +218,18 @@ class RoundForm(forms.Form):
         "labs": ("Inflammation labs", ["crp_mg_l", "ferritin_ug_l", "il6_pg_ml"]),
     }
     ICE_FIELDS = [f"ice_{name}" for name in inputs.ICE_ITEMS]
+    CAPD_FIELDS = [f"capd_{name}" for name in inputs.CAPD_ITEMS]
+    # Shown only when the answers disagree (the form asks once).
+    CONFIRMATIONS = {"confirm_consciousness"}
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
+        for name in inputs.CAPD_ITEMS:
+            self.fields[f"capd_{name}"] = forms.ChoiceField(
+                label=f"CAPD (children 12 and under): {inputs.CAPD_ITEM_LABELS[name].lower()}",
+                choices=NOT_RECORDED + choices(inputs.CAPD_SCALE),
+                required=False,
+            )
         for name, (_system, label) in inputs.SYMPTOMS.items():
             self.fields[f"symptom_{name}"] = forms.TypedChoiceField(
                 label=label,
@@ -219,7 +247,8 @@ class RoundForm(forms.Form):
         out = []
         for key, (title, names) in self.GROUPS.items():
             symptoms = [f"symptom_{n}" for n, (s, _) in inputs.SYMPTOMS.items() if s == key]
-            out.append((key, title, [self[n] for n in names + symptoms]))
+            shown = [n for n in names if n not in self.CONFIRMATIONS or self[n].errors]
+            out.append((key, title, [self[n] for n in shown + symptoms]))
         return out
 
     def clean_clinical_time(self):
@@ -238,6 +267,13 @@ class RoundForm(forms.Form):
             self.add_error(
                 "ice_not_assessable", "ICE items are recorded: untick 'not assessable'."
             )
+        capd = [data.get(n) for n in self.CAPD_FIELDS]
+        if any(capd) and not all(capd):
+            self.add_error(
+                "capd_eye_contact", "Record all eight CAPD items, or none (the score needs all)."
+            )
+        self.ask_hypotension(data)
+        self.ask_consciousness(data)
         if data.get("oxygen_flow_l_min") and data.get("oxygen_device") == "room_air":
             self.add_error(
                 "oxygen_flow_l_min", "Oxygen flow given but the patient is on room air."
@@ -245,16 +281,57 @@ class RoundForm(forms.Form):
         sbp, dbp = data.get("systolic_bp"), data.get("diastolic_bp")
         if sbp is not None and dbp is not None and dbp >= sbp:
             self.add_error("diastolic_bp", "Diastolic BP must be lower than systolic BP.")
+        # A recorded 0 (ICE 0/10, flow 0, CRP 0, a symptom "none") is an
+        # observation; only an empty field is not.
         measured = [
             n
             for n, v in data.items()
-            if n not in {"client_key", "clinical_time", "note"} and v not in (None, "", [], False)
+            if n not in {"client_key", "clinical_time", "note", *self.CONFIRMATIONS}
+            and v is not None
+            and v is not False
+            and v != ""
+            and v != []
         ]
         if not measured and not self.errors:
             raise forms.ValidationError(
                 "Record at least one observation (a vital sign, ICE, a symptom or a lab)."
             )
         return data
+
+    def ask_hypotension(self, data: dict[str, Any]) -> None:
+        """Ask for the hypotension judgement when the systolic is low.
+
+        ASTCT sets no number (REFERENCE k3); NEWS2 scores <= 90 red, so a
+        low systolic with no judgement would grade CRS without it.
+        """
+        from .clinical.crs import LOW_SYSTOLIC_MMHG
+
+        sbp = data.get("systolic_bp")
+        if (
+            sbp is not None
+            and sbp <= LOW_SYSTOLIC_MMHG
+            and not data.get("hypotension")
+            and not data.get("vasopressors")
+        ):
+            self.add_error(
+                "hypotension",
+                f"Systolic BP {sbp:g} is {LOW_SYSTOLIC_MMHG} or below: judge whether the patient "
+                "is hypotensive (yes or no). The CRS grade needs this judgement.",
+            )
+
+    def ask_consciousness(self, data: dict[str, Any]) -> None:
+        """Ask once when ACVPU and the ICANS level of consciousness disagree."""
+        from .clinical.news2 import NOT_ALERT_LEVELS
+
+        acvpu, level = data.get("acvpu"), data.get("consciousness")
+        if not acvpu or not level or data.get("confirm_consciousness"):
+            return
+        if (acvpu == "A" and level in NOT_ALERT_LEVELS) or (acvpu in "VPU" and level == "alert"):
+            self.add_error(
+                "confirm_consciousness",
+                f"ACVPU '{acvpu}' and ICANS level '{level.replace('_', ' ')}' disagree: check "
+                "both, then tick to confirm.",
+            )
 
     def round_values(self) -> dict[str, Any]:
         """Return the cleaned data as ObservationRound field values."""
@@ -273,6 +350,10 @@ class RoundForm(forms.Form):
             "note",
         ]:
             values[name] = d.get(name) or ""
+        for name in self.CAPD_FIELDS:
+            values[name] = d.get(name) or ""
+        values["capd_not_assessable"] = bool(d.get("capd_not_assessable"))
+        values["sedated"] = tri_state(d.get("sedated", ""))
         values["hypotension"] = tri_state(d.get("hypotension", ""))
         values["global_aphasia"] = tri_state(d.get("global_aphasia", ""))
         values["vasopressors"] = sorted(d.get("vasopressors") or [])

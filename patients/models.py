@@ -12,10 +12,14 @@ from django.utils import timezone
 from .clinical import inputs
 from .clinical.episodes import INDICATION_LABELS
 from .clinical.history import INTERVENTION_KINDS, Given
+from .clinical.parse import capd_points
 
 
 def choices(values: tuple[str, ...]) -> list[tuple[str, str]]:
     return [(v, v.replace("_", " ").capitalize()) for v in values]
+
+
+CAPD_CHOICES = choices(inputs.CAPD_SCALE)
 
 
 class UndeletableQuerySet(models.QuerySet):
@@ -190,9 +194,14 @@ class ObservationRound(Undeletable):
     entered_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
     )
+    # The author's user name as it was then: a later rename never rewrites
+    # who entered a record.
+    entered_by_name = models.CharField(max_length=150, blank=True)
     entered_at = models.DateTimeField(auto_now_add=True)
     # The form's one-time key: a double or replayed submit stores one round.
-    client_key = models.UUIDField(default=uuid.uuid4, unique=True)
+    # Unique per patient, so a key reused on another patient is never taken
+    # for that patient's round.
+    client_key = models.UUIDField(default=uuid.uuid4)
 
     temperature_c = models.FloatField("Temperature (°C)", null=True, blank=True)
     heart_rate = models.PositiveSmallIntegerField("Heart rate (/min)", null=True, blank=True)
@@ -216,8 +225,20 @@ class ObservationRound(Undeletable):
     ice_writing = models.PositiveSmallIntegerField(null=True, blank=True)
     ice_attention = models.PositiveSmallIntegerField(null=True, blank=True)
     ice_not_assessable = models.BooleanField(default=False)
+    # Sedating medication running: ICE and consciousness are not graded.
+    sedated = models.BooleanField(null=True, blank=True)
+    # CAPD (children): each item's answer, Never ... Always.
+    capd_eye_contact = models.CharField(max_length=10, choices=CAPD_CHOICES, blank=True)
+    capd_purposeful_actions = models.CharField(max_length=10, choices=CAPD_CHOICES, blank=True)
+    capd_aware_of_surroundings = models.CharField(max_length=10, choices=CAPD_CHOICES, blank=True)
+    capd_communicates_needs = models.CharField(max_length=10, choices=CAPD_CHOICES, blank=True)
+    capd_restless = models.CharField(max_length=10, choices=CAPD_CHOICES, blank=True)
+    capd_inconsolable = models.CharField(max_length=10, choices=CAPD_CHOICES, blank=True)
+    capd_underactive = models.CharField(max_length=10, choices=CAPD_CHOICES, blank=True)
+    capd_slow_to_respond = models.CharField(max_length=10, choices=CAPD_CHOICES, blank=True)
+    capd_not_assessable = models.BooleanField(default=False)
     consciousness = models.CharField(
-        max_length=40, choices=choices(inputs.CONSCIOUSNESS), blank=True
+        max_length=60, choices=choices(inputs.CONSCIOUSNESS), blank=True
     )
     global_aphasia = models.BooleanField(null=True, blank=True)
     seizure = models.CharField(max_length=50, choices=choices(inputs.SEIZURE), blank=True)
@@ -245,6 +266,7 @@ class ObservationRound(Undeletable):
     error_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )
+    error_by_name = models.CharField(max_length=150, blank=True)
     error_at = models.DateTimeField(null=True, blank=True)
 
     # The stored assessment: pages read these, never recompute.
@@ -261,6 +283,11 @@ class ObservationRound(Undeletable):
     class Meta:
         ordering = ["-clinical_time", "-pk"]
         indexes = [models.Index(fields=["patient", "-clinical_time"])]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["patient", "client_key"], name="round_client_key_per_patient"
+            )
+        ]
 
     def __str__(self) -> str:
         return f"Round {self.pk} for {self.patient_id} at {self.clinical_time:%Y-%m-%d %H:%M}"
@@ -271,6 +298,13 @@ class ObservationRound(Undeletable):
         if any(v is None for v in items):
             return None
         return sum(items)
+
+    @property
+    def capd_score(self) -> int | None:
+        answers = {name: getattr(self, f"capd_{name}") for name in inputs.CAPD_ITEMS}
+        if any(not v for v in answers.values()):
+            return None
+        return sum(capd_points(name, answer) for name, answer in answers.items())
 
     @property
     def in_error(self) -> bool:
@@ -294,6 +328,10 @@ class ObservationRound(Undeletable):
             acvpu=self.acvpu or None,
             ice_score=self.ice_score,
             ice_not_assessable=self.ice_not_assessable,
+            sedated=self.sedated,
+            capd_score=self.capd_score,
+            capd_not_assessable=self.capd_not_assessable,
+            age_years=self.patient.age_on(self.clinical_time.date()),
             consciousness=self.consciousness or None,
             global_aphasia=self.global_aphasia,
             seizure=self.seizure or None,
@@ -324,8 +362,9 @@ class Intervention(Undeletable):
     recorded_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
     )
+    recorded_by_name = models.CharField(max_length=150, blank=True)
     recorded_at = models.DateTimeField(auto_now_add=True)
-    client_key = models.UUIDField(default=uuid.uuid4, unique=True)
+    client_key = models.UUIDField(default=uuid.uuid4)
     status = models.CharField(
         max_length=20, choices=RoundStatus.choices, default=RoundStatus.FINAL
     )
@@ -333,14 +372,24 @@ class Intervention(Undeletable):
     error_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )
+    error_by_name = models.CharField(max_length=150, blank=True)
     error_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["-given_at", "-pk"]
         indexes = [models.Index(fields=["patient", "-given_at"])]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["patient", "client_key"], name="intervention_client_key_per_patient"
+            )
+        ]
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()} at {self.given_at:%Y-%m-%d %H:%M}"
+
+    @property
+    def in_error(self) -> bool:
+        return self.status == RoundStatus.ENTERED_IN_ERROR
 
     def to_given(self) -> Given:
         """Return this intervention as the clinical rules read it."""
@@ -379,11 +428,13 @@ class Flag(Undeletable):
     acknowledged_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )
+    acknowledged_by_name = models.CharField(max_length=150, blank=True)
     acknowledged_at = models.DateTimeField(null=True, blank=True)
     acknowledge_note = models.TextField(blank=True)
     resolved_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )
+    resolved_by_name = models.CharField(max_length=150, blank=True)
     resolved_at = models.DateTimeField(null=True, blank=True)
     resolve_reason = models.TextField(blank=True)
 
@@ -454,6 +505,8 @@ class AuditEvent(models.Model):
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, related_name="+"
     )
+    # Who it was, by the name they had then (renames never rewrite history).
+    user_name = models.CharField(max_length=150, blank=True)
     action = models.CharField(max_length=30, db_index=True)
     object_type = models.CharField(max_length=40)
     object_id = models.CharField(max_length=40)

@@ -88,19 +88,27 @@ def grade_boxes(status: PatientStatus | None, latest) -> list[dict[str, Any]]:
     def text(value) -> str:
         return "—" if value is None else str(value)
 
+    def grade_text(name: str, value) -> str:
+        # A grade from a partial round is a lower bound (clinical/known.py).
+        known = (status.grades_at.get(name) or {}) if status else {}
+        if value is None or not known.get("lower_bound"):
+            return text(value)
+        gaps = ", ".join(m.replace("_", " ") for m in known.get("missing", []))
+        return f">= {value} ({gaps} not recorded)"
+
     ice = status.ice_score if status else None
     news2 = status.news2_total if status else None
     return [
         {
             "label": "CRS grade",
-            "value": text(status and status.crs_grade),
+            "value": grade_text("crs", status and status.crs_grade),
             "r": rounds.get("crs"),
             "result": result("crs"),
             "when_label": "recorded",
         },
         {
             "label": "ICANS grade",
-            "value": text(status and status.icans_grade),
+            "value": grade_text("icans", status and status.icans_grade),
             "detail": f"(ICE {ice}/10)" if ice is not None else "",
             "r": rounds.get("icans"),
             "result": result("icans"),

@@ -22,6 +22,7 @@ from .clinical.episodes import EndRule, GradedRound
 from .clinical.flags import SEVERITY_RANK, SEVERITY_SHAPES, FlagEvent, RoundState
 from .clinical.history import Given
 from .clinical.inputs import Baseline
+from .clinical.known import known_grades
 from .clinical.lifecycle import OpenFlag, apply_events, cleared
 from .clinical.news2 import BAND_ORDER
 from .clinical.presentation import presentation_of
@@ -60,8 +61,10 @@ def resolve_period() -> timedelta:
 def audit(
     user, action: str, obj, patient: Patient | None, address: str | None = None, **detail: Any
 ) -> None:
+    known = user if user and user.is_authenticated else None
     AuditEvent.objects.create(
-        user=user if user and user.is_authenticated else None,
+        user=known,
+        user_name=known.get_username() if known else "",
         action=action,
         object_type=type(obj).__name__,
         object_id=str(obj.pk),
@@ -318,22 +321,23 @@ def flag_groups(flags: list[Flag]) -> list[dict[str, Any]]:
 def last_known(results: list[tuple[ObservationRound, RoundState]]) -> dict[str, tuple]:
     """Return the latest known CRS, ICANS, ICE and NEWS2, each with its round.
 
-    A partial round (labs only, say) must not blank the current grades: the
-    queue and the header show the last value recorded, with its time.
+    A partial round (labs only, say) must not blank or lower the current
+    grades: the queue and the header show the last known value, with its
+    time (``known.py``).
     """
+    states = [state for _, state in results]
     found: dict[str, tuple] = {}
+    for name, known in known_grades(states).items():
+        found[name] = (known.grade, results[known.index][0] if known.index is not None else None)
     for rnd, state in reversed(results):
-        a = state.assessment
         candidates = {
-            "crs": a.crs.grade,
-            "icans": a.icans.grade,
             "ice": state.obs.ice_score,
-            "news2": a.news2 if a.news2.total is not None else None,
+            "news2": state.assessment.news2 if state.assessment.news2.total is not None else None,
         }
         for name, value in candidates.items():
             if name not in found and value is not None:
                 found[name] = (value, rnd)
-        if len(found) == len(candidates):
+        if "ice" in found and "news2" in found:
             break
     for name in ("crs", "icans", "ice", "news2"):
         found.setdefault(name, (None, None))
@@ -388,10 +392,15 @@ def refresh_status(
             for name, (value, rnd) in known.items()
             if rnd is not None
         }
+        for name, grade in known_grades(states).items():
+            if name in status.grades_at:
+                status.grades_at[name].update(
+                    lower_bound=grade.lower_bound, missing=list(grade.missing)
+                )
         status.organ_severity = last.assessment.organ_levels()
         status.last_round_at = last.time
         status.latest_round = results[-1][0]
-        status.next_round_due_at = last.time + rules.round_interval(last)
+        status.next_round_due_at = rules.next_round_due(states)[0]
         status.next_ice_due_at = rules.ice_due(
             states, day0_datetime(exposure), exposure.kind if exposure else None
         )
@@ -423,14 +432,18 @@ def record_round(
     Return (round, created); a repeated ``client_key`` returns the round
     already stored, so a double or replayed submit stores one round.
     """
-    existing = ObservationRound.objects.filter(client_key=client_key).first()
+    existing = ObservationRound.objects.filter(patient=patient, client_key=client_key).first()
     if existing:
         return existing, False
     try:
         with transaction.atomic():
             patient = lock(patient)
             rnd = ObservationRound.objects.create(
-                patient=patient, entered_by=user, client_key=client_key, **values
+                patient=patient,
+                entered_by=user,
+                entered_by_name=user.get_username(),
+                client_key=client_key,
+                **values,
             )
             results = reassess(patient, since=rnd.clinical_time)
             states = [s for _, s in results]
@@ -456,7 +469,7 @@ def record_round(
             return results[index][0], True
     except IntegrityError:
         # Two identical submits raced: the other one stored the round.
-        return ObservationRound.objects.get(client_key=client_key), False
+        return ObservationRound.objects.get(patient=patient, client_key=client_key), False
 
 
 def mark_round_in_error(
@@ -472,15 +485,25 @@ def mark_round_in_error(
         rnd.status = RoundStatus.ENTERED_IN_ERROR
         rnd.error_reason = reason
         rnd.error_by = user
+        rnd.error_by_name = user.get_username()
         rnd.error_at = now
-        rnd.save(update_fields=["status", "error_reason", "error_by", "error_at"])
+        rnd.save(update_fields=["status", "error_reason", "error_by", "error_by_name", "error_at"])
         reassess(patient, since=rnd.clinical_time)
         for flag in rnd.opened_flags.exclude(state=FlagState.RESOLVED):
             flag.state = FlagState.RESOLVED
             flag.resolved_by = user
+            flag.resolved_by_name = user.get_username()
             flag.resolved_at = now
             flag.resolve_reason = f"The round that raised it was entered in error: {reason}"
-            flag.save(update_fields=["state", "resolved_by", "resolved_at", "resolve_reason"])
+            flag.save(
+                update_fields=[
+                    "state",
+                    "resolved_by",
+                    "resolved_by_name",
+                    "resolved_at",
+                    "resolve_reason",
+                ]
+            )
             audit(user, "flag_resolved", flag, patient, address, reason=flag.resolve_reason)
         refresh_status(patient)
         audit(user, "round_entered_in_error", rnd, patient, address, reason=reason)
@@ -494,20 +517,24 @@ def record_intervention(
     client_key: uuid.UUID,
     address: str | None = None,
 ) -> tuple[Intervention, bool]:
-    existing = Intervention.objects.filter(client_key=client_key).first()
+    existing = Intervention.objects.filter(patient=patient, client_key=client_key).first()
     if existing:
         return existing, False
     try:
         with transaction.atomic():
             patient = lock(patient)
             item = Intervention.objects.create(
-                patient=patient, recorded_by=user, client_key=client_key, **values
+                patient=patient,
+                recorded_by=user,
+                recorded_by_name=user.get_username(),
+                client_key=client_key,
+                **values,
             )
             refresh_status(patient, reassess(patient, since=item.given_at))
             audit(user, "intervention_recorded", item, patient, address, kind=item.kind)
             return item, True
     except IntegrityError:
-        return Intervention.objects.get(client_key=client_key), False
+        return Intervention.objects.get(patient=patient, client_key=client_key), False
 
 
 def acknowledge_flag(flag: Flag, user, note: str, address: str | None = None) -> bool:
@@ -521,6 +548,7 @@ def acknowledge_flag(flag: Flag, user, note: str, address: str | None = None) ->
         done = Flag.objects.filter(pk=flag.pk, state=FlagState.OPEN).update(
             state=FlagState.ACKNOWLEDGED,
             acknowledged_by=user,
+            acknowledged_by_name=user.get_username(),
             acknowledged_at=now,
             acknowledge_note=note,
         )
@@ -537,7 +565,11 @@ def resolve_flag(flag: Flag, user, reason: str, address: str | None = None) -> b
             Flag.objects.filter(pk=flag.pk)
             .exclude(state=FlagState.RESOLVED)
             .update(
-                state=FlagState.RESOLVED, resolved_by=user, resolved_at=now, resolve_reason=reason
+                state=FlagState.RESOLVED,
+                resolved_by=user,
+                resolved_by_name=user.get_username(),
+                resolved_at=now,
+                resolve_reason=reason,
             )
         )
         if done:
@@ -582,12 +614,15 @@ def import_course(
 
     with transaction.atomic():
         patient = lock(patient)
+        for item in interventions:
+            item.recorded_by_name = item.recorded_by_name or item.recorded_by.get_username()
         Intervention.objects.bulk_create(interventions)
         given = [i.to_given() for i in sorted(interventions, key=lambda i: i.given_at)]
         exposure = current_exposure(patient)
         rounds = sorted(rounds, key=lambda r: r.clinical_time)
         for r in rounds:
             r.patient = patient
+            r.entered_by_name = r.entered_by_name or r.entered_by.get_username()
         steps, records = assess_course(
             [r.to_observation() for r in rounds],
             given=given,

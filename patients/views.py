@@ -12,7 +12,7 @@ from django.db.models import Q
 from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
-from django.views.decorators.http import require_http_methods, require_POST
+from django.views.decorators.http import require_http_methods, require_POST, require_safe
 from django.views.decorators.vary import vary_on_headers
 
 from . import recording
@@ -43,13 +43,10 @@ from .models import (
 )
 from .patient_page import flag_item_context, patient_context, rounds_context
 from .queue_rows import QueuePage, change_stamp, queue_wards
+from .security import client_address
 
 QUEUE_PAGE_SIZE = 50
 SEVERITIES_WORST_FIRST = sorted(SEVERITY_RANK, key=SEVERITY_RANK.get, reverse=True)
-
-
-def client_address(request: HttpRequest) -> str | None:
-    return request.META.get("REMOTE_ADDR")
 
 
 def _audit_view(request: HttpRequest, patient: Patient, **detail) -> None:
@@ -65,12 +62,14 @@ def _get_patient(request: HttpRequest, pk: int) -> Patient:
 
 
 @login_not_required
+@require_safe
 def healthz(request: HttpRequest) -> HttpResponse:
     """Return 200 for load balancers; also the benchmark's ceiling."""
     return HttpResponse("ok", content_type="text/plain")
 
 
 @vary_on_headers("HX-Request")
+@require_safe
 def queue(request: HttpRequest) -> HttpResponse:
     if not request.user.has_perm("patients.view_patient"):
         # Administrators land on what they may see: the audit trail.
@@ -96,6 +95,7 @@ def queue(request: HttpRequest) -> HttpResponse:
 
 
 @permission_required("patients.view_patient", raise_exception=True)
+@require_safe
 def patient_list(request: HttpRequest) -> HttpResponse:
     form = SearchForm(request.GET or None)
     patients = Patient.objects.select_related("status").order_by("family_name", "given_name")
@@ -129,6 +129,7 @@ def patient_create(request: HttpRequest) -> HttpResponse:
 
 @permission_required("patients.view_patient", raise_exception=True)
 @vary_on_headers("HX-Request")
+@require_safe
 def patient_detail(request: HttpRequest, pk: int) -> HttpResponse:
     patient = _get_patient(request, pk)
     page_number = request.GET.get("page")
@@ -289,6 +290,7 @@ def flag_resolve(request: HttpRequest, pk: int, flag_pk: int) -> HttpResponse:
 
 
 @permission_required("patients.view_patient", raise_exception=True)
+@require_safe
 def about(request: HttpRequest) -> HttpResponse:
     return render(
         request,
@@ -298,6 +300,7 @@ def about(request: HttpRequest) -> HttpResponse:
 
 
 @permission_required("patients.view_auditevent", raise_exception=True)
+@require_safe
 def audit_log(request: HttpRequest, range_form: AuditRangeForm | None = None) -> HttpResponse:
     events = AuditEvent.objects.select_related("user", "patient")
     action = request.GET.get("action", "")
@@ -305,7 +308,8 @@ def audit_log(request: HttpRequest, range_form: AuditRangeForm | None = None) ->
     if action:
         events = events.filter(action=action)
     if user:
-        events = events.filter(user__username=user)
+        # The name at the time, or the account's current name.
+        events = events.filter(Q(user_name=user) | Q(user__username=user))
     page = Paginator(events, 100).get_page(request.GET.get("page"))
     actions = AuditEvent.objects.order_by("action").values_list("action", flat=True).distinct()
     return render(
@@ -359,6 +363,7 @@ def audit_csv(request: HttpRequest) -> HttpResponse:
 
 @permission_required("patients.view_patient", raise_exception=True)
 @vary_on_headers("HX-Request")
+@require_safe
 def round_detail(request: HttpRequest, pk: int, round_pk: int) -> HttpResponse:
     patient = _get_patient(request, pk)
     rnd = get_object_or_404(
@@ -379,6 +384,7 @@ HANDOVER_ROWS = PatientStatus.objects.select_related("patient", "latest_round").
 
 
 @permission_required("patients.view_patient", raise_exception=True)
+@require_safe
 def handover(request: HttpRequest) -> HttpResponse:
     ward = request.GET.get("ward", "")
     wards = list(PatientStatus.objects.order_by("ward").values_list("ward", flat=True).distinct())
@@ -403,6 +409,7 @@ def handover(request: HttpRequest) -> HttpResponse:
 
 
 @permission_required("patients.view_patient", raise_exception=True)
+@require_safe
 def patient_handover(request: HttpRequest, pk: int) -> HttpResponse:
     patient = _get_patient(request, pk)
     now = timezone.now()
@@ -420,6 +427,7 @@ def patient_handover(request: HttpRequest, pk: int) -> HttpResponse:
 
 @permission_required("patients.view_patient", raise_exception=True)
 @vary_on_headers("HX-Request")
+@require_safe
 def flag_history(request: HttpRequest, pk: int) -> HttpResponse:
     patient = _get_patient(request, pk)
     _audit_view(request, patient, page="past flags")
@@ -438,6 +446,7 @@ def flag_history(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @permission_required("patients.view_patient", raise_exception=True)
+@require_safe
 def rounds_csv(request: HttpRequest, pk: int) -> StreamingHttpResponse:
     patient = _get_patient(request, pk)
     recording.audit(

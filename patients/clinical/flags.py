@@ -14,6 +14,7 @@ from typing import Any
 from .assessment import Assessment
 from .crs import GRADE_3_DEVICES, LOW_FLOW_DEVICES, POSITIVE_PRESSURE_DEVICES
 from .inputs import ORGAN_SYSTEMS, SYMPTOMS, Observation
+from .known import known_grade
 from .news2 import BAND_ORDER, MONITORING_INTERVAL, RED_SCORE
 from .sources import cite
 
@@ -315,12 +316,30 @@ def _rise_severity(grade: int) -> str:
 
 
 def last_grade(name: str, earlier: list[RoundState]) -> tuple[int, RoundState | None]:
-    """Return the last known grade (0 before any) and the round it came from."""
+    """Return the last known grade (0 before any) and the round it came from.
+
+    A partial round's lower bound never stands in for a higher grade known
+    before it (``known.py``), so a rise is never counted from a gap.
+    """
+    known = known_grade([(s.time, getattr(s.assessment, name)) for s in earlier])
+    if known.index is None:
+        return 0, None
+    return known.grade, earlier[known.index]
+
+
+def last_banded(earlier: list[RoundState]) -> RoundState | None:
+    """Return the last round whose NEWS2 reached a band (complete or floor)."""
     for state in reversed(earlier):
-        grade = getattr(state.assessment, name).grade
-        if grade is not None:
-            return grade, state
-    return 0, None
+        if state.assessment.news2.clinical_risk:
+            return state
+    return None
+
+
+def last_param_score(param: str, earlier: list[RoundState]) -> int:
+    for state in reversed(earlier):
+        if param in state.assessment.news2.parameter_scores:
+            return state.assessment.news2.parameter_scores[param]
+    return 0
 
 
 def grade_rise_events(
@@ -356,7 +375,9 @@ def grade_rise_events(
             )
         )
     news, news_src = cur.assessment.news2, cite("NEWS2")
-    prev = earlier[-1] if earlier else None
+    # The band compares with the last known band, not with a partial round
+    # that reached none.
+    prev = last_banded(earlier)
     prev_news = prev.assessment.news2 if prev else None
     if news.clinical_risk:
         before_band = prev_news.clinical_risk if prev_news and prev_news.clinical_risk else "low"
@@ -389,7 +410,7 @@ def grade_rise_events(
                 )
             )
     for param, score in news.parameter_scores.items():
-        before_score = prev_news.parameter_scores.get(param, 0) if prev_news else 0
+        before_score = last_param_score(param, earlier)
         if score == RED_SCORE and before_score < RED_SCORE:
             events.append(
                 FlagEvent(
@@ -482,6 +503,29 @@ def round_interval(state: RoundState) -> timedelta:
     return MONITORING_INTERVAL.get(state.assessment.news2.monitoring or "4-6-hourly")
 
 
+def next_round_due(history: list[RoundState]) -> tuple[datetime, RoundState]:
+    """Return when the next round is due and the round whose interval sets it.
+
+    The strictest interval in force wins: that of the last complete NEWS2,
+    or of any later partial round whose recorded values already reach a
+    band. A partial round with no band neither resets nor lengthens it
+    (RCP NEWS2 Chart 3; a gap in the data never lengthens monitoring).
+    """
+    best: tuple[datetime, RoundState] | None = None
+    for state in reversed(history):
+        news2 = state.assessment.news2
+        if news2.monitoring:
+            due = state.time + MONITORING_INTERVAL[news2.monitoring]
+            if best is None or due < best[0]:
+                best = (due, state)
+        if news2.total is not None:
+            break
+    if best is None:
+        last = history[-1]
+        return last.time + round_interval(last), last
+    return best
+
+
 def ice_due(
     history: list[RoundState], day0: datetime | None, exposure_kind: str | None
 ) -> datetime | None:
@@ -511,9 +555,8 @@ def overdue_events(
     """Return the overdue flags at ``now`` after the last round in ``history``."""
     if not history:
         return []
-    last = history[-1]
     events = []
-    due = last.time + round_interval(last)
+    due, last = next_round_due(history)
     if now > due:
         monitoring = last.assessment.news2.monitoring or "4-6-hourly"
         band = last.assessment.news2.clinical_risk

@@ -7,6 +7,7 @@ from datetime import timedelta
 from .episodes import Episode
 from .flags import DEFAULT_PERSISTENCE, RoundState, run_start
 from .history import Given
+from .known import known_grade
 from .treatments import Presentation, dose_counts
 
 
@@ -33,9 +34,12 @@ def presentation_of(
         ],
         cur.time,
     )
+    # A partial round never lowers the grade the options are listed for.
+    crs = known_grade([(s.time, s.assessment.crs) for s in history]).grade
+    icans = known_grade([(s.time, s.assessment.icans) for s in history]).grade
     return Presentation(
-        crs_grade=a.crs.grade,
-        icans_grade=a.icans.grade,
+        crs_grade=crs,
+        icans_grade=icans,
         organs=a.organ_levels(),
         cause=cause,
         hypotension=bool(obs.hypotension or obs.vasopressors),
