@@ -56,6 +56,12 @@ ALLOWED = {
     "patient": {"nurse", "clinician"},
     "round_create": {"nurse", "clinician"},
     "round_detail": {"nurse", "clinician"},
+    "round_result": {"nurse", "clinician"},
+    "round_draft": {"nurse", "clinician"},
+    "round_draft_discard": {"nurse", "clinician"},
+    "lab_create": {"nurse", "clinician"},
+    "session_keepalive": {"nurse", "clinician", "admin"},
+    "session_status": {"nurse", "clinician", "admin"},
     "flag_history": {"nurse", "clinician"},
     "rounds_csv": {"nurse", "clinician"},
     "handover": {"nurse", "clinician"},
@@ -63,6 +69,7 @@ ALLOWED = {
     "round_correct": {"clinician"},
     "intervention_create": {"clinician"},
     "flag_acknowledge": {"clinician"},
+    "flags_acknowledge": {"clinician"},
     "flag_resolve": {"clinician"},
     "audit_log": {"admin"},
     "audit_csv": {"admin"},
@@ -78,7 +85,16 @@ ALLOWED = {
     "healthz": {"anonymous", "nurse", "clinician", "admin"},
     "logout": {"nurse", "clinician", "admin"},
 }
-POST_ONLY = {"flag_acknowledge", "flag_resolve", "logout", "service_token_revoke"}
+POST_ONLY = {
+    "flag_acknowledge",
+    "flags_acknowledge",
+    "flag_resolve",
+    "logout",
+    "round_draft",
+    "round_draft_discard",
+    "session_keepalive",
+    "service_token_revoke",
+}
 FHIR = {"fhir_everything", "fhir_patient_search", "fhir_bundle"}
 
 

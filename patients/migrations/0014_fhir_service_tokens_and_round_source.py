@@ -10,8 +10,7 @@ from patients.roles import migrate_roles
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('patients', '0008_author_names_and_per_patient_keys'),
-        ('patients', '0008_round_sedation_capd_consciousness'),
+        ('patients', '0013_queue_order'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 

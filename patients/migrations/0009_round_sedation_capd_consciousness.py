@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('patients', '0007_intervention_indication'),
+        ('patients', '0008_author_names_and_per_patient_keys'),
     ]
 
     operations = [
