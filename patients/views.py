@@ -25,8 +25,8 @@ from .drafts import current_draft, discard_draft, draft_initial, save_draft
 from .export import audit_lines, csv_lines
 from .forms import (
     AcknowledgeForm,
-    AuditRangeForm,
     AcknowledgeSeveralForm,
+    AuditRangeForm,
     InterventionForm,
     LabForm,
     PatientForm,
