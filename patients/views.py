@@ -451,6 +451,7 @@ def default_audit_range() -> dict[str, date]:
 
 
 @permission_required("patients.view_auditevent", raise_exception=True)
+@require_safe
 def audit_csv(request: HttpRequest) -> HttpResponse:
     """Stream the audit trail between two dates (inclusive) as CSV."""
     given = {k: request.GET[k] for k in ("start", "end") if k in request.GET}
