@@ -279,6 +279,9 @@ CRS_WATCH = {
     # Local policy (DERIVED): a CRS episode ends at the first round free of
     # fever, hypotension and hypoxia not followed by CRS within this long.
     "CRS_EPISODE_CLEAR_HOURS": envint("CRS_EPISODE_CLEAR_HOURS", "72"),
+    # ICE assessment interval: ASCO 2021 "at least twice daily" (12 h);
+    # ASH-SAP Table 2 says every 8 hours.
+    "ICE_INTERVAL_HOURS": envint("ICE_INTERVAL_HOURS", "12"),
     # FHIR: the hospital's MRN identifier system (Patient.identifier.system).
     "FHIR_MRN_SYSTEM": os.getenv("FHIR_MRN_SYSTEM", "urn:crswatch:mrn"),
     # FHIR ingest: Observations of one patient this close in time (minutes)

@@ -19,6 +19,8 @@ NOT_KEPT = {"csrfmiddlewaretoken"}
 
 def save_draft(user, patient_id: int, data: QueryDict) -> None:
     kept = {k: data.getlist(k) for k in data if k not in NOT_KEPT}
+    # Stale drafts (anyone's) go as new ones come: none outlives a shift.
+    RoundDraft.objects.filter(updated_at__lt=timezone.now() - DRAFT_KEEP).delete()
     RoundDraft.objects.update_or_create(user=user, patient_id=patient_id, defaults={"data": kept})
 
 

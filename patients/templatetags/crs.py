@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import re
 from datetime import date, datetime
+from functools import cache
 
 from django import template
 from django.utils import timezone
@@ -91,3 +92,16 @@ def times(text: str) -> str:
     if not text:
         return text
     return ISO_TIME.sub(lambda m: when(m.group(0).replace("Z", "+00:00")), str(text))
+
+
+@cache
+def _option_names() -> dict[str, str]:
+    from patients.clinical.treatments import catalogue
+
+    return {o["id"]: o["name"] for o in catalogue()}
+
+
+@register.filter
+def option_name(option_id: str) -> str:
+    """Return a treatment option's name from the catalogue, never its id."""
+    return _option_names().get(option_id, plain(option_id))

@@ -106,6 +106,15 @@ def test_the_round_screen_is_focused_and_fits_the_device(live_server, page, widt
     assert ids.index("id_cerebral_edema") < ids.index("id_symptom_fever")
     assert "id_crp_mg_l" not in ids
     expect(page.get_by_role("link", name="enter laboratory results")).to_be_visible()
+    # A handful of Tab stops (skip link, menu, banner) before the first field.
+    stops = page.evaluate(
+        """() => {
+            const all = [...document.querySelectorAll(
+                'a[href], button, input:not([type=hidden]), select, textarea')];
+            return all.indexOf(document.getElementById('id_clinical_time'));
+        }"""
+    )
+    assert 0 < stops <= 12
     # No sideways scrolling; every control a finger can hit.
     assert page.evaluate("document.documentElement.scrollWidth") <= width
     small = page.eval_on_selector_all(

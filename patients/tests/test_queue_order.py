@@ -108,3 +108,9 @@ def test_the_queue_says_when_it_was_updated_and_what_day_counts_from(clinician_c
     assert re.search(r"Updated \d\d:\d\d:\d\d", page)
     assert "Day +N counts from day 0" in page
     assert 'id="refresh-failed"' in page and "could not be refreshed" in page
+
+
+def test_a_round_is_one_click_from_the_queue(nurse_client) -> None:
+    patient = make_patient(mrn="Q1")
+    page = nurse_client.get(reverse("queue")).content.decode()
+    assert f'href="{reverse("round_create", args=[patient.pk])}"' in page

@@ -9,6 +9,7 @@ from datetime import UTC, timedelta
 
 import pytest
 from django.urls import reverse
+from django.utils import timezone
 
 from patients.clinical.contradictions import contradictions
 from patients.clinical.news2 import RESPONSE, clinical_response
@@ -217,3 +218,33 @@ def test_the_result_shows_points_red_scores_and_no_code_words(nurse_client, pati
 def test_every_page_names_the_hospital_time_zone(nurse_client, patient) -> None:
     for url in (reverse("queue"), reverse("round_create", args=[patient.pk])):
         assert "Times in GMT/BST" in nurse_client.get(url).content.decode()
+
+
+def test_the_timeline_names_treatment_options_not_their_codes(
+    clinician_client, patient, nurse
+) -> None:
+    from patients import recording
+
+    hypoxic = {
+        "clinical_time": timezone.now() - timedelta(hours=1),
+        "temperature_c": 38.9,
+        "spo2": 90,
+        "oxygen_device": "nasal_cannula",
+        "oxygen_flow_l_min": 3,
+    }
+    rnd, _ = recording.record_round(patient, hypoxic, nurse, uuid.uuid4())
+    ids = [o["id"] for o in rnd.treatment_options]
+    assert "oxygen_support" in ids
+    page = clinician_client.get(patient.get_absolute_url()).content.decode()
+    timeline = page[page.index('id="rounds"') :]
+    assert "oxygen_support" not in timeline and "Oxygen" in timeline
+
+
+def test_a_draft_older_than_a_shift_is_not_offered_and_is_deleted(
+    nurse_client, nurse, patient
+) -> None:
+    nurse_client.post(reverse("round_draft", args=[patient.pk]), round_post(heart_rate=99))
+    RoundDraft.objects.update(updated_at=timezone.now() - timedelta(hours=13))
+    page = nurse_client.get(reverse("round_create", args=[patient.pk])).content.decode()
+    assert 'value="99"' not in page
+    assert not RoundDraft.objects.exists()

@@ -10,7 +10,7 @@ from patients.roles import migrate_roles
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('patients', '0013_queue_order'),
+        ('patients', '0014_intervention_dose_check'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
