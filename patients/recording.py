@@ -462,44 +462,84 @@ def record_round(
     Return (round, created); a repeated ``client_key`` returns the round
     already stored, so a double or replayed submit stores one round.
     """
-    existing = ObservationRound.objects.filter(patient=patient, client_key=client_key).first()
-    if existing:
-        return existing, False
+    return record_rounds(patient, [(values, client_key)], user, address)[0]
+
+
+def record_rounds(
+    patient: Patient,
+    rounds: list[tuple[dict[str, Any], uuid.UUID]],
+    user,
+    address: str | None = None,
+) -> list[tuple[ObservationRound, bool]]:
+    """Store several rounds of one patient as if recorded one by one in time order.
+
+    Each round's flags are decided from the rounds up to it, exactly as when
+    it is typed; only the re-assessment runs once, from the earliest new
+    round, instead of once per round (a Bundle of rounds from a monitor).
+    Return (round, created) for each ``(values, client_key)`` given.
+    """
+    keys = [key for _, key in rounds]
+    found = {
+        r.client_key: r
+        for r in ObservationRound.objects.filter(patient=patient, client_key__in=keys)
+    }
+    new = sorted(
+        [(values, key) for values, key in rounds if key not in found],
+        key=lambda item: item[0]["clinical_time"],
+    )
+    if not new:
+        return [(found[key], False) for key in keys]
     try:
         with transaction.atomic():
             patient = lock(patient)
-            rnd = ObservationRound.objects.create(
-                patient=patient,
-                entered_by=user,
-                entered_by_name=user.get_username(),
-                client_key=client_key,
-                **values,
-            )
-            results = reassess(patient, since=rnd.clinical_time)
+            created = [
+                ObservationRound.objects.create(
+                    patient=patient,
+                    entered_by=user,
+                    entered_by_name=user.get_username(),
+                    client_key=key,
+                    **values,
+                )
+                for values, key in new
+            ]
+            results = reassess(patient, since=created[0].clinical_time)
             states = [s for _, s in results]
-            index = next(i for i, (r, _) in enumerate(results) if r.pk == rnd.pk)
-            history = states[: index + 1]
-            exposure = current_exposure(patient)
-            pairs = open_flags(patient)
-            if index == len(states) - 1:
-                # Overdue flags are raised by the scan; the awaited round
-                # clears them here.
-                pairs = resolve_cleared(patient, states[-1], pairs)
-            events = rules.round_events(history, persistence_limit())
-            apply_flag_events(patient, events, rnd.clinical_time, rnd, pairs)
-            refresh_status(patient, results)
-            audit(
-                user,
-                "round_recorded",
-                rnd,
-                patient,
-                address,
-                exposure=exposure.pk if exposure else None,
+            position = {r.pk: i for i, (r, _) in enumerate(results)}
+            new_pks = {r.pk for r in created}
+            last_old = max(
+                (i for i, (r, _) in enumerate(results) if r.pk not in new_pks), default=-1
             )
-            return results[index][0], True
+            exposure = current_exposure(patient)
+            window = history_window()
+            for rnd in created:
+                index = position[rnd.pk]
+                # What the rules saw when this round was the newest stored.
+                start = rnd.clinical_time - window
+                history = [s for s in states[: index + 1] if s.time >= start]
+                pairs = open_flags(patient)
+                if index > last_old:
+                    # Overdue flags are raised by the scan; the awaited round
+                    # clears them here.
+                    pairs = resolve_cleared(patient, states[index], pairs)
+                events = rules.round_events(history, persistence_limit())
+                apply_flag_events(patient, events, rnd.clinical_time, rnd, pairs)
+                audit(
+                    user,
+                    "round_recorded",
+                    rnd,
+                    patient,
+                    address,
+                    exposure=exposure.pk if exposure else None,
+                )
+            latest = created[-1].clinical_time - window
+            refresh_status(patient, [(r, s) for r, s in results if r.clinical_time >= latest])
+            stored = {rnd.client_key: results[position[rnd.pk]][0] for rnd in created}
+            return [(stored[key], True) if key in stored else (found[key], False) for key in keys]
     except IntegrityError:
-        # Two identical submits raced: the other one stored the round.
-        return ObservationRound.objects.get(patient=patient, client_key=client_key), False
+        # Two identical submits raced: the other one stored the rounds.
+        return [
+            (ObservationRound.objects.get(patient=patient, client_key=key), False) for key in keys
+        ]
 
 
 def mark_round_in_error(
