@@ -202,6 +202,12 @@ CRS_WATCH = {
     "QUEUE_REFRESH_SECONDS": envint("QUEUE_REFRESH_SECONDS", "30"),
     # A flag whose condition has been absent this long resolves itself.
     "FLAG_AUTO_RESOLVE_HOURS": envint("FLAG_AUTO_RESOLVE_HOURS", "24"),
+    # Whose product labels set monitoring plans when a patient has none set
+    # (REFERENCE k8): US, EU or GB.
+    "LABEL_JURISDICTION": os.getenv("LABEL_JURISDICTION", "US"),
+    # Local rule (derived): consecutive ferritin rises after CRS settled
+    # that prompt "consider IEC-HS / HLH evaluation" (REFERENCE k9).
+    "IEC_HS_FERRITIN_RISES": envint("IEC_HS_FERRITIN_RISES", "2"),
     # The laboratory's upper limits of normal, e.g. "alt_u_l=40,ast_u_l=40".
     # Without them, labs are graded against the patient's baseline only.
     "LAB_UPPER_LIMITS": {

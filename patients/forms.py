@@ -8,8 +8,9 @@ from django import forms
 from django.utils import timezone
 
 from .clinical import inputs
+from .clinical.products import LateNeuro
 from .clinical.ranges import PLAUSIBLE
-from .models import Exposure, Intervention, Patient, choices
+from .models import DoseEvent, Exposure, Intervention, Patient, choices, product_choices
 
 # Clocks on ward PCs drift: allow a minute before calling a time "future".
 CLOCK_SKEW = timedelta(minutes=1)
@@ -162,6 +163,11 @@ class RoundForm(forms.Form):
     alt_u_l = measure("alt_u_l", "ALT (U/L)")
     ast_u_l = measure("ast_u_l", "AST (U/L)")
     bilirubin_umol_l = measure("bilirubin_umol_l", "Bilirubin (µmol/L)")
+    anc_10e9_l = measure("anc_10e9_l", "ANC (×10⁹/L; 0.5 = 500/µL)")
+    platelets_10e9_l = measure("platelets_10e9_l", "Platelets (×10⁹/L)")
+    haemoglobin_g_l = measure("haemoglobin_g_l", "Haemoglobin (g/L)")
+    fibrinogen_g_l = measure("fibrinogen_g_l", "Fibrinogen (g/L)")
+    triglycerides_mmol_l = measure("triglycerides_mmol_l", "Triglycerides (mmol/L)")
     note = forms.CharField(
         label="Note", required=False, max_length=4000, widget=forms.Textarea(attrs={"rows": 2})
     )
@@ -197,11 +203,28 @@ class RoundForm(forms.Form):
         "renal": ("Kidneys", ["creatinine_umol_l"]),
         "hepatic": ("Liver", ["alt_u_l", "ast_u_l", "bilirubin_umol_l"]),
         "labs": ("Inflammation labs", ["crp_mg_l", "ferritin_ug_l", "il6_pg_ml"]),
+        "haematology": (
+            "Blood counts and HLH labs (ICAHT, IEC-HS)",
+            [
+                "anc_10e9_l",
+                "platelets_10e9_l",
+                "haemoglobin_g_l",
+                "fibrinogen_g_l",
+                "triglycerides_mmol_l",
+            ],
+        ),
     }
     ICE_FIELDS = [f"ice_{name}" for name in inputs.ICE_ITEMS]
 
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
+    def __init__(self, *args: Any, late_neuro: LateNeuro | None = None, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
+        # The product's late-neurotoxicity questions, asked in their window.
+        self.late_neuro = late_neuro
+        for q in late_neuro.questions if late_neuro else ():
+            label = q.text if q.status == "confirmed" else f"{q.text} ({q.status})"
+            self.fields[f"late_neuro_{q.id}"] = forms.ChoiceField(
+                label=label, choices=TRI_STATE, required=False
+            )
         for name, (_system, label) in inputs.SYMPTOMS.items():
             self.fields[f"symptom_{name}"] = forms.TypedChoiceField(
                 label=label,
@@ -220,6 +243,11 @@ class RoundForm(forms.Form):
         for key, (title, names) in self.GROUPS.items():
             symptoms = [f"symptom_{n}" for n, (s, _) in inputs.SYMPTOMS.items() if s == key]
             out.append((key, title, [self[n] for n in names + symptoms]))
+        if self.late_neuro:
+            fields = [self[f"late_neuro_{q.id}"] for q in self.late_neuro.questions]
+            out.append(
+                ("late-neuro", "Late neurotoxicity questions (product label window)", fields)
+            )
         return out
 
     def clean_clinical_time(self):
@@ -277,6 +305,11 @@ class RoundForm(forms.Form):
         values["global_aphasia"] = tri_state(d.get("global_aphasia", ""))
         values["vasopressors"] = sorted(d.get("vasopressors") or [])
         values["ice_not_assessable"] = bool(d.get("ice_not_assessable"))
+        values["late_neuro"] = {
+            q.id: tri_state(d.get(f"late_neuro_{q.id}", ""))
+            for q in (self.late_neuro.questions if self.late_neuro else ())
+            if tri_state(d.get(f"late_neuro_{q.id}", "")) is not None
+        }
         values["symptoms"] = {
             name: d[f"symptom_{name}"]
             for name in inputs.SYMPTOMS
@@ -296,6 +329,11 @@ class PatientForm(forms.ModelForm):
         label="Day 0",
         widget=forms.DateInput(attrs={"type": "date"}),
         help_text="Infusion date, first dose date, or infection onset",
+    )
+    product = forms.ChoiceField(
+        label="Product (catalogue)",
+        required=False,
+        help_text="Sets the label's monitoring plan; left blank, it is matched from the name",
     )
     dose_dates = forms.CharField(
         label="Further dose dates",
@@ -320,6 +358,7 @@ class PatientForm(forms.ModelForm):
             "diabetes",
             "kidney_disease",
             "spo2_scale",
+            "label_jurisdiction",
             "baseline_creatinine_umol_l",
             "baseline_alt_u_l",
             "baseline_ast_u_l",
@@ -335,6 +374,10 @@ class PatientForm(forms.ModelForm):
         "baseline_ast_u_l": (*PLAUSIBLE["ast_u_l"], "AST"),
         "baseline_bilirubin_umol_l": (*PLAUSIBLE["bilirubin_umol_l"], "Bilirubin"),
     }
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["product"].choices = [("", "Match from the name")] + product_choices()
 
     def clean(self) -> dict[str, Any]:
         data = super().clean()
@@ -368,6 +411,7 @@ class PatientForm(forms.ModelForm):
             "agent": d["exposure_agent"],
             "day0": d["day0"],
             "dose_dates": d["dose_dates"],
+            "product": d.get("product") or "",
         }
 
 
@@ -410,6 +454,37 @@ class InterventionForm(forms.ModelForm):
     def intervention_values(self) -> dict[str, Any]:
         d = self.cleaned_data
         return {k: d[k] for k in ["kind", "drug", "dose", "route", "given_at", "note"]}
+
+
+class DoseForm(forms.ModelForm):
+    """One dose of the therapy's schedule: its time starts the window's clock."""
+
+    client_key = forms.UUIDField(widget=forms.HiddenInput)
+    step = forms.ChoiceField(label="Schedule step")
+    given_at = ClinicalTimeField(
+        label="Given at", help_text="The time the label counts from (see the plan)"
+    )
+
+    class Meta:
+        model = DoseEvent
+        fields = ["step", "dose", "given_at", "note"]
+        widgets = {"note": forms.Textarea(attrs={"rows": 2})}
+
+    def __init__(self, *args: Any, steps: list[tuple[str, str]], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["step"].choices = steps + [("other", "Other dose (not in the schedule)")]
+        if not self.is_bound:
+            self.initial.setdefault("client_key", uuid.uuid4())
+            self.initial.setdefault("given_at", local_now_input())
+
+    def clean_given_at(self):
+        value = self.cleaned_data["given_at"]
+        check_clinical_time(value, "Given at")
+        return value
+
+    def dose_values(self) -> dict[str, Any]:
+        d = self.cleaned_data
+        return {k: d[k] for k in ["step", "dose", "given_at", "note"]}
 
 
 class ReasonForm(forms.Form):

@@ -8,6 +8,7 @@ from typing import Any
 
 from .clinical.treatments import dose_counts
 from .models import Intervention, PatientStatus, RoundStatus
+from .plans import status_plan_summary
 
 STEROID_WINDOW = timedelta(hours=48)
 
@@ -39,6 +40,7 @@ def handover_rows(statuses: list[PatientStatus], now: datetime) -> list[dict[str
                     if i.kind == "corticosteroid" and now - i.given_at < STEROID_WINDOW
                 ],
                 "overdue": status.overdue(now),
+                "plan": status_plan_summary(status, now),
             }
         )
     return rows

@@ -18,6 +18,7 @@ from .charts import heat_map, patient_charts
 from .clinical.inputs import ORGAN_SYSTEMS
 from .clinical.treatments import TOCILIZUMAB_MAX_24H, TOCILIZUMAB_MAX_TOTAL, dose_counts, expand
 from .models import FlagState, Patient, PatientStatus, RoundStatus
+from .plans import current_exposure, plan_position
 
 ROUNDS_PAGE_SIZE = 10
 HEAT_MAP_COLUMNS = 24
@@ -93,7 +94,7 @@ def heat_flags(patient: Patient, course: list) -> list:
 def patient_context(patient: Patient, page_number: str | None, user) -> dict[str, Any]:
     today = timezone.localdate()
     now = timezone.now()
-    exposure = patient.exposures.order_by("-day0", "-pk").first()
+    exposure = current_exposure(patient)
     final = patient.rounds.filter(status=RoundStatus.FINAL)
     course = list(final.order_by("clinical_time", "pk").only(*CHART_FIELDS))
     latest = final.order_by("-clinical_time", "-pk").first()
@@ -119,6 +120,12 @@ def patient_context(patient: Patient, page_number: str | None, user) -> dict[str
         now,
     )
     status = PatientStatus.objects.filter(patient=patient).first()
+    followup_round = (
+        final.filter(assessment__has_key="followup")
+        .order_by("-clinical_time", "-pk")
+        .only("clinical_time", "assessment")
+        .first()
+    )
     day0 = (exposure and exposure.day0_start()) or (course[0].clinical_time if course else now)
     return {
         "charts": patient_charts(course, interventions, day0),
@@ -130,6 +137,9 @@ def patient_context(patient: Patient, page_number: str | None, user) -> dict[str
         ),
         "patient": patient,
         "exposure": exposure,
+        "plan": plan_position(patient, now),
+        "followup": followup_round.assessment["followup"] if followup_round else None,
+        "followup_at": followup_round.clinical_time if followup_round else None,
         "day_number": exposure.day_number(today) if exposure else None,
         "risk_factors": patient.risk_factors(today, exposure),
         "latest": latest,

@@ -13,6 +13,7 @@ from typing import Any
 from django.core.cache import cache
 from django.core.paginator import Paginator
 from django.db.models import Max
+from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.html import escape
@@ -21,6 +22,7 @@ from django.utils.timezone import localtime
 
 from .clinical.flags import SEVERITY_RANK
 from .models import PatientStatus
+from .plans import status_plan_summary
 
 RANK_NAMES = {rank: name for name, rank in SEVERITY_RANK.items()}
 
@@ -60,6 +62,7 @@ def queue_rows(statuses: list[PatientStatus], now: datetime, today: date) -> lis
                 if s.last_round_at
                 else "No rounds",
                 "overdue": s.overdue(now),
+                "plan": status_plan_summary(s, now),
             }
         )
     return rows
@@ -92,11 +95,19 @@ def rows_html(rows: list[dict[str, Any]]) -> SafeString:
         out.append(
             f'<tr class="{r["row_class"]}"><th scope="row"><a href="{r["url"]}">'
             f"{escape(r['name'])}</a> <small>{escape(r['mrn'])}</small></th>"
-            f"<td>{escape(r['place'])}</td><td>{r['day']}</td><td>{r['crs']}</td>"
+            f"<td>{escape(r['place'])}</td><td>{r['day']}{plan_html(r['plan'])}</td>"
+            f"<td>{r['crs']}</td>"
             f"<td>{r['icans']}</td><td>{r['news2']}{band}</td><td>{flags_html(r['flags'])}</td>"
             f"<td>{escape(r['last_round'])}{overdue}</td></tr>"
         )
     return mark_safe("".join(out))  # noqa: S308 - built from escaped values
+
+
+def plan_html(summary: str) -> SafeString:
+    """Return the label-plan line under the day (patients/includes/plan_summary.html)."""
+    if not summary:
+        return mark_safe("")  # noqa: S308 - empty
+    return render_to_string("patients/includes/plan_summary.html", {"summary": summary})
 
 
 def select_html(name: str, label: str, choices: list[tuple[str, str]], current: str) -> SafeString:

@@ -19,15 +19,19 @@ from django.utils import timezone
 from .clinical import flags as rules
 from .clinical.course import SUPERSEDED, assess_in_context
 from .clinical.flags import SEVERITY_RANK, SEVERITY_SHAPES, FlagEvent, RoundState
+from .clinical.followup import followup_events, followup_findings, late_neuro_events
 from .clinical.history import Given
+from .clinical.iechs import crs_settled_at
 from .clinical.inputs import Baseline
 from .clinical.lifecycle import OpenFlag, apply_events, cleared
 from .clinical.news2 import BAND_ORDER
 from .clinical.presentation import presentation_of
+from .clinical.products import ice_windows
 from .clinical.sources import compact
 from .clinical.treatments import match_options, stored
 from .models import (
     AuditEvent,
+    DoseEvent,
     Exposure,
     Flag,
     FlagState,
@@ -37,6 +41,7 @@ from .models import (
     PatientStatus,
     RoundStatus,
 )
+from .plans import current_exposure, plan_windows
 
 
 def persistence_limit() -> timedelta:
@@ -68,13 +73,6 @@ def audit(
         address=address,
         detail=detail,
     )
-
-
-def current_exposure(patient: Patient) -> Exposure | None:
-    # Read once per patient instance: the write path asks several times.
-    if not hasattr(patient, "_current_exposure"):
-        patient._current_exposure = patient.exposures.order_by("-day0", "-pk").first()
-    return patient._current_exposure
 
 
 def day0_datetime(exposure: Exposure | None) -> datetime | None:
@@ -138,9 +136,74 @@ def reassess(
             store_assessment(rnd, state, [stored(o) for o in options])
             changed.append(rnd)
         out.append((rnd, state))
+    followup = [r for r in changed if has_followup_labs(r)]
+    if followup:
+        course = followup_course(patient, {r.pk: s.assessment.crs.grade for r, s in out})
+        for rnd in followup:
+            rnd.assessment["followup"] = findings_at(patient, course, rnd.clinical_time)
     if changed:
         ObservationRound.objects.bulk_update(changed, STORED_FIELDS)
     return out
+
+
+# The labs the course-level rules (ICAHT, the IEC-HS prompt) read.
+FOLLOWUP_LABS = ("anc_10e9_l", "platelets_10e9_l", "ferritin_ug_l")
+FollowupCourse = tuple[list[tuple[datetime, dict[str, float]]], list[tuple[datetime, int | None]]]
+
+
+def has_followup_labs(rnd: ObservationRound) -> bool:
+    return any(getattr(rnd, name) is not None for name in FOLLOWUP_LABS)
+
+
+def followup_course(patient: Patient, grades: dict[int, int | None]) -> FollowupCourse:
+    """Return the patient's follow-up labs and CRS grades since day 0, in one
+    query; ``grades`` overrides stored CRS grades of rounds just re-assessed."""
+    exposure = current_exposure(patient)
+    final = patient.rounds.filter(status=RoundStatus.FINAL)
+    if exposure is not None:
+        final = final.filter(clinical_time__gte=exposure.day0_start())
+    labs, crs = [], []
+    rows = final.order_by("clinical_time", "pk").values_list(
+        "pk", "clinical_time", "crs_grade", *FOLLOWUP_LABS
+    )
+    for pk, time, grade, *values in rows:
+        crs.append((time, grades.get(pk, grade)))
+        found = {n: v for n, v in zip(FOLLOWUP_LABS, values, strict=True) if v is not None}
+        if found:
+            labs.append((time, found))
+    return labs, crs
+
+
+def findings_at(patient: Patient, course: FollowupCourse, at: datetime) -> dict[str, Any]:
+    """Return ICAHT (after CAR-T) and the IEC-HS prompt as they stand at ``at``."""
+    exposure = current_exposure(patient)
+    labs, crs = course
+    if exposure is None or exposure.kind == Exposure.Kind.INFECTION:
+        return {"icaht": [], "iec_hs": None}
+    day0 = exposure.day0_start() if exposure.kind == Exposure.Kind.CAR_T else None
+    return followup_findings(
+        labs,
+        crs_settled_at([g for g in crs if g[0] <= at]),
+        day0,
+        at,
+        settings.CRS_WATCH["IEC_HS_FERRITIN_RISES"],
+    )
+
+
+def followup_flag_events(patient: Patient, rnd: ObservationRound) -> list[FlagEvent]:
+    """Return the ICAHT, IEC-HS and late-neurotoxicity flags ``rnd`` raises."""
+    exposure = current_exposure(patient)
+    events = []
+    if exposure is not None and rnd.late_neuro:
+        events += late_neuro_events(
+            exposure.catalogue_product(), exposure.day0_start(), rnd.clinical_time, rnd.late_neuro
+        )
+    if has_followup_labs(rnd) and "followup" in rnd.assessment:
+        course = followup_course(patient, {})
+        earlier = [t for t, _ in course[0] if t < rnd.clinical_time]
+        before = findings_at(patient, course, earlier[-1]) if earlier else None
+        events += followup_events(before, rnd.assessment["followup"])
+    return events
 
 
 STORED_FIELDS = [
@@ -355,6 +418,8 @@ def refresh_status(
         for f in flags
     ]
     status.flag_groups = flag_groups(flags)
+    windows = plan_windows(patient)
+    status.plan_windows = [w.as_dict() for w in windows]
     if last:
         known = last_known(results)
         status.crs_grade = known["crs"][0]
@@ -374,7 +439,10 @@ def refresh_status(
         status.latest_round = results[-1][0]
         status.next_round_due_at = last.time + rules.round_interval(last)
         status.next_ice_due_at = rules.ice_due(
-            states, day0_datetime(exposure), exposure.kind if exposure else None
+            states,
+            day0_datetime(exposure),
+            exposure.kind if exposure else None,
+            ice_windows(windows),
         )
     else:
         status.crs_grade = status.icans_grade = status.ice_score = status.news2_total = None
@@ -424,6 +492,7 @@ def record_round(
                 # clears them here.
                 pairs = resolve_cleared(patient, states[-1], pairs)
             events = rules.round_events(history, persistence_limit())
+            events += followup_flag_events(patient, results[index][0])
             apply_flag_events(patient, events, rnd.clinical_time, rnd, pairs)
             refresh_status(patient, results)
             audit(
@@ -491,6 +560,36 @@ def record_intervention(
         return Intervention.objects.get(client_key=client_key), False
 
 
+def record_dose(
+    patient: Patient,
+    values: dict[str, Any],
+    user,
+    client_key: uuid.UUID,
+    address: str | None = None,
+) -> tuple[DoseEvent, bool]:
+    """Store a dose of the current exposure; its window and the ICE schedule
+    follow from it."""
+    existing = DoseEvent.objects.filter(client_key=client_key).first()
+    if existing:
+        return existing, False
+    try:
+        with transaction.atomic():
+            patient = lock(patient)
+            exposure = current_exposure(patient)
+            dose = DoseEvent.objects.create(
+                patient=patient,
+                exposure=exposure,
+                recorded_by=user,
+                client_key=client_key,
+                **values,
+            )
+            refresh_status(patient)
+            audit(user, "dose_recorded", dose, patient, address, step=dose.step)
+            return dose, True
+    except IntegrityError:
+        return DoseEvent.objects.get(client_key=client_key), False
+
+
 def acknowledge_flag(flag: Flag, user, note: str, address: str | None = None) -> bool:
     """Acknowledge an open flag; return False if someone already had.
 
@@ -545,6 +644,7 @@ def scan_overdue(now: datetime, ward: str | None = None) -> int:
                 now,
                 day0_datetime(exposure),
                 exposure.kind if exposure else None,
+                ice_windows(plan_windows(patient)),
             )
             count += len(apply_flag_events(patient, events, now, None))
             refresh_status(patient, results)
@@ -578,6 +678,7 @@ def import_course(
             baseline=baseline_for(patient),
             day0=day0_datetime(exposure),
             exposure_kind=exposure.kind if exposure else None,
+            windows=ice_windows(plan_windows(patient)),
             cause=cause_of(exposure),
             persistence=persistence_limit(),
             resolve_period=resolve_period(),

@@ -21,6 +21,7 @@ from .clinical.treatments import catalogue, dose_counts
 from .export import csv_lines
 from .forms import (
     AcknowledgeForm,
+    DoseForm,
     InterventionForm,
     PatientForm,
     QueueFilterForm,
@@ -39,6 +40,7 @@ from .models import (
     PatientStatus,
 )
 from .patient_page import patient_context, patient_main_html
+from .plans import late_neuro_asked, plan_position
 from .queue_rows import change_stamp, queue_page, queue_wards, select_html
 
 QUEUE_PAGE_SIZE = 50
@@ -135,10 +137,13 @@ def patient_detail(request: HttpRequest, pk: int) -> HttpResponse:
         context = patient_context(patient, request.GET.get("page"), request.user)
         return render(request, "patients/patient_detail.html#rounds", context)
     _audit_view(request, patient)
+    late_neuro = late_neuro_asked(patient, timezone.now())
     context = {
         "patient": patient,
         "patient_main": patient_main_html(request, patient, request.GET.get("page")),
-        "blank_round_form": blank_round_form(request, patient.pk),
+        # The cached blank form has no product questions: build this one.
+        "blank_round_form": None if late_neuro else blank_round_form(request, patient.pk),
+        "round_form": RoundForm(late_neuro=late_neuro),
     }
     return render(request, "patients/patient_detail.html", context)
 
@@ -147,7 +152,8 @@ def patient_detail(request: HttpRequest, pk: int) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def round_create(request: HttpRequest, pk: int) -> HttpResponse:
     patient = _get_patient(request, pk)
-    form = RoundForm(request.POST or None)
+    late_neuro = late_neuro_asked(patient, timezone.now())
+    form = RoundForm(request.POST or None, late_neuro=late_neuro)
     if request.method == "POST" and form.is_valid():
         rnd, created = recording.record_round(
             patient,
@@ -158,7 +164,9 @@ def round_create(request: HttpRequest, pk: int) -> HttpResponse:
         )
         if request.htmx:
             context = patient_context(patient, None, request.user)
-            context.update(round_form=RoundForm(), saved_round=rnd, created=created)
+            context.update(
+                round_form=RoundForm(late_neuro=late_neuro), saved_round=rnd, created=created
+            )
             response = render(request, "patients/round_saved.html", context)
             response["HX-Trigger"] = "round-recorded"
             return response
@@ -231,6 +239,39 @@ def intervention_create(request: HttpRequest, pk: int) -> HttpResponse:
         request,
         "patients/intervention_form.html",
         {"patient": patient, "form": form, "toci_24h": counts[0], "toci_total": counts[1]},
+        status=422 if request.method == "POST" else 200,
+    )
+
+
+@permission_required("patients.add_intervention", raise_exception=True)
+@require_http_methods(["GET", "POST"])
+def dose_create(request: HttpRequest, pk: int) -> HttpResponse:
+    patient = _get_patient(request, pk)
+    position = plan_position(patient, timezone.now())
+    if position is None:
+        messages.error(request, "Doses are recorded for CAR-T and bispecific exposures only.")
+        return redirect(patient)
+    steps = position.product.step_choices() if position.product else []
+    form = DoseForm(request.POST or None, steps=steps)
+    if request.method == "POST" and form.is_valid():
+        dose, created = recording.record_dose(
+            patient,
+            form.dose_values(),
+            request.user,
+            form.cleaned_data["client_key"],
+            client_address(request),
+        )
+        messages.success(
+            request,
+            f"Recorded dose {dose.step} at {timezone.localtime(dose.given_at):%d %b %H:%M}."
+            if created
+            else "This dose had already been recorded.",
+        )
+        return redirect(patient)
+    return render(
+        request,
+        "patients/dose_form.html",
+        {"patient": patient, "form": form, "plan": position},
         status=422 if request.method == "POST" else 200,
     )
 

@@ -5,6 +5,7 @@ The same steps the database write path takes, without a database.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Any
@@ -95,6 +96,7 @@ def assess_course(
     day0: datetime | None = None,
     exposure_kind: str | None = None,
     cause: str = "immunotherapy",
+    windows: Sequence[Any] = (),
     persistence: timedelta = DEFAULT_PERSISTENCE,
     resolve_period: timedelta = DEFAULT_RESOLVE_PERIOD,
 ) -> tuple[list[CourseStep], list[FlagRecord]]:
@@ -110,7 +112,7 @@ def assess_course(
         time = obs.time
         state = assess_in_context(obs, time, states, given, baseline)
         opened = []
-        late = overdue_events(states, time, day0, exposure_kind)
+        late = overdue_events(states, time, day0, exposure_kind, windows)
         decision = apply_events(flags, late, time)
         opened += decision.opened
         flags += [_open(e, time, index, records) for e in decision.opened]

@@ -7,6 +7,7 @@ twice; the lifecycle (``lifecycle.py``) merges repeats into one open flag.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -482,24 +483,50 @@ def round_interval(state: RoundState) -> timedelta:
     return MONITORING_INTERVAL.get(state.assessment.news2.monitoring or "4-6-hourly")
 
 
+def ice_window_start(
+    time: datetime,
+    day0: datetime | None,
+    exposure_kind: str | None,
+    windows: Sequence[Any] = (),
+) -> tuple[datetime | None, str]:
+    """Return when the ICE window holding ``time`` began, and what it is.
+
+    Days 0-14 after a CAR-T infusion (Blood Adv 2024), and, as local policy,
+    any window of the product label's plan in which the patient is to be
+    monitored (``products.ice_windows``: the monitoring days, the hours after
+    each bispecific dose).
+    """
+    found: list[tuple[datetime, str]] = [
+        (w.start, f"label plan: {w.label}") for w in windows if w.start <= time < w.end
+    ]
+    if (
+        exposure_kind in ICANS_RISK_EXPOSURES
+        and day0 is not None
+        and (time - day0).days <= ICANS_RISK_LAST_DAY
+    ):
+        found.append((day0, "CAR-T ICANS risk window (days 0-14)"))
+    if not found:
+        return None, ""
+    return min(found)
+
+
 def ice_due(
-    history: list[RoundState], day0: datetime | None, exposure_kind: str | None
+    history: list[RoundState],
+    day0: datetime | None,
+    exposure_kind: str | None,
+    windows: Sequence[Any] = (),
 ) -> datetime | None:
     """Return when the next ICE check is due, or None when none is due."""
     last = history[-1]
-    in_window = (
-        exposure_kind in ICANS_RISK_EXPOSURES
-        and day0 is not None
-        and (last.time - day0).days <= ICANS_RISK_LAST_DAY
-    )
-    if not (in_window or last.assessment.icans.grade):
+    start, _why = ice_window_start(last.time, day0, exposure_kind, windows)
+    if start is None and not last.assessment.icans.grade:
         return None
     ice_times = [
         s.time for s in history if s.obs.ice_score is not None or s.obs.ice_not_assessable
     ]
     if ice_times:
         return ice_times[-1] + ICE_INTERVAL
-    return (day0 if in_window and day0 else history[0].time) + ICE_INTERVAL
+    return (start or history[0].time) + ICE_INTERVAL
 
 
 def overdue_events(
@@ -507,6 +534,7 @@ def overdue_events(
     now: datetime,
     day0: datetime | None = None,
     exposure_kind: str | None = None,
+    windows: Sequence[Any] = (),
 ) -> list[FlagEvent]:
     """Return the overdue flags at ``now`` after the last round in ``history``."""
     if not history:
@@ -536,8 +564,9 @@ def overdue_events(
                 },
             )
         )
-    ice_deadline = ice_due(history, day0, exposure_kind)
+    ice_deadline = ice_due(history, day0, exposure_kind, windows)
     if ice_deadline is not None and now > ice_deadline:
+        _start, why = ice_window_start(last.time, day0, exposure_kind, windows)
         events.append(
             FlagEvent(
                 kind="overdue",
@@ -547,8 +576,10 @@ def overdue_events(
                 title=f"ICE assessment overdue since {ice_deadline.isoformat()}",
                 source=cite("ASCO2021"),
                 basis={
-                    "rule": "ICE assessment at least every 12 hours while ICANS is present or "
-                    "in the CAR-T ICANS risk window (days 0-14)",
+                    "rule": "ICE assessment at least every 12 hours while ICANS is present, "
+                    "in the CAR-T ICANS risk window (days 0-14), or (local policy) while the "
+                    "product label's plan has the patient monitored",
+                    "window": why or "ICANS present",
                     "before": {"time": (ice_deadline - ICE_INTERVAL).isoformat()},
                     "after": {"time": now.isoformat(), "due": ice_deadline.isoformat()},
                     "window_source": cite("BLOODADV2024"),
