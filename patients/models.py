@@ -324,6 +324,7 @@ class ObservationRound(Undeletable):
             cerebral_edema=self.cerebral_edema or None,
             symptoms={k: int(v) for k, v in self.symptoms.items()},
             labs={n: getattr(self, n) for n in inputs.LABS if getattr(self, n) is not None},
+            late_neuro=dict(self.late_neuro),
         )
 
 

@@ -17,9 +17,9 @@ from django.db.models import Max
 from django.utils import timezone
 
 from .clinical import flags as rules
-from .clinical.course import SUPERSEDED, assess_in_context
+from .clinical.course import SUPERSEDED, Followup, assess_in_context
 from .clinical.flags import SEVERITY_RANK, SEVERITY_SHAPES, FlagEvent, RoundState
-from .clinical.followup import followup_events, followup_findings, late_neuro_events
+from .clinical.followup import FOLLOWUP_LABS, followup_events, followup_findings, late_neuro_events
 from .clinical.history import Given
 from .clinical.iechs import crs_settled_at
 from .clinical.inputs import Baseline
@@ -146,8 +146,6 @@ def reassess(
     return out
 
 
-# The labs the course-level rules (ICAHT, the IEC-HS prompt) read.
-FOLLOWUP_LABS = ("anc_10e9_l", "platelets_10e9_l", "ferritin_ug_l")
 FollowupCourse = tuple[list[tuple[datetime, dict[str, float]]], list[tuple[datetime, int | None]]]
 
 
@@ -172,6 +170,18 @@ def followup_course(patient: Patient, grades: dict[int, int | None]) -> Followup
         if found:
             labs.append((time, found))
     return labs, crs
+
+
+def course_followup(exposure: Exposure | None) -> Followup | None:
+    """Return what the pure course needs for ICAHT, IEC-HS and late neurotoxicity."""
+    if exposure is None or exposure.kind == Exposure.Kind.INFECTION:
+        return None
+    return Followup(
+        exposure.catalogue_product(),
+        exposure.day0_start(),
+        icaht=exposure.kind == Exposure.Kind.CAR_T,
+        rises_needed=settings.CRS_WATCH["IEC_HS_FERRITIN_RISES"],
+    )
 
 
 def findings_at(patient: Patient, course: FollowupCourse, at: datetime) -> dict[str, Any]:
@@ -682,9 +692,12 @@ def import_course(
             cause=cause_of(exposure),
             persistence=persistence_limit(),
             resolve_period=resolve_period(),
+            followup=course_followup(exposure),
         )
         for rnd, step in zip(rounds, steps, strict=True):
             store_assessment(rnd, step.state, [stored(o) for o in step.options])
+            if step.followup is not None:
+                rnd.assessment["followup"] = step.followup
         ObservationRound.objects.bulk_create(rounds)
         flags = []
         for rec in records:

@@ -12,10 +12,13 @@ from typing import Any
 
 from .assessment import assess
 from .flags import DEFAULT_PERSISTENCE, FlagEvent, RoundState, overdue_events, round_events
+from .followup import FOLLOWUP_LABS, followup_events, followup_findings, late_neuro_events
 from .history import Given, crs_treated_at, on_dialysis_at
+from .iechs import DEFAULT_RISES, crs_settled_at
 from .inputs import Baseline, Observation
 from .lifecycle import OpenFlag, apply_events, cleared
 from .presentation import presentation_of
+from .products import Product
 from .treatments import OptionMatch, match_options
 
 DEFAULT_RESOLVE_PERIOD = timedelta(hours=24)
@@ -41,14 +44,18 @@ class CourseStep:
     state: RoundState
     opened: list[FlagEvent]
     options: list[OptionMatch]
+    followup: dict[str, Any] | None = None
 
     def as_dict(self) -> dict[str, Any]:
-        return {
+        out = {
             "time": self.state.time.isoformat(),
             **self.state.assessment.as_dict(),
             "flags": [e.as_dict() for e in self.opened],
             "treatment_options": [o.as_dict() for o in self.options],
         }
+        if self.followup is not None:
+            out["followup"] = self.followup
+        return out
 
 
 def assess_in_context(
@@ -99,9 +106,15 @@ def assess_course(
     windows: Sequence[Any] = (),
     persistence: timedelta = DEFAULT_PERSISTENCE,
     resolve_period: timedelta = DEFAULT_RESOLVE_PERIOD,
+    followup: Followup | None = None,
 ) -> tuple[list[CourseStep], list[FlagRecord]]:
     """Return each round's assessment and the flags it opened, in time order,
-    and every flag with its resolution."""
+    and every flag with its resolution.
+
+    With ``followup``, rounds carrying blood counts or ferritin also get
+    their ICAHT grades and the IEC-HS prompt, and late-neurotoxicity answers
+    raise flags, as when recorded on the ward.
+    """
     given = given or []
     baseline = baseline or Baseline()
     states: list[RoundState] = []
@@ -117,7 +130,12 @@ def assess_course(
         opened += decision.opened
         flags += [_open(e, time, index, records) for e in decision.opened]
         states.append(state)
-        decision = apply_events(flags, round_events(states, persistence), time)
+        events = round_events(states, persistence)
+        findings = None
+        if followup is not None:
+            findings, more = followup.step(states)
+            events += more
+        decision = apply_events(flags, events, time)
         for old in decision.superseded:
             flags.remove(old)
             old.ref.resolved_at = time
@@ -129,8 +147,45 @@ def assess_course(
             flag.ref.resolved_at = time
             flag.ref.resolve_reason = f"Resolved automatically: {reason}"
         options = match_options(presentation_of(states, given, cause, persistence))
-        steps.append(CourseStep(state, opened, options))
+        steps.append(CourseStep(state, opened, options, findings))
     return steps, records
+
+
+@dataclass(frozen=True)
+class Followup:
+    """What the course-level rules need: product, day 0, and the IEC-HS setting."""
+
+    product: Product | None
+    day0: datetime | None
+    icaht: bool  # ICAHT is graded after CAR-T only
+    rises_needed: int = DEFAULT_RISES
+
+    def step(self, states: list[RoundState]) -> tuple[dict[str, Any] | None, list[FlagEvent]]:
+        """Return the last round's follow-up findings and the flags they raise."""
+        cur = states[-1]
+        events = late_neuro_events(self.product, self.day0, cur.time, cur.obs.late_neuro)
+        own_labs = {n: v for n, v in cur.obs.labs.items() if cur.obs.lab_times.get(n) == cur.time}
+        if not any(n in own_labs for n in FOLLOWUP_LABS):
+            return None, events
+        labs = [
+            (s.time, {n: v for n, v in s.obs.labs.items() if s.obs.lab_times.get(n) == s.time})
+            for s in states
+        ]
+        labs = [(t, v) for t, v in labs if any(n in v for n in FOLLOWUP_LABS)]
+        crs = [(s.time, s.assessment.crs.grade) for s in states]
+
+        def at(time: datetime) -> dict[str, Any]:
+            return followup_findings(
+                labs,
+                crs_settled_at([g for g in crs if g[0] <= time]),
+                self.day0 if self.icaht else None,
+                time,
+                self.rises_needed,
+            )
+
+        findings = at(cur.time)
+        before = at(labs[-2][0]) if len(labs) > 1 else None
+        return findings, events + followup_events(before, findings)
 
 
 def _open(event: FlagEvent, time: datetime, index: int, records: list[FlagRecord]) -> OpenFlag:

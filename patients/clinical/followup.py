@@ -15,6 +15,8 @@ from .icaht import icaht_grades
 from .iechs import iec_hs_prompt
 from .products import Product, day_number
 
+# The labs the course-level rules (ICAHT, the IEC-HS prompt) read.
+FOLLOWUP_LABS = ("anc_10e9_l", "platelets_10e9_l", "ferritin_ug_l")
 # Local policy (derived): ICAHT grade 3-4 is high, lower grades medium; the
 # IEC-HS prompt and a late-neurotoxicity "yes" are high.
 ICAHT_HIGH_FROM = 3

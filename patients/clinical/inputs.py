@@ -141,6 +141,8 @@ class Observation:
     labs: dict[str, float] = field(default_factory=dict)
     # When each lab was measured, when it was carried from an earlier round.
     lab_times: dict[str, datetime] = field(default_factory=dict)
+    # Answers to the product's late-neurotoxicity questions (products.toml).
+    late_neuro: dict[str, bool] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
