@@ -208,6 +208,9 @@ CRS_WATCH = {
     # Local rule (derived): consecutive ferritin rises after CRS settled
     # that prompt "consider IEC-HS / HLH evaluation" (REFERENCE k9).
     "IEC_HS_FERRITIN_RISES": envint("IEC_HS_FERRITIN_RISES", "2"),
+    # Local policy (DERIVED): a CRS episode ends at the first round free of
+    # fever, hypotension and hypoxia not followed by CRS within this long.
+    "CRS_EPISODE_CLEAR_HOURS": envint("CRS_EPISODE_CLEAR_HOURS", "72"),
     # The laboratory's upper limits of normal, e.g. "alt_u_l=40,ast_u_l=40".
     # Without them, labs are graded against the patient's baseline only.
     "LAB_UPPER_LIMITS": {

@@ -425,8 +425,14 @@ class InterventionForm(forms.ModelForm):
 
     class Meta:
         model = Intervention
-        fields = ["kind", "drug", "dose", "route", "given_at", "note"]
+        fields = ["kind", "drug", "dose", "route", "indication", "given_at", "note"]
         widgets = {"note": forms.Textarea(attrs={"rows": 2})}
+        help_texts = {
+            "indication": (
+                "Premedication, prophylaxis and ICANS treatment never count as treatment of "
+                "CRS: fever stays required to grade CRS."
+            )
+        }
 
     def __init__(self, *args: Any, dose_counts: tuple[int, int] = (0, 0), **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -453,7 +459,8 @@ class InterventionForm(forms.ModelForm):
 
     def intervention_values(self) -> dict[str, Any]:
         d = self.cleaned_data
-        return {k: d[k] for k in ["kind", "drug", "dose", "route", "given_at", "note"]}
+        keys = ["kind", "drug", "dose", "route", "indication", "given_at", "note"]
+        return {k: d[k] for k in keys}
 
 
 class DoseForm(forms.ModelForm):

@@ -10,7 +10,8 @@ from django.urls import reverse
 from django.utils import timezone
 
 from .clinical import inputs, products
-from .clinical.history import INTERVENTION_KINDS
+from .clinical.episodes import INDICATION_LABELS
+from .clinical.history import INTERVENTION_KINDS, Given
 
 
 def choices(values: tuple[str, ...]) -> list[tuple[str, str]]:
@@ -330,12 +331,19 @@ class ObservationRound(Undeletable):
 
 class Intervention(Undeletable):
     KIND_CHOICES = choices(INTERVENTION_KINDS)
+    INDICATION_CHOICES = list(INDICATION_LABELS.items())
 
     patient = models.ForeignKey(Patient, on_delete=models.PROTECT, related_name="interventions")
     kind = models.CharField(max_length=30, choices=KIND_CHOICES)
     drug = models.CharField(max_length=100, blank=True, help_text="e.g. dexamethasone")
     dose = models.CharField(max_length=50, blank=True, help_text="e.g. 8 mg/kg, 640 mg")
     route = models.CharField(max_length=30, blank=True, help_text="e.g. IV, PO")
+    # Why it was given. Premedication, prophylaxis and ICANS treatment never
+    # count as treatment of a CRS episode (they do not lift the fever
+    # requirement); blank means not stated.
+    indication = models.CharField(
+        max_length=20, choices=INDICATION_CHOICES, blank=True, help_text="Given for"
+    )
     given_at = models.DateTimeField()
     note = models.TextField(blank=True, max_length=2000)
     recorded_by = models.ForeignKey(
@@ -358,6 +366,11 @@ class Intervention(Undeletable):
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()} at {self.given_at:%Y-%m-%d %H:%M}"
+
+    def to_given(self) -> Given:
+        """Return this intervention as the clinical rules read it."""
+        detail = {"drug": self.drug, "dose": self.dose, "route": self.route}
+        return Given(self.given_at, self.kind, detail, self.indication)
 
 
 class DoseEvent(Undeletable):

@@ -17,11 +17,17 @@ from django.db.models import Max
 from django.utils import timezone
 
 from .clinical import flags as rules
-from .clinical.course import SUPERSEDED, Followup, assess_in_context
+from .clinical.course import (
+    SUPERSEDED,
+    Followup,
+    assess_in_context,
+    episode_through,
+    graded_round,
+)
+from .clinical.episodes import EndRule, GradedRound
 from .clinical.flags import SEVERITY_RANK, SEVERITY_SHAPES, FlagEvent, RoundState
 from .clinical.followup import FOLLOWUP_LABS, followup_events, followup_findings, late_neuro_events
 from .clinical.history import Given
-from .clinical.iechs import crs_settled_at
 from .clinical.inputs import Baseline
 from .clinical.lifecycle import OpenFlag, apply_events, cleared
 from .clinical.news2 import BAND_ORDER
@@ -87,9 +93,24 @@ def cause_of(exposure: Exposure | None) -> str:
 
 def given_for(patient: Patient) -> list[Given]:
     return [
-        Given(i.given_at, i.kind, {"drug": i.drug, "dose": i.dose, "route": i.route})
+        i.to_given()
         for i in patient.interventions.filter(status=RoundStatus.FINAL).order_by("given_at")
     ]
+
+
+def episode_rule() -> EndRule:
+    return EndRule(settings.CRS_WATCH["CRS_EPISODE_CLEAR_HOURS"])
+
+
+def graded_rounds_before(rounds, start: datetime) -> tuple[GradedRound, ...]:
+    """Return the stored CRS grades before ``start``: the episodes they open
+    or close reach into the window that is re-assessed."""
+    rows = (
+        rounds.filter(clinical_time__lt=start)
+        .order_by("clinical_time", "pk")
+        .values_list("clinical_time", "crs_grade", "assessment__crs__missing")
+    )
+    return tuple(GradedRound(t, grade, not missing) for t, grade, missing in rows)
 
 
 def baseline_for(patient: Patient) -> Baseline:
@@ -116,7 +137,8 @@ def reassess(
     if anchor is None:
         return []
     start = anchor - history_window()
-    had_crs_earlier = final.filter(clinical_time__lt=start, crs_grade__gte=1).exists()
+    prior = graded_rounds_before(final, start)
+    rule = episode_rule()
     rounds = list(
         final.filter(clinical_time__gte=start)
         .defer("assessment", "treatment_options", "organ_severity")
@@ -128,17 +150,19 @@ def reassess(
     for rnd in rounds:
         rnd.patient = patient
         state = assess_in_context(
-            rnd.to_observation(), rnd.clinical_time, states, given, baseline, had_crs_earlier
+            rnd.to_observation(), rnd.clinical_time, states, given, baseline, prior, rule
         )
         states.append(state)
         if since is not None and rnd.clinical_time >= since:
-            options = match_options(presentation_of(states, given, cause, persistence_limit()))
+            episode = episode_through(states, given, rule, prior)
+            presentation = presentation_of(states, given, cause, persistence_limit(), episode)
+            options = match_options(presentation)
             store_assessment(rnd, state, [stored(o) for o in options])
             changed.append(rnd)
         out.append((rnd, state))
     followup = [r for r in changed if has_followup_labs(r)]
     if followup:
-        course = followup_course(patient, {r.pk: s.assessment.crs.grade for r, s in out})
+        course = followup_course(patient, {r.pk: graded_round(s) for r, s in out})
         for rnd in followup:
             rnd.assessment["followup"] = findings_at(patient, course, rnd.clinical_time)
     if changed:
@@ -146,26 +170,26 @@ def reassess(
     return out
 
 
-FollowupCourse = tuple[list[tuple[datetime, dict[str, float]]], list[tuple[datetime, int | None]]]
+FollowupCourse = tuple[list[tuple[datetime, dict[str, float]]], list[GradedRound]]
 
 
 def has_followup_labs(rnd: ObservationRound) -> bool:
     return any(getattr(rnd, name) is not None for name in FOLLOWUP_LABS)
 
 
-def followup_course(patient: Patient, grades: dict[int, int | None]) -> FollowupCourse:
+def followup_course(patient: Patient, graded: dict[int, GradedRound]) -> FollowupCourse:
     """Return the patient's follow-up labs and CRS grades since day 0, in one
-    query; ``grades`` overrides stored CRS grades of rounds just re-assessed."""
+    query; ``graded`` overrides the stored grades of rounds just re-assessed."""
     exposure = current_exposure(patient)
     final = patient.rounds.filter(status=RoundStatus.FINAL)
     if exposure is not None:
         final = final.filter(clinical_time__gte=exposure.day0_start())
     labs, crs = [], []
     rows = final.order_by("clinical_time", "pk").values_list(
-        "pk", "clinical_time", "crs_grade", *FOLLOWUP_LABS
+        "pk", "clinical_time", "crs_grade", "assessment__crs__missing", *FOLLOWUP_LABS
     )
-    for pk, time, grade, *values in rows:
-        crs.append((time, grades.get(pk, grade)))
+    for pk, time, grade, missing, *values in rows:
+        crs.append(graded.get(pk) or GradedRound(time, grade, not missing))
         found = {n: v for n, v in zip(FOLLOWUP_LABS, values, strict=True) if v is not None}
         if found:
             labs.append((time, found))
@@ -181,6 +205,7 @@ def course_followup(exposure: Exposure | None) -> Followup | None:
         exposure.day0_start(),
         icaht=exposure.kind == Exposure.Kind.CAR_T,
         rises_needed=settings.CRS_WATCH["IEC_HS_FERRITIN_RISES"],
+        rule=episode_rule(),
     )
 
 
@@ -191,13 +216,8 @@ def findings_at(patient: Patient, course: FollowupCourse, at: datetime) -> dict[
     if exposure is None or exposure.kind == Exposure.Kind.INFECTION:
         return {"icaht": [], "iec_hs": None}
     day0 = exposure.day0_start() if exposure.kind == Exposure.Kind.CAR_T else None
-    return followup_findings(
-        labs,
-        crs_settled_at([g for g in crs if g[0] <= at]),
-        day0,
-        at,
-        settings.CRS_WATCH["IEC_HS_FERRITIN_RISES"],
-    )
+    rises = settings.CRS_WATCH["IEC_HS_FERRITIN_RISES"]
+    return followup_findings(labs, crs, day0, at, rises, episode_rule())
 
 
 def followup_flag_events(patient: Patient, rnd: ObservationRound) -> list[FlagEvent]:
@@ -674,10 +694,7 @@ def import_course(
     with transaction.atomic():
         patient = lock(patient)
         Intervention.objects.bulk_create(interventions)
-        given = [
-            Given(i.given_at, i.kind, {"drug": i.drug, "dose": i.dose})
-            for i in sorted(interventions, key=lambda i: i.given_at)
-        ]
+        given = [i.to_given() for i in sorted(interventions, key=lambda i: i.given_at)]
         exposure = current_exposure(patient)
         rounds = sorted(rounds, key=lambda r: r.clinical_time)
         for r in rounds:
@@ -693,6 +710,7 @@ def import_course(
             persistence=persistence_limit(),
             resolve_period=resolve_period(),
             followup=course_followup(exposure),
+            episode_rule=episode_rule(),
         )
         for rnd, step in zip(rounds, steps, strict=True):
             store_assessment(rnd, step.state, [stored(o) for o in step.options])

@@ -11,10 +11,19 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from .assessment import assess
+from .episodes import (
+    EndRule,
+    Episode,
+    GradedRound,
+    crs_episodes,
+    describe_dose,
+    fever_masked_by,
+    open_episode_at,
+)
 from .flags import DEFAULT_PERSISTENCE, FlagEvent, RoundState, overdue_events, round_events
 from .followup import FOLLOWUP_LABS, followup_events, followup_findings, late_neuro_events
-from .history import Given, crs_treated_at, on_dialysis_at
-from .iechs import DEFAULT_RISES, crs_settled_at
+from .history import Given, on_dialysis_at
+from .iechs import DEFAULT_RISES
 from .inputs import Baseline, Observation
 from .lifecycle import OpenFlag, apply_events, cleared
 from .presentation import presentation_of
@@ -44,6 +53,8 @@ class CourseStep:
     state: RoundState
     opened: list[FlagEvent]
     options: list[OptionMatch]
+    # The CRS episode open at this round, this round included (or None).
+    episode: Episode | None = None
     followup: dict[str, Any] | None = None
 
     def as_dict(self) -> dict[str, Any]:
@@ -52,10 +63,16 @@ class CourseStep:
             **self.state.assessment.as_dict(),
             "flags": [e.as_dict() for e in self.opened],
             "treatment_options": [o.as_dict() for o in self.options],
+            "crs_episode": self.episode.as_dict() if self.episode else None,
         }
         if self.followup is not None:
             out["followup"] = self.followup
         return out
+
+
+def graded_round(state: RoundState) -> GradedRound:
+    crs = state.assessment.crs
+    return GradedRound(state.time, crs.grade, not crs.missing)
 
 
 def assess_in_context(
@@ -64,18 +81,42 @@ def assess_in_context(
     earlier: list[RoundState],
     given: list[Given],
     baseline: Baseline,
-    had_crs_earlier: bool = False,
+    prior: tuple[GradedRound, ...] = (),
+    rule: EndRule | None = None,
 ) -> RoundState:
     """Assess a round knowing what came before it and what was given.
 
-    ``had_crs_earlier`` carries CRS seen before the rounds in ``earlier``
-    (the caller may pass only a recent window of the course).
+    ``prior`` carries the CRS grades of rounds before those in ``earlier``
+    (the caller may pass only a recent window of the course), so a CRS
+    episode that opened earlier is still known.
     """
-    had_crs = had_crs_earlier or any(s.assessment.crs.grade for s in earlier)
-    treated = obs.crs_treated or crs_treated_at(time, given, had_crs)
+    graded = [*prior, *(graded_round(s) for s in earlier)]
+    episode = open_episode_at(time, graded, given, rule)
+    doses = fever_masked_by(episode, time)
     labs, lab_times = carried_labs(obs, time, earlier)
-    obs = replace(obs, crs_treated=treated, time=time, labs=labs, lab_times=lab_times)
+    obs = replace(obs, time=time, labs=labs, lab_times=lab_times)
+    if doses and episode is not None:
+        obs = replace(
+            obs,
+            crs_treated=True,
+            crs_episode_onset=episode.onset,
+            fever_masked_by=tuple(describe_dose(g)["text"] for g in doses),
+            crs_episode_rule=episode.rule.describe(),
+        )
     return RoundState(time, obs, assess(obs, baseline, on_dialysis_at(time, given)))
+
+
+def episode_through(
+    states: list[RoundState],
+    given: list[Given],
+    rule: EndRule | None = None,
+    prior: tuple[GradedRound, ...] = (),
+) -> Episode | None:
+    """Return the CRS episode open at the last of ``states``, if any."""
+    episodes = crs_episodes([*prior, *(graded_round(s) for s in states)], given, rule)
+    if episodes and episodes[-1].resolved_at is None:
+        return episodes[-1]
+    return None
 
 
 def carried_labs(
@@ -107,6 +148,7 @@ def assess_course(
     persistence: timedelta = DEFAULT_PERSISTENCE,
     resolve_period: timedelta = DEFAULT_RESOLVE_PERIOD,
     followup: Followup | None = None,
+    episode_rule: EndRule | None = None,
 ) -> tuple[list[CourseStep], list[FlagRecord]]:
     """Return each round's assessment and the flags it opened, in time order,
     and every flag with its resolution.
@@ -123,7 +165,7 @@ def assess_course(
     records: list[FlagRecord] = []
     for index, obs in enumerate(sorted(rounds, key=lambda o: o.time)):
         time = obs.time
-        state = assess_in_context(obs, time, states, given, baseline)
+        state = assess_in_context(obs, time, states, given, baseline, rule=episode_rule)
         opened = []
         late = overdue_events(states, time, day0, exposure_kind, windows)
         decision = apply_events(flags, late, time)
@@ -146,8 +188,9 @@ def assess_course(
             flags.remove(flag)
             flag.ref.resolved_at = time
             flag.ref.resolve_reason = f"Resolved automatically: {reason}"
-        options = match_options(presentation_of(states, given, cause, persistence))
-        steps.append(CourseStep(state, opened, options, findings))
+        episode = episode_through(states, given, episode_rule)
+        options = match_options(presentation_of(states, given, cause, persistence, episode))
+        steps.append(CourseStep(state, opened, options, episode, findings))
     return steps, records
 
 
@@ -159,33 +202,31 @@ class Followup:
     day0: datetime | None
     icaht: bool  # ICAHT is graded after CAR-T only
     rises_needed: int = DEFAULT_RISES
+    rule: EndRule | None = None
 
     def step(self, states: list[RoundState]) -> tuple[dict[str, Any] | None, list[FlagEvent]]:
         """Return the last round's follow-up findings and the flags they raise."""
         cur = states[-1]
         events = late_neuro_events(self.product, self.day0, cur.time, cur.obs.late_neuro)
-        own_labs = {n: v for n, v in cur.obs.labs.items() if cur.obs.lab_times.get(n) == cur.time}
-        if not any(n in own_labs for n in FOLLOWUP_LABS):
+        if not any(n in own_labs(cur) for n in FOLLOWUP_LABS):
             return None, events
-        labs = [
-            (s.time, {n: v for n, v in s.obs.labs.items() if s.obs.lab_times.get(n) == s.time})
-            for s in states
-        ]
+        labs = [(s.time, own_labs(s)) for s in states]
         labs = [(t, v) for t, v in labs if any(n in v for n in FOLLOWUP_LABS)]
-        crs = [(s.time, s.assessment.crs.grade) for s in states]
+        crs = [graded_round(s) for s in states]
 
         def at(time: datetime) -> dict[str, Any]:
-            return followup_findings(
-                labs,
-                crs_settled_at([g for g in crs if g[0] <= time]),
-                self.day0 if self.icaht else None,
-                time,
-                self.rises_needed,
-            )
+            day0 = self.day0 if self.icaht else None
+            return followup_findings(labs, crs, day0, time, self.rises_needed, self.rule)
 
         findings = at(cur.time)
         before = at(labs[-2][0]) if len(labs) > 1 else None
         return findings, events + followup_events(before, findings)
+
+
+def own_labs(state: RoundState) -> dict[str, float]:
+    """Return the labs measured at this round (not carried from an earlier one)."""
+    obs = state.obs
+    return {n: v for n, v in obs.labs.items() if obs.lab_times.get(n, state.time) == state.time}
 
 
 def _open(event: FlagEvent, time: datetime, index: int, records: list[FlagRecord]) -> OpenFlag:

@@ -74,6 +74,29 @@ def hypoxia_finding(obs: Observation) -> tuple[Finding | None, list[str]]:
     return None, []
 
 
+def masked_fever_finding(obs: Observation) -> Finding:
+    """Return the finding that fever is no longer required, naming why."""
+    values: dict = {"temperature_c": obs.temperature_c, "crs_treated": True}
+    if obs.crs_episode_onset is None:
+        # Only the "crs_treated" input of manage.py assess gets here.
+        rule = (
+            "CRS stated as already treated (input crs_treated): fever no longer required; "
+            "grade driven by hypotension and hypoxia"
+        )
+        return Finding(rule, SOURCE, values, 0)
+    doses = "; ".join(obs.fever_masked_by)
+    values.update(
+        crs_episode_onset=obs.crs_episode_onset.isoformat(),
+        fever_masked_by=list(obs.fever_masked_by),
+        episode_end_rule=obs.crs_episode_rule,
+    )
+    rule = (
+        f"CRS episode open since {obs.crs_episode_onset:%Y-%m-%d %H:%M} and treated after "
+        f"its onset ({doses}): fever no longer required; grade driven by hypotension and hypoxia"
+    )
+    return Finding(rule, SOURCE, values, 0)
+
+
 def grade_crs(obs: Observation) -> GradeResult:
     """Return the ASTCT 2019 CRS grade (0-4) with its basis.
 
@@ -99,23 +122,16 @@ def grade_crs(obs: Observation) -> GradeResult:
             )
         )
     elif obs.crs_treated:
-        findings.append(
-            Finding(
-                "CRS already treated with antipyretic or anti-cytokine therapy: fever no "
-                "longer required; grade driven by hypotension and hypoxia",
-                SOURCE,
-                {"temperature_c": temp, "crs_treated": True},
-                0,
-            )
-        )
+        findings.append(masked_fever_finding(obs))
     elif temp is None:
         missing.insert(0, "temperature_c")
         return GradeResult(None, tuple(findings), tuple(missing))
     else:
         findings.append(
             Finding(
-                f"No fever (temperature < {FEVER_THRESHOLD_C} °C) and CRS not yet treated: "
-                "criteria for CRS not met",
+                f"No fever (temperature < {FEVER_THRESHOLD_C} °C) and no treated CRS episode "
+                "open: criteria for CRS not met (fever is required unless a patient who has "
+                "CRS was then treated for it)",
                 SOURCE,
                 {"temperature_c": temp, "crs_treated": False},
                 0,

@@ -7,12 +7,14 @@ its findings, stored with the round, and the flags they raise.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
+from .episodes import EndRule, GradedRound
 from .flags import FlagEvent
 from .icaht import icaht_grades
-from .iechs import iec_hs_prompt
+from .iechs import crs_settled_at, iec_hs_prompt
 from .products import Product, day_number
 
 # The labs the course-level rules (ICAHT, the IEC-HS prompt) read.
@@ -24,12 +26,15 @@ ICAHT_HIGH_FROM = 3
 
 def followup_findings(
     labs: list[tuple[datetime, dict[str, float]]],
-    settled_at: datetime | None,
+    crs: Sequence[GradedRound],
     day0: datetime | None,
     at: datetime,
     rises_needed: int,
+    rule: EndRule | None = None,
 ) -> dict[str, Any]:
-    """Return the ICAHT grades and the IEC-HS prompt as they stand at ``at``."""
+    """Return the ICAHT grades (with ``day0``, after CAR-T) and the IEC-HS
+    prompt as they stand at ``at``."""
+    settled_at = crs_settled_at(crs, at, rule)
     out: dict[str, Any] = {"icaht": [g.as_dict() for g in icaht_grades(labs, day0, at)]}
     ferritin = [(t, v["ferritin_ug_l"]) for t, v in labs if "ferritin_ug_l" in v]
     prompt = iec_hs_prompt(ferritin, settled_at, at, rises_needed)

@@ -20,12 +20,6 @@ INTERVENTION_KINDS = (
     "icu_transfer",
     "antiseizure",
 )
-# ASTCT 2019: after anti-cytokine therapy or steroids (e.g. tocilizumab,
-# corticosteroids) fever is no longer required to grade CRS.
-ANTI_CYTOKINE_OR_STEROID = {"tocilizumab", "siltuximab", "anakinra", "corticosteroid"}
-# ASTCT 2019: an antipyretic masks fever too, but only "in a patient who
-# has CRS": it counts once an earlier round was graded CRS >= 1.
-ANTIPYRETIC = "antipyretic"
 
 
 @dataclass(frozen=True)
@@ -35,18 +29,9 @@ class Given:
     time: datetime
     kind: str
     detail: dict[str, Any] = field(default_factory=dict)
-
-
-def crs_treated_at(time: datetime, given: list[Given], had_crs_before: bool) -> bool:
-    """Return True when CRS counts as treated at ``time`` (fever masked)."""
-    for g in given:
-        if g.time > time:
-            continue
-        if g.kind in ANTI_CYTOKINE_OR_STEROID:
-            return True
-        if g.kind == ANTIPYRETIC and had_crs_before:
-            return True
-    return False
+    # Why it was given: "crs", "icans", "premedication", "prophylaxis",
+    # "other", or "" when not stated (see episodes.py).
+    indication: str = ""
 
 
 def on_dialysis_at(time: datetime, given: list[Given]) -> bool:

@@ -9,9 +9,12 @@ consecutive rises count is a setting (``IEC_HS_FERRITIN_RISES``).
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
+
+from .episodes import EndRule, GradedRound, crs_episodes
 
 SOURCE = (
     "Hines MR et al., ASTCT consensus on IEC-associated HLH-like syndrome (IEC-HS), "
@@ -86,21 +89,12 @@ def iec_hs_prompt(
     )
 
 
-def crs_settled_at(grades: list[tuple[datetime, int | None]]) -> datetime | None:
-    """Return when CRS last settled: the first round graded 0 after the last
-    round graded 1 or more; None while CRS is present or if there was none.
-
-    A stand-in until the CRS episode (onset, end) is read from the episode
-    module; an ungraded round (None) neither opens nor settles CRS.
-    """
-    settled = None
-    had_crs = False
-    for time, grade in sorted(grades, key=lambda g: g[0]):
-        if grade is None:
-            continue
-        if grade >= 1:
-            had_crs = True
-            settled = None
-        elif had_crs and settled is None:
-            settled = time
-    return settled
+def crs_settled_at(
+    rounds: Sequence[GradedRound], at: datetime, rule: EndRule | None = None
+) -> datetime | None:
+    """Return when the last CRS episode before ``at`` resolved, by the
+    episode module's end rule; None while CRS is open or if there was none."""
+    episodes = crs_episodes([r for r in rounds if r.time <= at], (), rule, now=at)
+    if episodes and episodes[-1].resolved_at is not None:
+        return episodes[-1].resolved_at
+    return None

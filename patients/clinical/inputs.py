@@ -129,6 +129,11 @@ class Observation:
     hypotension: bool | None = None
     vasopressors: tuple[str, ...] = ()
     crs_treated: bool = False
+    # Set from the course (episodes.py): the open CRS episode's onset and
+    # the doses given for it that mask fever.
+    crs_episode_onset: datetime | None = None
+    fever_masked_by: tuple[str, ...] = ()
+    crs_episode_rule: str = ""
     acvpu: str | None = None
     ice_score: int | None = None
     ice_not_assessable: bool = False

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+from .episodes import Episode
 from .flags import DEFAULT_PERSISTENCE, RoundState, run_start
 from .history import Given
 from .treatments import Presentation, dose_counts
@@ -14,13 +15,23 @@ def presentation_of(
     given: list[Given],
     cause: str = "immunotherapy",
     persistence: timedelta = DEFAULT_PERSISTENCE,
+    episode: Episode | None = None,
 ) -> Presentation:
-    """Return the presentation at the last round of ``history``."""
+    """Return the presentation at the last round of ``history``.
+
+    Tocilizumab doses are counted within the open CRS episode (REFERENCE
+    k6: at most 4 per episode); without one, every dose counts.
+    """
     cur = history[-1]
     a, obs = cur.assessment, cur.obs
     start = run_start("fever", history)
     toci_24h, toci_total = dose_counts(
-        [g.time for g in given if g.kind == "tocilizumab"], cur.time
+        [
+            g.time
+            for g in given
+            if g.kind == "tocilizumab" and (episode is None or g.time >= episode.onset)
+        ],
+        cur.time,
     )
     return Presentation(
         crs_grade=a.crs.grade,

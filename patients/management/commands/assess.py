@@ -15,6 +15,7 @@ from django.conf import settings
 from django.core.management.base import BaseCommand
 
 from patients.clinical.course import Followup, assess_course
+from patients.clinical.episodes import INDICATIONS, EndRule
 from patients.clinical.history import INTERVENTION_KINDS, Given
 from patients.clinical.inputs import Baseline
 from patients.clinical.parse import (
@@ -115,6 +116,7 @@ def assess_json_course(data: dict[str, Any], now: datetime) -> list[dict[str, An
             day0,
             icaht=kind == "car_t",
             rises_needed=settings.CRS_WATCH["IEC_HS_FERRITIN_RISES"],
+            rule=EndRule(settings.CRS_WATCH["CRS_EPISODE_CLEAR_HOURS"]),
         )
     steps, _ = assess_course(
         rounds,
@@ -127,6 +129,7 @@ def assess_json_course(data: dict[str, Any], now: datetime) -> list[dict[str, An
         resolve_period=timedelta(hours=settings.CRS_WATCH["FLAG_AUTO_RESOLVE_HOURS"]),
         windows=ice_windows(windows),
         followup=followup,
+        episode_rule=EndRule(settings.CRS_WATCH["CRS_EPISODE_CLEAR_HOURS"]),
     )
     out = [step.as_dict() for step in steps]
     if kind in ("car_t", "bispecific") and data.get("exposure", {}).get("product"):
@@ -200,11 +203,14 @@ def parse_interventions(raw: Any) -> list[Given]:
             raise InputError(where, "must be an object with time and kind")
         kind = choice(f"{where}.kind", item.get("kind"), INTERVENTION_KINDS)
         time = parse_time(f"{where}.time", item.get("time"))
-        detail = {k: v for k, v in item.items() if k not in {"time", "kind"}}
+        indication = ""
+        if item.get("indication") is not None:
+            indication = choice(f"{where}.indication", item["indication"], INDICATIONS)
+        detail = {k: v for k, v in item.items() if k not in {"time", "kind", "indication"}}
         for key, value in detail.items():
             if not isinstance(value, str | int | float) or isinstance(value, bool):
                 raise InputError(f"{where}.{key}", "must be a string or a number")
-        out.append(Given(time, kind, detail))
+        out.append(Given(time, kind, detail, indication))
     return sorted(out, key=lambda g: g.time)
 
 

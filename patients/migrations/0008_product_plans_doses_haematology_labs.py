@@ -10,7 +10,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('patients', '0006_status_grades_at'),
+        ('patients', '0007_intervention_indication'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
