@@ -472,10 +472,54 @@ class DoseForm(forms.ModelForm):
         label="Given at", help_text="The time the label counts from (see the plan)"
     )
 
+    premed_kind = forms.ChoiceField(
+        label="Premedication given",
+        required=False,
+        choices=[
+            ("", "None recorded"),
+            ("corticosteroid", "Corticosteroid"),
+            ("antipyretic", "Antipyretic"),
+        ],
+        help_text="Recorded as premedication: it never counts as treatment of CRS",
+    )
+    premed_drug = forms.CharField(label="Premedication drug", required=False, max_length=100)
+    premed_dose = forms.CharField(label="Premedication dose", required=False, max_length=50)
+    premed_given_at = ClinicalTimeField(label="Premedication given at", required=False)
+
     class Meta:
         model = DoseEvent
         fields = ["step", "dose", "given_at", "note"]
         widgets = {"note": forms.Textarea(attrs={"rows": 2})}
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean()
+        if data.get("premed_kind"):
+            at = data.get("premed_given_at")
+            if at is None:
+                self.add_error("premed_given_at", "Enter when the premedication was given.")
+            else:
+                check_premed = data.get("given_at")
+                if check_premed and at > check_premed:
+                    self.add_error(
+                        "premed_given_at", "Premedication is given before the dose it covers."
+                    )
+        elif data.get("premed_drug") or data.get("premed_dose"):
+            self.add_error("premed_kind", "Choose what kind of premedication was given.")
+        return data
+
+    def premedication_values(self) -> dict[str, Any] | None:
+        d = self.cleaned_data
+        if not d.get("premed_kind"):
+            return None
+        return {
+            "kind": d["premed_kind"],
+            "drug": d.get("premed_drug", ""),
+            "dose": d.get("premed_dose", ""),
+            "route": "",
+            "indication": "premedication",
+            "given_at": d["premed_given_at"],
+            "note": f"Premedication before dose {d['step']}",
+        }
 
     def __init__(self, *args: Any, steps: list[tuple[str, str]], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)

@@ -596,9 +596,10 @@ def record_dose(
     user,
     client_key: uuid.UUID,
     address: str | None = None,
+    premedication: dict[str, Any] | None = None,
 ) -> tuple[DoseEvent, bool]:
-    """Store a dose of the current exposure; its window and the ICE schedule
-    follow from it."""
+    """Store a dose of the current exposure (and its premedication, recorded
+    as such); its window and the ICE schedule follow from it."""
     existing = DoseEvent.objects.filter(client_key=client_key).first()
     if existing:
         return existing, False
@@ -613,7 +614,19 @@ def record_dose(
                 client_key=client_key,
                 **values,
             )
-            refresh_status(patient)
+            if premedication:
+                item = Intervention.objects.create(
+                    patient=patient,
+                    recorded_by=user,
+                    client_key=uuid.uuid5(client_key, "premedication"),
+                    **premedication,
+                )
+                audit(user, "intervention_recorded", item, patient, address, kind=item.kind)
+                # Premedication never masks fever, but the ledger feeds the
+                # assessment: re-assess as any intervention does.
+                refresh_status(patient, reassess(patient, since=item.given_at))
+            else:
+                refresh_status(patient)
             audit(user, "dose_recorded", dose, patient, address, step=dose.step)
             return dose, True
     except IntegrityError:

@@ -260,6 +260,7 @@ def dose_create(request: HttpRequest, pk: int) -> HttpResponse:
             request.user,
             form.cleaned_data["client_key"],
             client_address(request),
+            premedication=form.premedication_values(),
         )
         messages.success(
             request,

@@ -311,7 +311,7 @@ def red_flag_events(prev: RoundState | None, cur: RoundState) -> list[FlagEvent]
 # -- grade rise ---------------------------------------------------------------
 
 
-def _rise_severity(grade: int) -> str:
+def rise_severity(grade: int) -> str:
     return "urgent" if grade >= 3 else "high" if grade == 2 else "medium"
 
 
@@ -340,7 +340,7 @@ def grade_rise_events(
                 kind="grade_rise",
                 key=f"grade_rise:{name}",
                 organ_system="neurological" if name == "icans" else None,
-                severity=_rise_severity(now.grade),
+                severity=rise_severity(now.grade),
                 title=f"{label} grade rose {before} -> {now.grade}",
                 source=astct,
                 basis={
@@ -519,11 +519,18 @@ def ice_due(
     """Return when the next ICE check is due, or None when none is due."""
     last = history[-1]
     start, _why = ice_window_start(last.time, day0, exposure_kind, windows)
+    # A window opened since the last round (a dose given after it) starts
+    # its own ICE clock.
+    later = [w.start for w in windows if w.start > last.time]
+    if later:
+        start = min(later)
     if start is None and not last.assessment.icans.grade:
         return None
     ice_times = [
         s.time for s in history if s.obs.ice_score is not None or s.obs.ice_not_assessable
     ]
+    if ice_times and start is not None:
+        return max(ice_times[-1], start) + ICE_INTERVAL
     if ice_times:
         return ice_times[-1] + ICE_INTERVAL
     return (start or history[0].time) + ICE_INTERVAL
@@ -566,7 +573,7 @@ def overdue_events(
         )
     ice_deadline = ice_due(history, day0, exposure_kind, windows)
     if ice_deadline is not None and now > ice_deadline:
-        _start, why = ice_window_start(last.time, day0, exposure_kind, windows)
+        _start, why = ice_window_start(ice_deadline - ICE_INTERVAL, day0, exposure_kind, windows)
         events.append(
             FlagEvent(
                 kind="overdue",

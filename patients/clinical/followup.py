@@ -12,16 +12,16 @@ from datetime import datetime
 from typing import Any
 
 from .episodes import EndRule, GradedRound
-from .flags import FlagEvent
+from .flags import FlagEvent, rise_severity
 from .icaht import icaht_grades
 from .iechs import crs_settled_at, iec_hs_prompt
 from .products import Product, day_number
 
 # The labs the course-level rules (ICAHT, the IEC-HS prompt) read.
 FOLLOWUP_LABS = ("anc_10e9_l", "platelets_10e9_l", "ferritin_ug_l")
-# Local policy (derived): ICAHT grade 3-4 is high, lower grades medium; the
-# IEC-HS prompt and a late-neurotoxicity "yes" are high.
-ICAHT_HIGH_FROM = 3
+# Local policy (derived): an ICAHT grade rise is as severe as a CRS or ICANS
+# grade rise to the same grade (flags.rise_severity); the IEC-HS prompt and
+# a late-neurotoxicity "yes" are high.
 
 
 def followup_findings(
@@ -57,14 +57,15 @@ def followup_events(before: dict[str, Any] | None, now: dict[str, Any]) -> list[
                 kind="grade_rise",
                 key=f"icaht:{g['lineage']}:{g['phase']}",
                 organ_system=None,
-                severity="high" if grade >= ICAHT_HIGH_FROM else "medium",
+                severity=rise_severity(grade),
                 title=f"{g['title']} ({g['status']})",
                 source=g["source"],
                 basis={
                     "rule": g["rule"],
                     "values": g["values"],
                     "status": g["status"],
-                    "severity_policy": "Local policy: ICAHT grade 3-4 high, 1-2 medium",
+                    "severity_policy": "Local policy: as a CRS/ICANS grade rise (grade 3-4 "
+                    "urgent, 2 high, 1 medium)",
                 },
             )
         )

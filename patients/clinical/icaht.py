@@ -136,7 +136,8 @@ def early_neutrophil(days: dict[int, float], through_day: int) -> tuple[int, str
         + (f" (day +{run500[1]} to +{run500[2]})" if run500[0] else "")
         + f"; with ANC <= 0.1: {d100} days. Early N-ICAHT: <= 0.5 for 1-6 days grade 1, "
         "7-13 grade 2, 14-30 (or <= 0.1 for 7-13) grade 3, never above 0.5 (or <= 0.1 "
-        "for 14+) grade 4; a recovery under 3 days does not break a run"
+        "for 14+) grade 4; a recovery under 3 days does not break a run, and unmeasured "
+        "days between low values count as low"
     )
     return grade, rule, {"days_anc_le_0_5": d500, "days_anc_le_0_1": d100}
 
