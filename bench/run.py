@@ -52,6 +52,8 @@ def setup_django(database_url: str) -> None:
     os.environ["DATABASE_URL"] = database_url
     # The server and this process sign sessions with the same key.
     os.environ.setdefault("SECRET_KEY", secrets.token_urlsafe(50))
+    # Queries are counted in-process over plain HTTP.
+    os.environ.setdefault("SECURE_SSL_REDIRECT", "false")
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "crs_dashboard.settings")
     import django
 

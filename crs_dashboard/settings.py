@@ -1,8 +1,10 @@
 """Settings for CRS Watch, read from the environment.
 
-Development defaults (DEBUG on, SQLite file) need no configuration; with
-DEBUG off the production safety switches turn on and SECRET_KEY and
-ALLOWED_HOSTS must be given.
+Secure by default: DEBUG is off unless the environment turns it on (the
+development command ``./scripts/dev`` does), and a server with DEBUG off
+refuses to start without its own SECRET_KEY (see ``patients/checks.py``).
+With DEBUG off the production safety switches turn on and ALLOWED_HOSTS
+must be given.
 """
 
 from __future__ import annotations
@@ -28,12 +30,13 @@ def envint(name: str, default: str) -> int:
     return int(os.getenv(name, default))
 
 
-DEBUG = envbool("DEBUG", "true")
-if DEBUG:
-    SECRET_KEY = os.getenv("SECRET_KEY", "dev-only-insecure-key-never-used-with-debug-off")
-else:
-    # No fallback: a production server must never run on a known key.
-    SECRET_KEY = os.environ["SECRET_KEY"]
+DEBUG = envbool("DEBUG", "false")
+# Public, in the repository: only ever used with DEBUG on. With DEBUG off a
+# missing, empty or development key stops every server at start-up (the
+# system check crs_watch.E001 and the WSGI/ASGI entry points), instead of
+# starting and then failing every request.
+DEV_SECRET_KEY = "dev-only-insecure-key-never-used-with-debug-off"
+SECRET_KEY = os.getenv("SECRET_KEY", "").strip() or (DEV_SECRET_KEY if DEBUG else "")
 
 ALLOWED_HOSTS = [
     h.strip() for h in os.getenv("ALLOWED_HOSTS", "127.0.0.1,localhost").split(",") if h.strip()
@@ -59,6 +62,8 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    # Before anything reads the query string: NUL bytes are refused.
+    "patients.middleware.HostileInputMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -69,6 +74,7 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "patients.middleware.IdleTimeoutMiddleware",
+    "patients.middleware.NoStoreMiddleware",
     "csp.middleware.CSPMiddleware",
     # Last, as django-axes asks: it turns a lockout into its response.
     "axes.middleware.AxesMiddleware",
@@ -105,6 +111,25 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     DATABASES["default"]["OPTIONS"].update({"timeout": 20, "transaction_mode": "IMMEDIATE"})
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
+# Rendered fragments of the queue and patient page are cached here. Local
+# memory by default (each process its own); several app servers share one
+# Redis with CACHE_URL=redis://host:6379/0. KEY_PREFIX keeps one release's
+# fragments from being served by the next one.
+CACHE_URL = os.getenv("CACHE_URL", "")
+CACHES = {
+    "default": {
+        "BACKEND": (
+            "django.core.cache.backends.redis.RedisCache"
+            if CACHE_URL.startswith(("redis://", "rediss://", "unix://"))
+            else "django.core.cache.backends.locmem.LocMemCache"
+        ),
+        "LOCATION": CACHE_URL,
+        "KEY_PREFIX": os.getenv("CACHE_KEY_PREFIX", ""),
+    }
+}
+if CACHE_URL and CACHES["default"]["BACKEND"].endswith("LocMemCache"):
+    raise ValueError(f"CACHE_URL must be a redis:// address, not {CACHE_URL!r}")
+
 AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",
     "django.contrib.auth.backends.ModelBackend",
@@ -117,17 +142,35 @@ AUTH_PASSWORD_VALIDATORS = [
     },
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+    {"NAME": "patients.security.CharacterVarietyValidator"},
 ]
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "queue"
 LOGOUT_REDIRECT_URL = "login"
 
-# Lock an account (per user name and address) after repeated failures.
+# How many reverse proxies (load balancer, TLS terminator) the hospital
+# runs in front of the app servers. 0: clients connect directly and the
+# connecting address is the client's. N: the client is the address the
+# outermost of the N proxies saw, read from X-Forwarded-For counting from
+# the right, so addresses a client writes into the header itself are never
+# believed. Lockout and the audit trail both use this address.
+TRUSTED_PROXY_COUNT = envint("TRUSTED_PROXY_COUNT", "0")
+
+# Repeated failed logins lock the account (see patients/security.py):
+# - per user name and client address, after LOGIN_FAILURE_LIMIT failures;
+# - per user name across all addresses, after the same number, so changing
+#   addresses buys no extra guesses. That per-account ceiling does not
+#   apply from an address where the user has signed in successfully in the
+#   last LOGIN_KNOWN_ADDRESS_DAYS days, so an attacker elsewhere cannot keep
+#   the real user out of their usual ward PC; only that address's own
+#   failures lock it. An administrator can unlock an account at any time.
 AXES_FAILURE_LIMIT = envint("LOGIN_FAILURE_LIMIT", "5")
 AXES_COOLOFF_TIME = timedelta(minutes=envint("LOGIN_LOCKOUT_MINUTES", "15"))
-AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_LOCKOUT_PARAMETERS = "patients.security.lockout_parameters"
+AXES_CLIENT_IP_CALLABLE = "patients.security.client_address"
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
+LOGIN_KNOWN_ADDRESS_DAYS = envint("LOGIN_KNOWN_ADDRESS_DAYS", "30")
 
 # Sessions end after this long without user activity (queue polling does
 # not count; see patients/middleware.py), and after a shift at most.

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import re
 from collections.abc import Iterator
 
 from django.utils.timezone import localtime
@@ -33,6 +34,9 @@ HEADER = (
 )
 # Spreadsheet programs run cells that start with these: never let a note do so.
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+# Where a spreadsheet may split a cell into several (";" in locales that use
+# it as the list separator, line breaks): each piece is checked as a cell.
+CELL_SPLITS = re.compile(r"[;,\r\n]")
 
 
 class _Echo:
@@ -42,12 +46,13 @@ class _Echo:
 
 def safe(value) -> str:
     text = "" if value is None else str(value)
-    return "'" + text if text.startswith(FORMULA_START) else text
+    pieces = [text, *(p.lstrip(" ") for p in CELL_SPLITS.split(text)[1:])]
+    return "'" + text if any(p.startswith(FORMULA_START) for p in pieces) else text
 
 
 def rows(patient: Patient) -> Iterator[list[str]]:
     yield HEADER
-    rounds = patient.rounds.select_related("entered_by").order_by("clinical_time", "pk")
+    rounds = patient.rounds.order_by("clinical_time", "pk")
     for r in rounds.iterator(chunk_size=500):
         yield [safe(v) for v in round_row(patient, r)]
 
@@ -57,7 +62,7 @@ def round_row(patient: Patient, r: ObservationRound) -> list:
         [
             patient.mrn,
             localtime(r.clinical_time).isoformat(),
-            r.entered_by.get_username(),
+            r.entered_by_name,
             localtime(r.entered_at).isoformat(),
             r.status,
             r.error_reason,
@@ -71,6 +76,7 @@ def round_row(patient: Patient, r: ObservationRound) -> list:
 
 
 def csv_lines(patient: Patient) -> Iterator[str]:
-    writer = csv.writer(_Echo())
+    # Every cell quoted: a spreadsheet splitting on ";" keeps a note whole.
+    writer = csv.writer(_Echo(), quoting=csv.QUOTE_ALL)
     for row in rows(patient):
         yield writer.writerow(row)

@@ -1,4 +1,4 @@
-"""End sessions after a period without the user doing anything.
+"""Request-wide safety: idle sessions, hostile query strings, no caching.
 
 The review queue polls itself every 30 seconds; counting those requests as
 activity would keep an unattended ward PC signed in for ever.
@@ -7,12 +7,14 @@ activity would keep an unattended ward PC signed in for ever.
 from __future__ import annotations
 
 import time
+from urllib.parse import urlencode
 
 from django.conf import settings
 from django.contrib.auth import logout
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest
 from django.shortcuts import redirect
 from django.urls import reverse
+from django.utils.cache import add_never_cache_headers
 
 LAST_ACTIVITY = "last_activity"
 # Elements whose self-refresh is not user activity.
@@ -32,7 +34,8 @@ class IdleTimeoutMiddleware:
             last = request.session.get(LAST_ACTIVITY, now)
             if now - last > settings.SESSION_IDLE_SECONDS:
                 logout(request)
-                login = f"{reverse('login')}?next={request.path}"
+                # Quoted: a path may carry CR/LF or other header breakers.
+                login = f"{reverse('login')}?{urlencode({'next': request.get_full_path()})}"
                 if getattr(request, "htmx", False):
                     response = HttpResponse(status=204)
                     response["HX-Redirect"] = login
@@ -42,3 +45,44 @@ class IdleTimeoutMiddleware:
             if not polling and now - request.session.get(LAST_ACTIVITY, 0) >= ACTIVITY_RESOLUTION:
                 request.session[LAST_ACTIVITY] = now
         return self.get_response(request)
+
+
+class HostileInputMiddleware:
+    """Refuse query strings carrying NUL bytes, before any view reads them.
+
+    No form field or filter legitimately contains one, and PostgreSQL
+    rejects NUL in text, so it could only ever end in a server error.
+    """
+
+    def __init__(self, get_response) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        if any("\x00" in key or "\x00" in value for key, value in _query_items(request)):
+            return HttpResponseBadRequest(
+                "The address contains a NUL character.", content_type="text/plain"
+            )
+        return self.get_response(request)
+
+
+def _query_items(request: HttpRequest):
+    for key, values in request.GET.lists():
+        for value in values:
+            yield key, value
+
+
+class NoStoreMiddleware:
+    """Tell browsers and proxies to keep no copy of any signed-in page.
+
+    Patient data must not outlive the session in a shared ward PC's cache
+    or a proxy's (NHS DSPT, HIPAA).
+    """
+
+    def __init__(self, get_response) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        response = self.get_response(request)
+        if request.user.is_authenticated:
+            add_never_cache_headers(response)
+        return response

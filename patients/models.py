@@ -206,9 +206,14 @@ class ObservationRound(Undeletable):
     entered_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
     )
+    # The author's user name as it was then: a later rename never rewrites
+    # who entered a record.
+    entered_by_name = models.CharField(max_length=150, blank=True)
     entered_at = models.DateTimeField(auto_now_add=True)
     # The form's one-time key: a double or replayed submit stores one round.
-    client_key = models.UUIDField(default=uuid.uuid4, unique=True)
+    # Unique per patient, so a key reused on another patient is never taken
+    # for that patient's round.
+    client_key = models.UUIDField(default=uuid.uuid4)
 
     temperature_c = models.FloatField("Temperature (°C)", null=True, blank=True)
     heart_rate = models.PositiveSmallIntegerField("Heart rate (/min)", null=True, blank=True)
@@ -269,6 +274,7 @@ class ObservationRound(Undeletable):
     error_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )
+    error_by_name = models.CharField(max_length=150, blank=True)
     error_at = models.DateTimeField(null=True, blank=True)
 
     # The stored assessment: pages read these, never recompute.
@@ -285,6 +291,11 @@ class ObservationRound(Undeletable):
     class Meta:
         ordering = ["-clinical_time", "-pk"]
         indexes = [models.Index(fields=["patient", "-clinical_time"])]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["patient", "client_key"], name="round_client_key_per_patient"
+            )
+        ]
 
     def __str__(self) -> str:
         return f"Round {self.pk} for {self.patient_id} at {self.clinical_time:%Y-%m-%d %H:%M}"
@@ -349,8 +360,9 @@ class Intervention(Undeletable):
     recorded_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
     )
+    recorded_by_name = models.CharField(max_length=150, blank=True)
     recorded_at = models.DateTimeField(auto_now_add=True)
-    client_key = models.UUIDField(default=uuid.uuid4, unique=True)
+    client_key = models.UUIDField(default=uuid.uuid4)
     status = models.CharField(
         max_length=20, choices=RoundStatus.choices, default=RoundStatus.FINAL
     )
@@ -358,14 +370,24 @@ class Intervention(Undeletable):
     error_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )
+    error_by_name = models.CharField(max_length=150, blank=True)
     error_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["-given_at", "-pk"]
         indexes = [models.Index(fields=["patient", "-given_at"])]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["patient", "client_key"], name="intervention_client_key_per_patient"
+            )
+        ]
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()} at {self.given_at:%Y-%m-%d %H:%M}"
+
+    @property
+    def in_error(self) -> bool:
+        return self.status == RoundStatus.ENTERED_IN_ERROR
 
     def to_given(self) -> Given:
         """Return this intervention as the clinical rules read it."""
@@ -438,11 +460,13 @@ class Flag(Undeletable):
     acknowledged_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )
+    acknowledged_by_name = models.CharField(max_length=150, blank=True)
     acknowledged_at = models.DateTimeField(null=True, blank=True)
     acknowledge_note = models.TextField(blank=True)
     resolved_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )
+    resolved_by_name = models.CharField(max_length=150, blank=True)
     resolved_at = models.DateTimeField(null=True, blank=True)
     resolve_reason = models.TextField(blank=True)
 
@@ -490,6 +514,8 @@ class PatientStatus(models.Model):
     # The label plan's windows (products.Window.as_dict), for the queue's
     # "where in the plan" line without reading the catalogue per row.
     plan_windows = models.JSONField(default=list)
+    # The latest lab entry's ICAHT grades and IEC-HS prompt, with its time.
+    followup = models.JSONField(default=dict)
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
@@ -516,6 +542,8 @@ class AuditEvent(models.Model):
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, related_name="+"
     )
+    # Who it was, by the name they had then (renames never rewrite history).
+    user_name = models.CharField(max_length=150, blank=True)
     action = models.CharField(max_length=30, db_index=True)
     object_type = models.CharField(max_length=40)
     object_id = models.CharField(max_length=40)

@@ -1,23 +1,25 @@
-"""Everything the patient page shows, read from stored results."""
+"""What the patient page and its htmx regions show, read from stored results.
+
+One context function per region. The heavy regions (charts, heat map,
+organ panel, rounds) are computed lazily: the template caches them keyed on
+the patient's status row, which every write path rewrites, so a cache hit
+reads none of their data.
+"""
 
 from __future__ import annotations
 
-import hashlib
+from datetime import datetime
+from functools import cached_property
 from typing import Any
 
-from django.contrib.auth.context_processors import PermWrapper
-from django.core.cache import cache
-from django.core.paginator import Paginator
-from django.middleware.csrf import get_token
-from django.template.loader import render_to_string
-from django.urls import reverse
+from django.core.paginator import Page, Paginator
 from django.utils import timezone
-from django.utils.safestring import mark_safe
+from django.utils.functional import SimpleLazyObject
 
 from .charts import heat_map, patient_charts
 from .clinical.inputs import ORGAN_SYSTEMS
 from .clinical.treatments import TOCILIZUMAB_MAX_24H, TOCILIZUMAB_MAX_TOTAL, dose_counts, expand
-from .models import FlagState, Patient, PatientStatus, RoundStatus
+from .models import Flag, FlagState, ObservationRound, Patient, PatientStatus, RoundStatus
 from .plans import current_exposure, plan_position
 
 ROUNDS_PAGE_SIZE = 10
@@ -69,45 +71,159 @@ def grade_rounds(status: PatientStatus | None, latest) -> dict[str, Any]:
     if status is None or not status.grades_at:
         return {}
     ids = {name: item["round"] for name, item in status.grades_at.items()}
-    rounds = {r.pk: r for r in patient_rounds(ids.values(), latest)}
-    return {name: rounds.get(pk) for name, pk in ids.items()}
+    wanted = set(ids.values()) - ({latest.pk} if latest else set())
+    found = {r.pk: r for r in ObservationRound.objects.filter(pk__in=wanted)} if wanted else {}
+    if latest:
+        found[latest.pk] = latest
+    return {name: found.get(pk) for name, pk in ids.items()}
 
 
-def patient_rounds(pks, latest) -> list:
-    from .models import ObservationRound
+def grade_boxes(status: PatientStatus | None, latest) -> list[dict[str, Any]]:
+    """Return the header's CRS, ICANS and NEWS2 boxes, each with its basis."""
+    rounds = grade_rounds(status, latest)
 
-    wanted = set(pks) - ({latest.pk} if latest else set())
-    found = list(ObservationRound.objects.filter(pk__in=wanted)) if wanted else []
-    return found + ([latest] if latest else [])
+    def result(name: str) -> dict[str, Any]:
+        r = rounds.get(name) or latest
+        return r.assessment.get(name, {}) if r else {}
+
+    def text(value) -> str:
+        return "—" if value is None else str(value)
+
+    ice = status.ice_score if status else None
+    news2 = status.news2_total if status else None
+    return [
+        {
+            "label": "CRS grade",
+            "value": text(status and status.crs_grade),
+            "r": rounds.get("crs"),
+            "result": result("crs"),
+            "when_label": "recorded",
+        },
+        {
+            "label": "ICANS grade",
+            "value": text(status and status.icans_grade),
+            "detail": f"(ICE {ice}/10)" if ice is not None else "",
+            "r": rounds.get("icans"),
+            "result": result("icans"),
+            "when_label": "recorded",
+        },
+        {
+            "label": "NEWS2",
+            "value": "incomplete" if news2 is None else str(news2),
+            "band": status.news2_band if status else "",
+            "r": rounds.get("news2"),
+            "result": result("news2"),
+            "when_label": "last full set",
+            "monitoring": True,
+        },
+    ]
 
 
-def heat_flags(patient: Patient, course: list) -> list:
-    """Return the flags (open or not) raised by the rounds the heat map shows."""
-    shown = [r.pk for r in course[-HEAT_MAP_COLUMNS:]]
-    return list(
-        patient.flags.filter(opened_by_round_id__in=shown).only(
-            "opened_by_round_id", "organ_system"
-        )
-    )
-
-
-def patient_context(patient: Patient, page_number: str | None, user) -> dict[str, Any]:
-    today = timezone.localdate()
-    now = timezone.now()
-    exposure = current_exposure(patient)
+def latest_round(patient: Patient) -> ObservationRound | None:
     final = patient.rounds.filter(status=RoundStatus.FINAL)
-    course = list(final.order_by("clinical_time", "pk").only(*CHART_FIELDS))
-    latest = final.order_by("-clinical_time", "-pk").first()
-    previous = course[-2] if len(course) > 1 else None
+    return final.order_by("-clinical_time", "-pk").first()
+
+
+def status_of(patient: Patient) -> PatientStatus | None:
+    return PatientStatus.objects.filter(patient=patient).first()
+
+
+class Readings:
+    """The final rounds behind the charts, heat map and organ panel, read once
+    and only when a region is rendered (a cached region reads nothing)."""
+
+    def __init__(self, patient: Patient, interventions: list, day0: datetime | None, latest):
+        self.patient, self.interventions, self.day0, self.latest = (
+            patient,
+            interventions,
+            day0,
+            latest,
+        )
+
+    @cached_property
+    def course(self) -> list[ObservationRound]:
+        final = self.patient.rounds.filter(status=RoundStatus.FINAL)
+        return list(final.order_by("clinical_time", "pk").only(*CHART_FIELDS))
+
+    @cached_property
+    def charts(self) -> list:
+        course = self.course
+        day0 = self.day0 or (course[0].clinical_time if course else timezone.now())
+        return patient_charts(course, self.interventions, day0)
+
+    @cached_property
+    def heat(self) -> dict[str, Any]:
+        shown = self.course[-HEAT_MAP_COLUMNS:]
+        # Flags raised by the shown rounds, open or not: a resolved flag
+        # still marks where it was raised.
+        flagged = Flag.objects.filter(
+            patient_id=self.patient.pk, opened_by_round_id__in=[r.pk for r in shown]
+        ).values_list("opened_by_round_id", "organ_system")
+        return heat_map(shown, set(flagged), ORGAN_SYSTEMS)
+
+    @cached_property
+    def organ_panel(self) -> list[dict[str, Any]]:
+        previous = self.course[-2] if len(self.course) > 1 else None
+        return organ_panel(self.latest, previous)
+
+
+def header_context(patient: Patient, now: datetime) -> dict[str, Any]:
+    today = timezone.localdate()
+    exposure = current_exposure(patient)
+    latest = latest_round(patient)
+    status = status_of(patient)
+    followup = status.followup if status else {}
+    return {
+        "patient": patient,
+        "exposure": exposure,
+        "plan": plan_position(patient, now),
+        "followup": followup or None,
+        "followup_at": datetime.fromisoformat(followup["at"]) if followup else None,
+        "day_number": exposure.day_number(today) if exposure else None,
+        "risk_factors": patient.risk_factors(today, exposure),
+        "latest": latest,
+        "status": status,
+        "grade_boxes": grade_boxes(status, latest),
+        "overdue": status.overdue(now) if status else False,
+        "now": now,
+    }
+
+
+def flag_item_context(flag: Flag, user, **forms: Any) -> dict[str, Any]:
+    """Return what one flag (re-rendered after an htmx action) shows."""
+    latest = latest_round(flag.patient)
+    return {
+        "flag": flag,
+        "patient": flag.patient,
+        "options": expand(latest.treatment_options) if latest else [],
+        "perms_can_change_flag": user.has_perm("patients.change_flag"),
+        **forms,
+    }
+
+
+def rounds_page(patient: Patient, page_number: str | None) -> Page:
     rounds = patient.rounds.select_related("entered_by", "error_by").order_by(
         "-clinical_time", "-pk"
     )
-    page = Paginator(rounds, ROUNDS_PAGE_SIZE).get_page(page_number)
-    flags = list(
-        patient.flags.exclude(state=FlagState.RESOLVED)
-        .select_related("acknowledged_by")
-        .order_by("-severity_rank", "-opened_at")
-    )
+    return Paginator(rounds, ROUNDS_PAGE_SIZE).get_page(page_number)
+
+
+def rounds_context(patient: Patient, page_number: str | None) -> dict[str, Any]:
+    """Return the rounds timeline's context (read only if not cached)."""
+    status = status_of(patient)
+    return {
+        "patient": patient,
+        "status": status,
+        "page_number": page_number or "1",
+        "page": SimpleLazyObject(lambda: rounds_page(patient, page_number)),
+    }
+
+
+def patient_context(patient: Patient, page_number: str | None, user) -> dict[str, Any]:
+    """Return the whole patient page's context."""
+    now = timezone.now()
+    context = header_context(patient, now)
+    latest, exposure = context["latest"], context["exposure"]
     # All of them: the dose ledger and the chart markers must see every dose,
     # even when the list on the page shows only the latest.
     interventions = list(patient.interventions.select_related("recorded_by"))
@@ -119,77 +235,23 @@ def patient_context(patient: Patient, page_number: str | None, user) -> dict[str
         ],
         now,
     )
-    status = PatientStatus.objects.filter(patient=patient).first()
-    followup_round = (
-        final.filter(assessment__has_key="followup")
-        .order_by("-clinical_time", "-pk")
-        .only("clinical_time", "assessment")
-        .first()
+    open_flags = (
+        patient.flags.exclude(state=FlagState.RESOLVED)
+        .select_related("acknowledged_by")
+        .order_by("-severity_rank", "-opened_at")
     )
-    day0 = (exposure and exposure.day0_start()) or (course[0].clinical_time if course else now)
-    return {
-        "charts": patient_charts(course, interventions, day0),
-        "heat": heat_map(
-            course[-HEAT_MAP_COLUMNS:],
-            heat_flags(patient, course),
-            ORGAN_SYSTEMS,
-            reverse("round_detail", args=[patient.pk, 0]),
-        ),
-        "patient": patient,
-        "exposure": exposure,
-        "plan": plan_position(patient, now),
-        "followup": followup_round.assessment["followup"] if followup_round else None,
-        "followup_at": followup_round.clinical_time if followup_round else None,
-        "day_number": exposure.day_number(today) if exposure else None,
-        "risk_factors": patient.risk_factors(today, exposure),
-        "latest": latest,
-        "status": status,
-        "grade_rounds": grade_rounds(status, latest),
-        "overdue": status.overdue(now) if status else False,
-        "open_flags": flags,
-        "past_flag_count": patient.flags.filter(state=FlagState.RESOLVED).count(),
-        "organ_panel": organ_panel(latest, previous),
-        "page": page,
-        "interventions": interventions[:INTERVENTIONS_SHOWN],
-        "toci_24h": toci_24h,
-        "toci_total": toci_total,
-        "toci_max_24h": TOCILIZUMAB_MAX_24H,
-        "toci_max_total": TOCILIZUMAB_MAX_TOTAL,
-        "options": expand(latest.treatment_options) if latest else [],
-        "perms_can_change_flag": user.has_perm("patients.change_flag"),
-        "now": now,
-    }
-
-
-CSRF_PLACEHOLDER = "CSRF-PLACEHOLDER-VALUE"
-# Pages show "now"-relative facts (overdue, doses in the last 24 h), so a
-# cached rendering lives at most until the minute changes.
-CACHE_SECONDS = 60
-
-
-def patient_main_html(request, patient: Patient, page_number: str | None) -> str:
-    """Return the patient view's main region, cached until anything changes.
-
-    Every write path (round, intervention, flag action, correction) rewrites
-    the patient's status row, so its ``updated_at`` keys the cache; the key
-    also carries the minute, the user's relevant permissions and the page.
-    """
-    user = request.user
-    stamp = (
-        PatientStatus.objects.filter(patient=patient).values_list("updated_at", flat=True).first()
+    context.update(
+        readings=Readings(patient, interventions, exposure and exposure.day0_start(), latest),
+        open_flags=list(open_flags),
+        past_flag_count=patient.flags.filter(state=FlagState.RESOLVED).count(),
+        page_number=page_number or "1",
+        page=SimpleLazyObject(lambda: rounds_page(patient, page_number)),
+        interventions=interventions[:INTERVENTIONS_SHOWN],
+        toci_24h=toci_24h,
+        toci_total=toci_total,
+        toci_max_24h=TOCILIZUMAB_MAX_24H,
+        toci_max_total=TOCILIZUMAB_MAX_TOTAL,
+        options=expand(latest.treatment_options) if latest else [],
+        perms_can_change_flag=user.has_perm("patients.change_flag"),
     )
-    perms = "".join(
-        "1" if user.has_perm(p) else "0"
-        for p in ("patients.change_flag", "patients.add_intervention", "patients.correct_record")
-    )
-    minute = timezone.now().strftime("%Y%m%d%H%M")
-    raw = f"{patient.pk}|{stamp and stamp.timestamp()}|{page_number}|{perms}|{minute}"
-    key = "patient-main:" + hashlib.sha256(raw.encode()).hexdigest()
-    html = cache.get(key)
-    if html is None:
-        context = patient_context(patient, page_number, user)
-        context["csrf_token"] = CSRF_PLACEHOLDER
-        context.update(perms=PermWrapper(user), user=user)
-        html = render_to_string("patients/patient_detail.html#patient-main", context)
-        cache.set(key, html, CACHE_SECONDS)
-    return mark_safe(html.replace(CSRF_PLACEHOLDER, get_token(request)))  # noqa: S308
+    return context

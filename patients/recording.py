@@ -70,8 +70,10 @@ def resolve_period() -> timedelta:
 def audit(
     user, action: str, obj, patient: Patient | None, address: str | None = None, **detail: Any
 ) -> None:
+    known = user if user and user.is_authenticated else None
     AuditEvent.objects.create(
-        user=user if user and user.is_authenticated else None,
+        user=known,
+        user_name=known.get_username() if known else "",
         action=action,
         object_type=type(obj).__name__,
         object_id=str(obj.pk),
@@ -194,6 +196,19 @@ def followup_course(patient: Patient, graded: dict[int, GradedRound]) -> Followu
         if found:
             labs.append((time, found))
     return labs, crs
+
+
+def latest_followup(patient: Patient) -> dict[str, Any]:
+    """Return the latest lab entry's follow-up findings with its time, or {}."""
+    rnd = (
+        patient.rounds.filter(status=RoundStatus.FINAL, assessment__has_key="followup")
+        .order_by("-clinical_time", "-pk")
+        .values_list("clinical_time", "assessment__followup")
+        .first()
+    )
+    if rnd is None or not rnd[1]:
+        return {}
+    return {"at": rnd[0].isoformat(), **rnd[1]}
 
 
 def course_followup(exposure: Exposure | None) -> Followup | None:
@@ -450,6 +465,7 @@ def refresh_status(
     status.flag_groups = flag_groups(flags)
     windows = plan_windows(patient)
     status.plan_windows = [w.as_dict() for w in windows]
+    status.followup = latest_followup(patient)
     if last:
         known = last_known(results)
         status.crs_grade = known["crs"][0]
@@ -502,14 +518,18 @@ def record_round(
     Return (round, created); a repeated ``client_key`` returns the round
     already stored, so a double or replayed submit stores one round.
     """
-    existing = ObservationRound.objects.filter(client_key=client_key).first()
+    existing = ObservationRound.objects.filter(patient=patient, client_key=client_key).first()
     if existing:
         return existing, False
     try:
         with transaction.atomic():
             patient = lock(patient)
             rnd = ObservationRound.objects.create(
-                patient=patient, entered_by=user, client_key=client_key, **values
+                patient=patient,
+                entered_by=user,
+                entered_by_name=user.get_username(),
+                client_key=client_key,
+                **values,
             )
             results = reassess(patient, since=rnd.clinical_time)
             states = [s for _, s in results]
@@ -536,7 +556,7 @@ def record_round(
             return results[index][0], True
     except IntegrityError:
         # Two identical submits raced: the other one stored the round.
-        return ObservationRound.objects.get(client_key=client_key), False
+        return ObservationRound.objects.get(patient=patient, client_key=client_key), False
 
 
 def mark_round_in_error(
@@ -552,15 +572,25 @@ def mark_round_in_error(
         rnd.status = RoundStatus.ENTERED_IN_ERROR
         rnd.error_reason = reason
         rnd.error_by = user
+        rnd.error_by_name = user.get_username()
         rnd.error_at = now
-        rnd.save(update_fields=["status", "error_reason", "error_by", "error_at"])
+        rnd.save(update_fields=["status", "error_reason", "error_by", "error_by_name", "error_at"])
         reassess(patient, since=rnd.clinical_time)
         for flag in rnd.opened_flags.exclude(state=FlagState.RESOLVED):
             flag.state = FlagState.RESOLVED
             flag.resolved_by = user
+            flag.resolved_by_name = user.get_username()
             flag.resolved_at = now
             flag.resolve_reason = f"The round that raised it was entered in error: {reason}"
-            flag.save(update_fields=["state", "resolved_by", "resolved_at", "resolve_reason"])
+            flag.save(
+                update_fields=[
+                    "state",
+                    "resolved_by",
+                    "resolved_by_name",
+                    "resolved_at",
+                    "resolve_reason",
+                ]
+            )
             audit(user, "flag_resolved", flag, patient, address, reason=flag.resolve_reason)
         refresh_status(patient)
         audit(user, "round_entered_in_error", rnd, patient, address, reason=reason)
@@ -574,20 +604,24 @@ def record_intervention(
     client_key: uuid.UUID,
     address: str | None = None,
 ) -> tuple[Intervention, bool]:
-    existing = Intervention.objects.filter(client_key=client_key).first()
+    existing = Intervention.objects.filter(patient=patient, client_key=client_key).first()
     if existing:
         return existing, False
     try:
         with transaction.atomic():
             patient = lock(patient)
             item = Intervention.objects.create(
-                patient=patient, recorded_by=user, client_key=client_key, **values
+                patient=patient,
+                recorded_by=user,
+                recorded_by_name=user.get_username(),
+                client_key=client_key,
+                **values,
             )
             refresh_status(patient, reassess(patient, since=item.given_at))
             audit(user, "intervention_recorded", item, patient, address, kind=item.kind)
             return item, True
     except IntegrityError:
-        return Intervention.objects.get(client_key=client_key), False
+        return Intervention.objects.get(patient=patient, client_key=client_key), False
 
 
 def record_dose(
@@ -644,6 +678,7 @@ def acknowledge_flag(flag: Flag, user, note: str, address: str | None = None) ->
         done = Flag.objects.filter(pk=flag.pk, state=FlagState.OPEN).update(
             state=FlagState.ACKNOWLEDGED,
             acknowledged_by=user,
+            acknowledged_by_name=user.get_username(),
             acknowledged_at=now,
             acknowledge_note=note,
         )
@@ -660,7 +695,11 @@ def resolve_flag(flag: Flag, user, reason: str, address: str | None = None) -> b
             Flag.objects.filter(pk=flag.pk)
             .exclude(state=FlagState.RESOLVED)
             .update(
-                state=FlagState.RESOLVED, resolved_by=user, resolved_at=now, resolve_reason=reason
+                state=FlagState.RESOLVED,
+                resolved_by=user,
+                resolved_by_name=user.get_username(),
+                resolved_at=now,
+                resolve_reason=reason,
             )
         )
         if done:
@@ -706,12 +745,15 @@ def import_course(
 
     with transaction.atomic():
         patient = lock(patient)
+        for item in interventions:
+            item.recorded_by_name = item.recorded_by_name or item.recorded_by.get_username()
         Intervention.objects.bulk_create(interventions)
         given = [i.to_given() for i in sorted(interventions, key=lambda i: i.given_at)]
         exposure = current_exposure(patient)
         rounds = sorted(rounds, key=lambda r: r.clinical_time)
         for r in rounds:
             r.patient = patient
+            r.entered_by_name = r.entered_by_name or r.entered_by.get_username()
         steps, records = assess_course(
             [r.to_observation() for r in rounds],
             given=given,

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+# Roles that open patient records; never self-granted (see admin.py).
+CLINICAL_ROLES = {"nurse", "clinician"}
+
 ROLES = {
     "nurse": [
         "patients.view_patient",

@@ -10,11 +10,11 @@ from django.db.models import Q
 from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
-from django.views.decorators.http import require_http_methods, require_POST
+from django.views.decorators.http import require_http_methods, require_POST, require_safe
 from django.views.decorators.vary import vary_on_headers
 
 from . import recording
-from .blank_form import blank_round_form
+from .clinical.flags import SEVERITY_RANK
 from .clinical.history import INTERVENTION_KINDS
 from .clinical.sources import SOURCES
 from .clinical.treatments import catalogue, dose_counts
@@ -39,15 +39,13 @@ from .models import (
     Patient,
     PatientStatus,
 )
-from .patient_page import patient_context, patient_main_html
+from .patient_page import flag_item_context, patient_context, rounds_context
 from .plans import late_neuro_asked, plan_position
-from .queue_rows import change_stamp, queue_page, queue_wards, select_html
+from .queue_rows import QueuePage, change_stamp, queue_wards
+from .security import client_address
 
 QUEUE_PAGE_SIZE = 50
-
-
-def client_address(request: HttpRequest) -> str | None:
-    return request.META.get("REMOTE_ADDR")
+SEVERITIES_WORST_FIRST = sorted(SEVERITY_RANK, key=SEVERITY_RANK.get, reverse=True)
 
 
 def _audit_view(request: HttpRequest, patient: Patient, **detail) -> None:
@@ -63,12 +61,14 @@ def _get_patient(request: HttpRequest, pk: int) -> Patient:
 
 
 @login_not_required
+@require_safe
 def healthz(request: HttpRequest) -> HttpResponse:
     """Return 200 for load balancers; also the benchmark's ceiling."""
     return HttpResponse("ok", content_type="text/plain")
 
 
 @vary_on_headers("HX-Request")
+@require_safe
 def queue(request: HttpRequest) -> HttpResponse:
     if not request.user.has_perm("patients.view_patient"):
         # Administrators land on what they may see: the audit trail.
@@ -78,19 +78,15 @@ def queue(request: HttpRequest) -> HttpResponse:
     stamp = change_stamp()
     form = QueueFilterForm(request.GET or None, wards=queue_wards(stamp))
     chosen = form.cleaned_data if form.is_valid() else {}
+    ward, severity = chosen.get("ward", ""), chosen.get("severity", "")
     context = {
-        **queue_page(
-            chosen.get("ward", ""), chosen.get("severity", ""), request.GET.get("page"), stamp
-        ),
-        "ward_select": select_html(
-            "ward", "Ward", form.fields["ward"].choices, chosen.get("ward", "")
-        ),
-        "severity_select": select_html(
-            "severity",
-            "Flag severity",
-            form.fields["severity"].choices,
-            chosen.get("severity", ""),
-        ),
+        "stamp": stamp,
+        "ward": ward,
+        "severity": severity,
+        "queue": QueuePage(ward, severity, request.GET.get("page")),
+        "ward_choices": form.fields["ward"].choices,
+        "severity_choices": form.fields["severity"].choices,
+        "severities": SEVERITIES_WORST_FIRST,
         "refresh_seconds": settings.CRS_WATCH["QUEUE_REFRESH_SECONDS"],
     }
     template = "patients/queue.html#queue-rows" if request.htmx else "patients/queue.html"
@@ -98,6 +94,7 @@ def queue(request: HttpRequest) -> HttpResponse:
 
 
 @permission_required("patients.view_patient", raise_exception=True)
+@require_safe
 def patient_list(request: HttpRequest) -> HttpResponse:
     form = SearchForm(request.GET or None)
     patients = Patient.objects.select_related("status").order_by("family_name", "given_name")
@@ -131,20 +128,16 @@ def patient_create(request: HttpRequest) -> HttpResponse:
 
 @permission_required("patients.view_patient", raise_exception=True)
 @vary_on_headers("HX-Request")
+@require_safe
 def patient_detail(request: HttpRequest, pk: int) -> HttpResponse:
     patient = _get_patient(request, pk)
-    if request.htmx and request.GET.get("page"):
-        context = patient_context(patient, request.GET.get("page"), request.user)
+    page_number = request.GET.get("page")
+    if request.htmx and page_number:
+        context = rounds_context(patient, page_number)
         return render(request, "patients/patient_detail.html#rounds", context)
     _audit_view(request, patient)
-    late_neuro = late_neuro_asked(patient, timezone.now())
-    context = {
-        "patient": patient,
-        "patient_main": patient_main_html(request, patient, request.GET.get("page")),
-        # The cached blank form has no product questions: build this one.
-        "blank_round_form": None if late_neuro else blank_round_form(request, patient.pk),
-        "round_form": RoundForm(late_neuro=late_neuro),
-    }
+    context = patient_context(patient, page_number, request.user)
+    context["round_form"] = RoundForm(late_neuro=late_neuro_asked(patient, timezone.now()))
     return render(request, "patients/patient_detail.html", context)
 
 
@@ -285,11 +278,8 @@ def tocilizumab_counts(patient: Patient) -> tuple[int, int]:
 def _flag_response(request: HttpRequest, flag: Flag) -> HttpResponse:
     if request.htmx:
         flag.refresh_from_db()
-        return render(
-            request,
-            "patients/patient_detail.html#flag-item",
-            {"flag": flag, "perms_can_change_flag": True, "patient": flag.patient},
-        )
+        context = flag_item_context(flag, request.user)
+        return render(request, "patients/patient_detail.html#flag-item", context)
     return redirect(flag.patient)
 
 
@@ -298,12 +288,7 @@ def _flag_form_invalid(
 ) -> HttpResponse:
     """Re-render the flag with its form's errors (htmx), or redirect with a message."""
     if request.htmx:
-        context = {
-            "flag": flag,
-            name: form,
-            "perms_can_change_flag": True,
-            "patient": flag.patient,
-        }
+        context = flag_item_context(flag, request.user, **{name: form})
         return render(request, "patients/patient_detail.html#flag-item", context, status=422)
     messages.error(request, message)
     return redirect(flag.patient)
@@ -341,6 +326,7 @@ def flag_resolve(request: HttpRequest, pk: int, flag_pk: int) -> HttpResponse:
 
 
 @permission_required("patients.view_patient", raise_exception=True)
+@require_safe
 def about(request: HttpRequest) -> HttpResponse:
     return render(
         request,
@@ -350,6 +336,7 @@ def about(request: HttpRequest) -> HttpResponse:
 
 
 @permission_required("patients.view_auditevent", raise_exception=True)
+@require_safe
 def audit_log(request: HttpRequest) -> HttpResponse:
     events = AuditEvent.objects.select_related("user", "patient")
     action = request.GET.get("action", "")
@@ -357,7 +344,8 @@ def audit_log(request: HttpRequest) -> HttpResponse:
     if action:
         events = events.filter(action=action)
     if user:
-        events = events.filter(user__username=user)
+        # The name at the time, or the account's current name.
+        events = events.filter(Q(user_name=user) | Q(user__username=user))
     page = Paginator(events, 100).get_page(request.GET.get("page"))
     actions = AuditEvent.objects.order_by("action").values_list("action", flat=True).distinct()
     return render(
@@ -369,6 +357,7 @@ def audit_log(request: HttpRequest) -> HttpResponse:
 
 @permission_required("patients.view_patient", raise_exception=True)
 @vary_on_headers("HX-Request")
+@require_safe
 def round_detail(request: HttpRequest, pk: int, round_pk: int) -> HttpResponse:
     patient = _get_patient(request, pk)
     rnd = get_object_or_404(
@@ -389,6 +378,7 @@ HANDOVER_ROWS = PatientStatus.objects.select_related("patient", "latest_round").
 
 
 @permission_required("patients.view_patient", raise_exception=True)
+@require_safe
 def handover(request: HttpRequest) -> HttpResponse:
     ward = request.GET.get("ward", "")
     wards = list(PatientStatus.objects.order_by("ward").values_list("ward", flat=True).distinct())
@@ -413,6 +403,7 @@ def handover(request: HttpRequest) -> HttpResponse:
 
 
 @permission_required("patients.view_patient", raise_exception=True)
+@require_safe
 def patient_handover(request: HttpRequest, pk: int) -> HttpResponse:
     patient = _get_patient(request, pk)
     now = timezone.now()
@@ -430,6 +421,7 @@ def patient_handover(request: HttpRequest, pk: int) -> HttpResponse:
 
 @permission_required("patients.view_patient", raise_exception=True)
 @vary_on_headers("HX-Request")
+@require_safe
 def flag_history(request: HttpRequest, pk: int) -> HttpResponse:
     patient = _get_patient(request, pk)
     _audit_view(request, patient, page="past flags")
@@ -448,6 +440,7 @@ def flag_history(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @permission_required("patients.view_patient", raise_exception=True)
+@require_safe
 def rounds_csv(request: HttpRequest, pk: int) -> StreamingHttpResponse:
     patient = _get_patient(request, pk)
     recording.audit(

@@ -4,18 +4,24 @@ from datetime import date
 
 from django import template
 
-from patients.clinical.flags import SEVERITY_SHAPES
+from patients.clinical.flags import SEVERITY_RANK, SEVERITY_SHAPES
 from patients.clinical.sources import citation as cite_text
 
 register = template.Library()
 
 
+SEVERITY_NAMES = {rank: name for name, rank in SEVERITY_RANK.items()}
+
+
 @register.filter
-def day_plus(day0: date | None, today: date) -> str:
-    if day0 is None:
-        return "—"
-    n = (today - day0).days
-    return f"Day +{n}" if n >= 0 else f"Day {n}"
+def days_since(day0: date | None, today: date) -> int | None:
+    """Return the day number after ``day0`` (shown by ``_day.html``)."""
+    return None if day0 is None else (today - day0).days
+
+
+@register.filter
+def severity_name(rank: int) -> str:
+    return SEVERITY_NAMES.get(rank, "")
 
 
 @register.filter

@@ -1,0 +1,99 @@
+"""The patient page's regions: each htmx partial reads only what it shows,
+and cached regions change with every write."""
+
+from __future__ import annotations
+
+import re
+
+from django.urls import reverse
+
+from patients.models import Flag
+
+from .conftest import ago, make_patient
+from .test_recording import record
+
+
+def rounds_recorded(patient, nurse, count: int) -> None:
+    for h in range(count):
+        record(patient, nurse, ago(hours=4 * (count - h)), temperature_c=37.0 + h / 10)
+
+
+def test_it_pins_the_rounds_partial_query_count(
+    clinician_client, patient, nurse, django_assert_num_queries
+) -> None:
+    rounds_recorded(patient, nurse, 14)
+    url = patient.get_absolute_url()
+    clinician_client.get(url)  # warm the session
+    # session, user, 2 x permissions, patient, status, rounds count, one page
+    with django_assert_num_queries(8):
+        part = clinician_client.get(url, {"page": 2}, HTTP_HX_REQUEST="true")
+    html = part.content.decode()
+    assert html.lstrip().startswith('<section class="card" id="rounds"')
+    assert "Page 2 of 2" in html and "<html" not in html
+
+
+def test_a_cached_patient_page_reads_none_of_the_chart_data(
+    clinician_client, patient, nurse, django_assert_num_queries
+) -> None:
+    rounds_recorded(patient, nurse, 12)
+    url = patient.get_absolute_url()
+    first = clinician_client.get(url).content.decode()
+    # session, user, 2 x permissions, patient, audit, exposure, latest round,
+    # status, interventions, open flags, past-flag count: no rounds, heat-map
+    # flags or pages (the charts, heat map and rounds come from the cache)
+    with django_assert_num_queries(12):
+        again = clinician_client.get(url).content.decode()
+    assert again.count('<circle class="pt') == first.count('<circle class="pt') > 0
+
+
+def test_a_new_round_replaces_the_cached_charts(clinician_client, patient, nurse) -> None:
+    rounds_recorded(patient, nurse, 3)
+    url = patient.get_absolute_url()
+    before = clinician_client.get(url).content.decode().count('<circle class="pt')
+    record(patient, nurse, ago(minutes=30), temperature_c=38.4)
+    after = clinician_client.get(url).content.decode().count('<circle class="pt')
+    assert after > before
+
+
+def test_an_acknowledged_flag_keeps_its_options_line(
+    clinician_client, patient, nurse, django_assert_num_queries
+) -> None:
+    record(patient, nurse, ago(hours=4))
+    record(patient, nurse, ago(hours=1), temperature_c=38.6)
+    flag = Flag.objects.get(key="grade_rise:crs")
+    url = reverse("flag_acknowledge", args=[patient.pk, flag.pk])
+    page = clinician_client.get(patient.get_absolute_url()).content.decode()
+    assert "Options the sources describe for the current presentation" in page
+    response = clinician_client.post(url, {"note": "seen"}, HTTP_HX_REQUEST="true")
+    html = response.content.decode()
+    assert html.lstrip().startswith(f'<li id="flag-{flag.pk}"')
+    assert "Acknowledged by carl" in html
+    assert "Options the sources describe for the current presentation" in html
+
+
+def test_it_pins_the_flag_item_partial_query_count(
+    clinician_client, patient, nurse, django_assert_num_queries
+) -> None:
+    record(patient, nurse, ago(hours=2), acvpu="C")
+    flag = Flag.objects.get(key="red_flag:confusion")
+    url = reverse("flag_acknowledge", args=[patient.pk, flag.pk])
+    clinician_client.get(patient.get_absolute_url())  # warm the session
+    # session, user, 2 x permissions, flag, its patient, latest round (for the
+    # options line); the invalid note writes nothing
+    with django_assert_num_queries(7):
+        response = clinician_client.post(url, {"note": ""}, HTTP_HX_REQUEST="true")
+    assert response.status_code == 422
+    assert 'class="error"' in response.content.decode()
+
+
+def test_each_patient_page_carries_its_own_form_key_and_address(clinician_client, nurse) -> None:
+    first, second = make_patient(mrn="F1"), make_patient(mrn="F2")
+    pages = [clinician_client.get(p.get_absolute_url()).content.decode() for p in (first, second)]
+    again = clinician_client.get(first.get_absolute_url()).content.decode()
+    keys = [re.search(r'name="client_key" value="([^"]+)"', p).group(1) for p in (*pages, again)]
+    assert len(set(keys)) == 3  # a fresh one-time key on every view
+    assert reverse("round_create", args=[first.pk]) in pages[0]
+    assert reverse("round_create", args=[second.pk]) in pages[1]
+    assert reverse("round_create", args=[first.pk]) not in pages[1]
+    token = clinician_client.cookies["csrftoken"].value
+    assert token and 'name="csrfmiddlewaretoken"' in pages[1]
