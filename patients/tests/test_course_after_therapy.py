@@ -153,7 +153,7 @@ def test_late_neurotoxicity_questions_appear_in_the_window_and_a_yes_raises_a_fl
 ) -> None:
     # REFERENCE k11: Santomasso 2023 (days 1-30), Carvykti boxed warning.
     patient = cilta_patient(days=20)
-    page = nurse_client.get(patient.get_absolute_url()).content.decode()
+    page = nurse_client.get(reverse("round_create", args=[patient.pk])).content.decode()
     assert "Change in handwriting? (single-source)" in page
     response = nurse_client.post(
         reverse("round_create", args=[patient.pk]),
@@ -176,5 +176,5 @@ def test_late_neurotoxicity_questions_appear_in_the_window_and_a_yes_raises_a_fl
 def test_no_late_neurotoxicity_questions_outside_a_bcma_window(nurse_client, product, days):
     patient = cilta_patient(days=days)
     Exposure.objects.filter(patient=patient).update(product=product)
-    page = nurse_client.get(patient.get_absolute_url()).content.decode()
+    page = nurse_client.get(reverse("round_create", args=[patient.pk])).content.decode()
     assert "Change in handwriting?" not in page

@@ -127,5 +127,5 @@ def test_ice_schedule_follows_the_dose_window_of_a_bispecific(hours_after_dose, 
     time = dose + timedelta(hours=hours_after_dose)
     obs = Observation(time=time, temperature_c=37.0)
     state = RoundState(time, obs, assess(obs, Baseline()))
-    found = ice_due([state], DAY0, "bispecific", windows)
+    found = ice_due([state], DAY0, "bispecific", windows=windows)
     assert (found == dose + timedelta(hours=12)) if due else found is None

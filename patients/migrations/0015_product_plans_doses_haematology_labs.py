@@ -10,7 +10,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('patients', '0008_author_names_and_per_patient_keys'),
+        ('patients', '0014_intervention_dose_check'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
