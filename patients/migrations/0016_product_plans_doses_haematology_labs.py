@@ -10,7 +10,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('patients', '0014_intervention_dose_check'),
+        ('patients', '0015_fhir_service_tokens_and_round_source'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
