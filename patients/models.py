@@ -723,6 +723,14 @@ class NotificationAttempt(models.Model):
         return f"Attempt {self.number}: {self.outcome}"
 
 
+BEDSIDE_HOW = {
+    "phone": "Phone",
+    "bleep": "Bleep / pager",
+    "in_person": "In person",
+    "message": "Message",
+}
+
+
 class BedsideRecord(Undeletable):
     """What the nurse did about an escalation: who was informed, or why not."""
 
@@ -743,3 +751,7 @@ class BedsideRecord(Undeletable):
 
     def __str__(self) -> str:
         return f"Bedside record for escalation {self.escalation_id}"
+
+    @property
+    def how_label(self) -> str:
+        return BEDSIDE_HOW.get(self.how, self.how)

@@ -18,6 +18,7 @@ from .clinical.flags import SEVERITY_RANK
 from .clinical.history import INTERVENTION_KINDS
 from .clinical.sources import SOURCES
 from .clinical.treatments import catalogue, dose_counts
+from .escalation_views import round_escalations
 from .export import csv_lines
 from .forms import (
     AcknowledgeForm,
@@ -155,6 +156,7 @@ def round_create(request: HttpRequest, pk: int) -> HttpResponse:
         if request.htmx:
             context = patient_context(patient, None, request.user)
             context.update(round_form=RoundForm(), saved_round=rnd, created=created)
+            context.update(round_escalations(rnd))
             response = render(request, "patients/round_saved.html", context)
             response["HX-Trigger"] = "round-recorded"
             return response
