@@ -151,7 +151,7 @@ def reassess(
     for rnd in rounds:
         rnd.patient = patient
         state = assess_in_context(
-            rnd.to_observation(), rnd.clinical_time, states, given, baseline, prior, rule
+            rnd.to_observation(), rnd.clinical_time, states, given, baseline, prior, rule, cause
         )
         states.append(state)
         if since is not None and rnd.clinical_time >= since:

@@ -75,6 +75,7 @@ def assess_in_context(
     baseline: Baseline,
     prior: tuple[GradedRound, ...] = (),
     rule: EndRule | None = None,
+    cause: str = "immunotherapy",
 ) -> RoundState:
     """Assess a round knowing what came before it and what was given.
 
@@ -86,7 +87,7 @@ def assess_in_context(
     episode = open_episode_at(time, graded, given, rule)
     doses = fever_masked_by(episode, time)
     labs, lab_times = carried_labs(obs, time, earlier)
-    obs = replace(obs, time=time, labs=labs, lab_times=lab_times)
+    obs = replace(obs, time=time, labs=labs, lab_times=lab_times, cause=cause)
     if doses and episode is not None:
         obs = replace(
             obs,
@@ -150,7 +151,9 @@ def assess_course(
     records: list[FlagRecord] = []
     for index, obs in enumerate(sorted(rounds, key=lambda o: o.time)):
         time = obs.time
-        state = assess_in_context(obs, time, states, given, baseline, rule=episode_rule)
+        state = assess_in_context(
+            obs, time, states, given, baseline, rule=episode_rule, cause=cause
+        )
         opened = []
         late = overdue_events(states, time, day0, exposure_kind)
         decision = apply_events(flags, late, time)

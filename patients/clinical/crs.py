@@ -107,6 +107,17 @@ def grade_crs(obs: Observation) -> GradeResult:
     Organ toxicities never enter: ASTCT grades them separately (CTCAE).
     """
     findings: list[Finding] = []
+    if obs.cause == "infection":
+        findings.append(
+            Finding(
+                "CRS-style grade only: ASTCT grading is defined for immune effector cell "
+                "therapy, not for infection; read NEWS2 and organ severity first, and treatment "
+                "by the WHO COVID-19 severity criteria",
+                SOURCE,
+                {"cause": obs.cause},
+                None,
+            )
+        )
     missing: list[str] = []
     hypo = hypotension_finding(obs)
     hypox, gaps = hypoxia_finding(obs)

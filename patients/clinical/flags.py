@@ -161,6 +161,18 @@ def worsening_changes(system: str, prev: RoundState | None, cur: RoundState) -> 
                 f"oxygen {(p_obs.oxygen_device or 'room_air').replace('_', ' ')} -> "
                 f"{o.oxygen_device.replace('_', ' ')}"
             )
+        elif (
+            o.oxygen_device == p_obs.oxygen_device
+            and o.oxygen_flow_l_min is not None
+            and p_obs.oxygen_flow_l_min is not None
+            and o.oxygen_flow_l_min > p_obs.oxygen_flow_l_min
+        ):
+            # No guideline sets a flow threshold: any rise in the oxygen a
+            # patient needs on the same device is an escalation.
+            changes.append(
+                f"oxygen flow {p_obs.oxygen_flow_l_min:g} -> {o.oxygen_flow_l_min:g} L/min "
+                f"on {o.oxygen_device.replace('_', ' ')}"
+            )
     if system == "cardiovascular":
         added = sorted(set(o.vasopressors) - set(p_obs.vasopressors))
         if added:
@@ -438,8 +450,48 @@ def grade_rise_events(
 # -- persistence -------------------------------------------------------------
 
 
+# Local policy (DERIVED): antipyretics bring readings down between spikes,
+# so fever that returns within this long of the last febrile reading is
+# the same fever episode for "persistent (> 3 days)" (ASCO 2021, CARTOX).
+# 48 h joins daily spikes charted at the same hour.
+FEVER_EPISODE_GAP = timedelta(hours=48)
+FEVER_EPISODE_RULE = (
+    "Febrile readings less than 48 h apart belong to one fever episode, whatever afebrile "
+    "(e.g. antipyretic-lowered) readings lie between them (local policy, DERIVED)"
+)
+
+
+def fever_episode_start(history: list[RoundState]) -> datetime | None:
+    """Return when the current fever episode began, or None when none is
+    ongoing (the last febrile reading is 48 h or more before the last round)."""
+    febrile = [s.time for s in history if symptom_present("fever", s.obs)]
+    if not febrile or history[-1].time - febrile[-1] >= FEVER_EPISODE_GAP:
+        return None
+    start = febrile[-1]
+    for time in reversed(febrile[:-1]):
+        if start - time >= FEVER_EPISODE_GAP and _afebrile_between(history, time, start):
+            break
+        start = time
+    return start
+
+
+def _afebrile_between(history: list[RoundState], after: datetime, before: datetime) -> bool:
+    return any(
+        after < s.time < before
+        and s.obs.temperature_c is not None
+        and not symptom_present("fever", s.obs)
+        for s in history
+    )
+
+
 def run_start(name: str, history: list[RoundState]) -> datetime | None:
-    """Return when ``name`` began its current unbroken run, or None."""
+    """Return when ``name`` began its current unbroken run, or None.
+
+    Fever runs as an episode (``fever_episode_start``); other symptoms run
+    until a round records them absent.
+    """
+    if name == "fever":
+        return fever_episode_start(history)
     start = None
     for state in reversed(history):
         if (
@@ -465,7 +517,13 @@ def persistence_events(
         start = run_start(name, history)
         if start is None or cur.time - start <= limit:
             continue
-        if prev_time is not None and prev_time - start > limit:
+        before = prev_time
+        if name == "fever":
+            if not symptom_present("fever", cur.obs):
+                continue  # flagged at a febrile reading, never at a lowered one
+            febrile = [s.time for s in history[:-1] if symptom_present("fever", s.obs)]
+            before = febrile[-1] if febrile else None
+        if before is not None and before - start > limit:
             continue  # already over the limit at the previous round
         hours = (cur.time - start).total_seconds() / 3600
         events.append(
@@ -482,6 +540,7 @@ def persistence_events(
                     "before": {"time": start.isoformat(), "present": True},
                     "after": {"time": cur.time.isoformat(), "present": True},
                     "hours": round(hours, 1),
+                    **({"episode_rule": FEVER_EPISODE_RULE} if name == "fever" else {}),
                 },
                 metric=f"symptom:{name}",
                 above=0,

@@ -158,6 +158,9 @@ class Observation:
     # Age at the round (whole years), when known: NEWS2 and ICE apply to
     # older patients only (REFERENCE k7).
     age_years: int | None = None
+    # What the patient was exposed to: ASTCT grading is defined for immune
+    # effector cell therapy, not for infection (REFERENCE k4).
+    cause: str = "immunotherapy"
     acvpu: str | None = None
     ice_score: int | None = None
     ice_not_assessable: bool = False

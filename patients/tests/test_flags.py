@@ -234,6 +234,7 @@ def test_a_masked_fever_still_grades_hypoxia_after_tocilizumab() -> None:
 
 
 def test_a_system_not_assessed_recently_is_compared_with_baseline_and_says_so() -> None:
-    steps, _ = course({}, {}, {"labs": {"alt_u_l": 200.0}}, baseline=Baseline({"alt_u_l": 25.0}))
+    baseline = Baseline({"alt_u_l": 25.0}, {"alt_u_l": 40.0})
+    steps, _ = course({}, {}, {"labs": {"alt_u_l": 200.0}}, baseline=baseline)
     flag = next(e for e in steps[2].opened if e.organ_system == "hepatic")
     assert "not assessed in the recent rounds reviewed" in flag.title
