@@ -8,11 +8,11 @@ import pytest
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
 from patients import recording
-from patients.models import Flag, ObservationRound
+from patients.models import Escalation, Flag, ObservationRound
 
 from .conftest import NORMAL, ago, make_user
 
-ARGS = {"pk", "round_pk", "flag_pk"}
+ARGS = {"pk", "round_pk", "flag_pk", "esc_pk"}
 
 
 def patterns(resolver=None, prefix=""):
@@ -39,6 +39,8 @@ def world(db):
         "pk": patient.pk,
         "round_pk": ObservationRound.objects.get().pk,
         "flag_pk": Flag.objects.first().pk,
+        # New confusion is a red flag: the default policy escalates it.
+        "esc_pk": Escalation.objects.get().pk,
     }
 
 
@@ -65,12 +67,16 @@ ALLOWED = {
     "flag_acknowledge": {"clinician"},
     "flag_resolve": {"clinician"},
     "audit_log": {"admin"},
+    "escalation_bedside": {"nurse", "clinician"},
+    "raise_concern": {"nurse", "clinician"},
+    "response_figures": {"nurse", "clinician", "admin"},
+    "response_figures_csv": {"nurse", "clinician", "admin"},
     "password_change": {"nurse", "clinician", "admin"},
     "login": {"anonymous", "nurse", "clinician", "admin"},
     "healthz": {"anonymous", "nurse", "clinician", "admin"},
     "logout": {"nurse", "clinician", "admin"},
 }
-POST_ONLY = {"flag_acknowledge", "flag_resolve", "logout"}
+POST_ONLY = {"flag_acknowledge", "flag_resolve", "logout", "escalation_bedside", "raise_concern"}
 
 
 def test_every_named_url_has_an_access_rule() -> None:
