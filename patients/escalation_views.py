@@ -16,7 +16,7 @@ from django.db.models import Prefetch, Q
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_POST, require_safe
 
 from . import escalation
 from .models import (
@@ -378,6 +378,7 @@ def figures_context(form: FiguresForm) -> dict[str, Any]:
 
 
 @permission_required("patients.view_escalation", raise_exception=True)
+@require_safe
 def response_figures(request: HttpRequest) -> HttpResponse:
     form = FiguresForm(request.GET, figure_wards())
     context = figures_context(form)
@@ -406,6 +407,7 @@ FIGURES_CSV_HEADER = [
 
 
 @permission_required("patients.view_escalation", raise_exception=True)
+@require_safe
 def response_figures_csv(request: HttpRequest) -> HttpResponse:
     import csv
 
