@@ -82,7 +82,11 @@ class Patient(Undeletable):
 
     class Meta:
         ordering = ["family_name", "given_name"]
-        indexes = [models.Index(fields=["family_name", "given_name"])]
+        indexes = [
+            models.Index(fields=["family_name", "given_name"]),
+            # Look-alikes (same surname or bed) are searched within a ward.
+            models.Index(fields=["ward", "family_name"]),
+        ]
         permissions = [("correct_record", "Can mark clinical records entered in error")]
 
     def __str__(self) -> str:
@@ -348,6 +352,9 @@ class Intervention(Undeletable):
     )
     given_at = models.DateTimeField()
     note = models.TextField(blank=True, max_length=2000)
+    # Tocilizumab: the label-dose mismatch the recorder confirmed (shown in
+    # the ledger); blank when the dose matched or was not checked.
+    dose_check = models.TextField(blank=True)
     recorded_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
     )
@@ -439,6 +446,18 @@ class Flag(Undeletable):
         return self.state != FlagState.RESOLVED
 
 
+# Worst first: flag severity, unacknowledged before acknowledged, the worse
+# of CRS and ICANS, NEWS2, then the most overdue (the earliest due time).
+QUEUE_ORDER = [
+    "-worst_flag_rank",
+    "-worst_flag_unacknowledged",
+    "-worst_grade",
+    "-news2_rank",
+    "next_round_due_at",
+    "sort_name",
+]
+
+
 class PatientStatus(models.Model):
     """One denormalised row per patient: what the review queue reads."""
 
@@ -457,6 +476,11 @@ class PatientStatus(models.Model):
     # When (and in which round) each grade above was last recorded.
     grades_at = models.JSONField(default=dict)
     worst_flag_rank = models.PositiveSmallIntegerField(default=0)
+    # The queue's order after flag severity: an unanswered flag at that
+    # severity, then the worse of CRS and ICANS, then NEWS2 (-1: none known).
+    worst_flag_unacknowledged = models.BooleanField(default=False)
+    worst_grade = models.SmallIntegerField(default=-1)
+    news2_rank = models.SmallIntegerField(default=-1)
     open_flag_count = models.PositiveIntegerField(default=0)
     open_flags = models.JSONField(default=list)
     # The queue's view of the open flags: one entry per organ system.
@@ -474,6 +498,8 @@ class PatientStatus(models.Model):
         indexes = [
             models.Index(fields=["-worst_flag_rank", "-band_rank", "sort_name"]),
             models.Index(fields=["ward", "-worst_flag_rank", "-band_rank", "sort_name"]),
+            models.Index(fields=QUEUE_ORDER, name="status_queue_order"),
+            models.Index(fields=["ward", *QUEUE_ORDER], name="status_ward_queue_order"),
             models.Index(fields=["-updated_at"]),
         ]
 
@@ -755,3 +781,24 @@ class BedsideRecord(Undeletable):
     @property
     def how_label(self) -> str:
         return BEDSIDE_HOW.get(self.how, self.how)
+
+
+class RoundDraft(models.Model):
+    """A round being typed, kept on the server so a timed-out session loses nothing.
+
+    Kept here rather than in the browser so that no patient data stays on a
+    shared ward PC; deleted when the round is saved or discarded.
+    """
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    patient = models.ForeignKey(Patient, on_delete=models.CASCADE, related_name="+")
+    data = models.JSONField(default=dict)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["user", "patient"], name="one_draft_per_user_patient")
+        ]
+
+    def __str__(self) -> str:
+        return f"Draft round for {self.patient_id} by {self.user_id}"

@@ -21,7 +21,9 @@ from .clinical.inputs import ORGAN_SYSTEMS
 from .clinical.treatments import TOCILIZUMAB_MAX_24H, TOCILIZUMAB_MAX_TOTAL, dose_counts, expand
 from .escalation_views import escalation_panel
 from .models import Flag, FlagState, ObservationRound, Patient, PatientStatus, RoundStatus
+from .round_result import lookalikes
 
+CHART_NOW_STEP = 5  # minutes
 ROUNDS_PAGE_SIZE = 10
 HEAT_MAP_COLUMNS = 24
 INTERVENTIONS_SHOWN = 50
@@ -140,13 +142,21 @@ class Readings:
     """The final rounds behind the charts, heat map and organ panel, read once
     and only when a region is rendered (a cached region reads nothing)."""
 
-    def __init__(self, patient: Patient, interventions: list, day0: datetime | None, latest):
+    def __init__(
+        self,
+        patient: Patient,
+        interventions: list,
+        day0: datetime | None,
+        latest,
+        now: datetime | None = None,
+    ):
         self.patient, self.interventions, self.day0, self.latest = (
             patient,
             interventions,
             day0,
             latest,
         )
+        self.now = now
 
     @cached_property
     def course(self) -> list[ObservationRound]:
@@ -157,7 +167,7 @@ class Readings:
     def charts(self) -> list:
         course = self.course
         day0 = self.day0 or (course[0].clinical_time if course else timezone.now())
-        return patient_charts(course, self.interventions, day0)
+        return patient_charts(course, self.interventions, day0, self.now)
 
     @cached_property
     def heat(self) -> dict[str, Any]:
@@ -226,6 +236,10 @@ def rounds_context(patient: Patient, page_number: str | None) -> dict[str, Any]:
 def patient_context(patient: Patient, page_number: str | None, user) -> dict[str, Any]:
     """Return the whole patient page's context."""
     now = timezone.now()
+    # The charts' "now" line moves in steps, so their cached drawing lasts.
+    chart_now = now.replace(
+        minute=now.minute - now.minute % CHART_NOW_STEP, second=0, microsecond=0
+    )
     context = header_context(patient, now)
     latest, exposure = context["latest"], context["exposure"]
     # All of them: the dose ledger and the chart markers must see every dose,
@@ -239,14 +253,18 @@ def patient_context(patient: Patient, page_number: str | None, user) -> dict[str
         ],
         now,
     )
-    open_flags = (
+    open_flags = list(
         patient.flags.exclude(state=FlagState.RESOLVED)
         .select_related("acknowledged_by")
         .order_by("-severity_rank", "-opened_at")
     )
     context.update(
-        readings=Readings(patient, interventions, exposure and exposure.day0_start(), latest),
-        open_flags=list(open_flags),
+        readings=Readings(
+            patient, interventions, exposure and exposure.day0_start(), latest, chart_now
+        ),
+        chart_now=chart_now,
+        open_flags=open_flags,
+        unanswered_flags=[f for f in open_flags if f.state == FlagState.OPEN],
         past_flag_count=patient.flags.filter(state=FlagState.RESOLVED).count(),
         page_number=page_number or "1",
         page=SimpleLazyObject(lambda: rounds_page(patient, page_number)),
@@ -257,6 +275,7 @@ def patient_context(patient: Patient, page_number: str | None, user) -> dict[str
         toci_max_total=TOCILIZUMAB_MAX_TOTAL,
         options=expand(latest.treatment_options) if latest else [],
         perms_can_change_flag=user.has_perm("patients.change_flag"),
+        **lookalikes(patient),
     )
     context.update(escalation_panel(patient))
     return context

@@ -21,6 +21,19 @@ OXYGEN_DEVICES = (
     "bipap",
     "invasive_mechanical_ventilation",
 )
+# How a nurse writes each device (flag titles and screens show these).
+OXYGEN_DEVICE_WORDS = {
+    "room_air": "Room air",
+    "nasal_cannula": "Nasal cannula",
+    "blow_by": "Blow-by oxygen",
+    "simple_face_mask": "Simple face mask",
+    "venturi_mask": "Venturi mask",
+    "non_rebreather_mask": "Non-rebreather mask",
+    "high_flow_nasal_cannula": "High-flow nasal cannula",
+    "cpap": "CPAP",
+    "bipap": "BiPAP",
+    "invasive_mechanical_ventilation": "Invasive mechanical ventilation",
+}
 VASOPRESSORS = ("norepinephrine", "epinephrine", "phenylephrine", "dopamine", "vasopressin")
 ACVPU = ("A", "C", "V", "P", "U")
 CONSCIOUSNESS = (

@@ -309,3 +309,62 @@ def score_news2(obs: Observation) -> News2Result:
         tuple(basis),
         tuple(missing),
     )
+
+
+# RCP NEWS2 chart 4: the clinical response each trigger calls for (REFERENCE
+# e; the chart's wording, shortened).
+RESPONSE = {
+    "zero": "Continue routine NEWS2 monitoring.",
+    "low": (
+        "A registered nurse assesses the patient and decides whether monitoring should be "
+        "more frequent or care escalated."
+    ),
+    "low-medium": (
+        "A single red score: a registered nurse informs the medical team caring for the "
+        "patient, who review and decide whether to escalate care."
+    ),
+    "medium": (
+        "Key threshold for an urgent response: a registered nurse immediately informs the "
+        "medical team caring for the patient; urgent assessment by a clinician with "
+        "competencies in assessing acutely ill patients; care in an environment with "
+        "monitoring facilities."
+    ),
+    "high": (
+        "Emergency response: a registered nurse immediately informs the medical team caring "
+        "for the patient (at least specialist registrar); emergency assessment by a team "
+        "with critical-care competencies, including advanced airway skills; consider "
+        "transfer to level 2 or 3 care (HDU or ICU)."
+    ),
+}
+
+
+@dataclass(frozen=True)
+class Response:
+    """What NEWS2 chart 4 calls for after one round, and how sure that is."""
+
+    band: str | None
+    monitoring: str | None
+    text: str
+    at_least: bool
+    source: str
+
+
+def clinical_response(total: int | None, risk: str | None) -> Response:
+    """Return the chart-4 response for a round's total and band.
+
+    An incomplete set calls for at least the response of the band its
+    recorded values already reach; with no band there is none to give.
+    """
+    if total is not None and risk is not None:
+        key = "zero" if total == 0 else risk
+        return Response(risk, monitoring_for(total, risk), RESPONSE[key], False, SOURCE)
+    if risk is not None:
+        return Response(risk, MONITORING[risk], RESPONSE[risk], True, SOURCE)
+    return Response(
+        None,
+        None,
+        "NEWS2 is incomplete, so the response it calls for is not known: record the missing "
+        "values.",
+        True,
+        SOURCE,
+    )

@@ -58,6 +58,12 @@ ALLOWED = {
     "patient": {"nurse", "clinician"},
     "round_create": {"nurse", "clinician"},
     "round_detail": {"nurse", "clinician"},
+    "round_result": {"nurse", "clinician"},
+    "round_draft": {"nurse", "clinician"},
+    "round_draft_discard": {"nurse", "clinician"},
+    "lab_create": {"nurse", "clinician"},
+    "session_keepalive": {"nurse", "clinician", "admin"},
+    "session_status": {"nurse", "clinician", "admin"},
     "flag_history": {"nurse", "clinician"},
     "rounds_csv": {"nurse", "clinician"},
     "handover": {"nurse", "clinician"},
@@ -65,6 +71,7 @@ ALLOWED = {
     "round_correct": {"clinician"},
     "intervention_create": {"clinician"},
     "flag_acknowledge": {"clinician"},
+    "flags_acknowledge": {"clinician"},
     "flag_resolve": {"clinician"},
     "audit_log": {"admin"},
     "escalation_bedside": {"nurse", "clinician"},
@@ -76,7 +83,17 @@ ALLOWED = {
     "healthz": {"anonymous", "nurse", "clinician", "admin"},
     "logout": {"nurse", "clinician", "admin"},
 }
-POST_ONLY = {"flag_acknowledge", "flag_resolve", "logout", "escalation_bedside", "raise_concern"}
+POST_ONLY = {
+    "flag_acknowledge",
+    "flags_acknowledge",
+    "flag_resolve",
+    "logout",
+    "round_draft",
+    "round_draft_discard",
+    "session_keepalive",
+    "escalation_bedside",
+    "raise_concern",
+}
 
 
 def test_every_named_url_has_an_access_rule() -> None:
