@@ -43,6 +43,7 @@ urlpatterns = [
         views.intervention_create,
         name="intervention_create",
     ),
+    path("patients/<int:pk>/doses/new/", views.dose_create, name="dose_create"),
     path("patients/<int:pk>/flags/", views.flag_history, name="flag_history"),
     path(
         "patients/<int:pk>/flags/acknowledge/",

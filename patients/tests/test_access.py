@@ -70,6 +70,7 @@ ALLOWED = {
     "patient_handover": {"nurse", "clinician"},
     "round_correct": {"clinician"},
     "intervention_create": {"clinician"},
+    "dose_create": {"clinician"},
     "flag_acknowledge": {"clinician"},
     "flags_acknowledge": {"clinician"},
     "flag_resolve": {"clinician"},
