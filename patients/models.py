@@ -835,6 +835,14 @@ class NotificationAttempt(models.Model):
         return f"Attempt {self.number}: {self.outcome}"
 
 
+BEDSIDE_HOW = {
+    "phone": "Phone",
+    "bleep": "Bleep / pager",
+    "in_person": "In person",
+    "message": "Message",
+}
+
+
 class BedsideRecord(Undeletable):
     """What the nurse did about an escalation: who was informed, or why not."""
 
@@ -855,6 +863,10 @@ class BedsideRecord(Undeletable):
 
     def __str__(self) -> str:
         return f"Bedside record for escalation {self.escalation_id}"
+
+    @property
+    def how_label(self) -> str:
+        return BEDSIDE_HOW.get(self.how, self.how)
 
 
 class RoundDraft(models.Model):

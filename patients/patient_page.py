@@ -19,6 +19,7 @@ from django.utils.functional import SimpleLazyObject
 from .charts import heat_map, patient_charts
 from .clinical.inputs import ORGAN_SYSTEMS
 from .clinical.treatments import TOCILIZUMAB_MAX_24H, TOCILIZUMAB_MAX_TOTAL, dose_counts, expand
+from .escalation_views import escalation_panel
 from .models import (
     Exposure,
     Flag,
@@ -299,4 +300,5 @@ def patient_context(patient: Patient, page_number: str | None, user) -> dict[str
         perms_can_change_flag=user.has_perm("patients.change_flag"),
         **lookalikes(patient),
     )
+    context.update(escalation_panel(patient))
     return context

@@ -22,6 +22,7 @@ from .clinical.history import INTERVENTION_KINDS
 from .clinical.sources import SOURCES
 from .clinical.treatments import catalogue, dose_counts
 from .drafts import current_draft, discard_draft, draft_initial, save_draft
+from .escalation_views import round_escalations
 from .export import audit_lines, csv_lines
 from .forms import (
     AcknowledgeForm,
@@ -244,6 +245,7 @@ def round_result(request: HttpRequest, pk: int, round_pk: int) -> HttpResponse:
         "news2_rows": news2_rows(news2),
         "response": round_response(rnd),
         "opened_flags": list(rnd.opened_flags.order_by("-severity_rank", "pk")),
+        **round_escalations(rnd),
     }
     return render(request, "patients/round_result.html", context)
 
