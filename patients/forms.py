@@ -361,6 +361,8 @@ class RoundForm(ClinicalTimeForm):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.contradictions: list[Contradiction] = []
+        # Fields that do not apply to this patient (CAPD for an adult): not shown.
+        self.not_applicable: set[str] = set()
         self.fields.update(lab_fields())
         for name in inputs.CAPD_ITEMS:
             self.fields[f"capd_{name}"] = forms.ChoiceField(
@@ -388,7 +390,11 @@ class RoundForm(ClinicalTimeForm):
         sections = []
         for key, title, names in self.BEDSIDE_ORDER:
             placed.update(names)
-            shown = [n for n in names if n in self.fields and self.shows(n)]
+            shown = [
+                n
+                for n in names
+                if n in self.fields and n not in self.not_applicable and self.shows(n)
+            ]
             sections.append((key, title, [self[n] for n in shown]))
         symptoms = []
         for system in inputs.ORGAN_SYSTEMS:

@@ -17,6 +17,7 @@ from django.views.decorators.vary import vary_on_headers
 from . import recording
 from .clinical.flags import SEVERITY_RANK
 from .clinical.history import INTERVENTION_KINDS
+from .clinical.icans import CAPD_MAX_AGE
 from .clinical.sources import SOURCES
 from .clinical.treatments import catalogue, dose_counts
 from .drafts import current_draft, discard_draft, draft_initial, save_draft
@@ -159,6 +160,8 @@ def _record(request: HttpRequest, patient: Patient, form) -> tuple[ObservationRo
 
 
 def _round_screen(request: HttpRequest, patient: Patient, form, status: int = 200, **extra):
+    if patient.age_on(timezone.localdate()) > CAPD_MAX_AGE:
+        form.not_applicable.update([*RoundForm.CAPD_FIELDS, "capd_not_assessable"])
     form.fields["spo2"].help_text = (
         "Scale 2: a clinician has prescribed a target of 88-92 %."
         if patient.spo2_scale == 2

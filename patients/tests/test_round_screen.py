@@ -248,3 +248,13 @@ def test_a_draft_older_than_a_shift_is_not_offered_and_is_deleted(
     page = nurse_client.get(reverse("round_create", args=[patient.pk])).content.decode()
     assert 'value="99"' not in page
     assert not RoundDraft.objects.exists()
+
+
+def test_capd_items_show_for_children_only(nurse_client, patient) -> None:
+    from .conftest import make_patient
+
+    child = make_patient(mrn="CH1", birth_date=timezone.localdate() - timedelta(days=365 * 8))
+    adult_page = nurse_client.get(reverse("round_create", args=[patient.pk])).content.decode()
+    child_page = nurse_client.get(reverse("round_create", args=[child.pk])).content.decode()
+    assert "id_capd_eye_contact" not in adult_page
+    assert "id_capd_eye_contact" in child_page
