@@ -658,6 +658,10 @@ class InterventionForm(forms.ModelForm):
         label="I have reviewed the tocilizumab dose limit and record this dose anyway",
         required=False,
     )
+    confirm_dose = forms.BooleanField(
+        label="The dose differs from the label dose check: I confirm it as given",
+        required=False,
+    )
 
     class Meta:
         model = Intervention
@@ -670,10 +674,20 @@ class InterventionForm(forms.ModelForm):
             )
         }
 
-    def __init__(self, *args: Any, dose_counts: tuple[int, int] = (0, 0), **kwargs: Any) -> None:
+    def __init__(
+        self,
+        *args: Any,
+        dose_counts: tuple[int, int] = (0, 0),
+        weight_kg: float | None = None,
+        dose_times: tuple = (),
+        **kwargs: Any,
+    ) -> None:
         super().__init__(*args, **kwargs)
         self.dose_counts = dose_counts
+        self.weight_kg = weight_kg
+        self.dose_times = dose_times
         self.limit_warning: str | None = None
+        self.dose_warnings: tuple[str, ...] = ()
         if not self.is_bound:
             self.initial.setdefault("client_key", uuid.uuid4())
             self.initial.setdefault("given_at", local_now_input())
@@ -691,12 +705,28 @@ class InterventionForm(forms.ModelForm):
             self.limit_warning = tocilizumab_limit_warning(*self.dose_counts)
             if self.limit_warning and not data.get("confirm_over_limit"):
                 self.add_error("confirm_over_limit", self.limit_warning)
+            self.check_dose(data)
         return data
+
+    def check_dose(self, data: dict[str, Any]) -> None:
+        """Check the dose against the label; a mismatch needs confirming."""
+        from .clinical.dosing import check_tocilizumab_dose
+
+        if not data.get("given_at"):
+            return
+        check = check_tocilizumab_dose(
+            data.get("dose", ""), self.weight_kg, data["given_at"], self.dose_times
+        )
+        self.dose_warnings = check.warnings
+        if check.warnings and not data.get("confirm_dose"):
+            self.add_error("confirm_dose", " ".join(check.warnings))
 
     def intervention_values(self) -> dict[str, Any]:
         d = self.cleaned_data
         keys = ["kind", "drug", "dose", "route", "indication", "given_at", "note"]
-        return {k: d[k] for k in keys}
+        values = {k: d[k] for k in keys}
+        values["dose_check"] = " ".join(self.dose_warnings)
+        return values
 
 
 class ReasonForm(forms.Form):

@@ -352,6 +352,9 @@ class Intervention(Undeletable):
     )
     given_at = models.DateTimeField()
     note = models.TextField(blank=True, max_length=2000)
+    # Tocilizumab: the label-dose mismatch the recorder confirmed (shown in
+    # the ledger); blank when the dose matched or was not checked.
+    dose_check = models.TextField(blank=True)
     recorded_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
     )

@@ -100,6 +100,10 @@ def given_for(patient: Patient) -> list[Given]:
     ]
 
 
+def ice_interval() -> timedelta:
+    return timedelta(hours=settings.CRS_WATCH["ICE_INTERVAL_HOURS"])
+
+
 def episode_rule() -> EndRule:
     return EndRule(settings.CRS_WATCH["CRS_EPISODE_CLEAR_HOURS"])
 
@@ -428,7 +432,7 @@ def refresh_status(
         status.latest_round = results[-1][0]
         status.next_round_due_at = rules.next_round_due(states)[0]
         status.next_ice_due_at = rules.ice_due(
-            states, day0_datetime(exposure), exposure.kind if exposure else None
+            states, day0_datetime(exposure), exposure.kind if exposure else None, ice_interval()
         )
     else:
         status.crs_grade = status.icans_grade = status.ice_score = status.news2_total = None
@@ -623,6 +627,7 @@ def scan_overdue(now: datetime, ward: str | None = None) -> int:
                 now,
                 day0_datetime(exposure),
                 exposure.kind if exposure else None,
+                ice_interval(),
             )
             count += len(apply_flag_events(patient, events, now, None))
             refresh_status(patient, results)
@@ -660,6 +665,7 @@ def import_course(
             persistence=persistence_limit(),
             resolve_period=resolve_period(),
             episode_rule=episode_rule(),
+            ice_interval=ice_interval(),
         )
         for rnd, step in zip(rounds, steps, strict=True):
             store_assessment(rnd, step.state, [stored(o) for o in step.options])

@@ -302,7 +302,16 @@ def round_correct(request: HttpRequest, pk: int, round_pk: int) -> HttpResponse:
 def intervention_create(request: HttpRequest, pk: int) -> HttpResponse:
     patient = _get_patient(request, pk)
     counts = tocilizumab_counts(patient)
-    form = InterventionForm(request.POST or None, dose_counts=counts)
+    form = InterventionForm(
+        request.POST or None,
+        dose_counts=counts,
+        weight_kg=float(patient.weight_kg) if patient.weight_kg else None,
+        dose_times=tuple(
+            Intervention.objects.filter(
+                patient=patient, kind="tocilizumab", status="final"
+            ).values_list("given_at", flat=True)
+        ),
+    )
     if request.method == "POST" and form.is_valid():
         item, created = recording.record_intervention(
             patient,

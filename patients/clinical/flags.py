@@ -28,7 +28,9 @@ KINDS = ("worsening", "red_flag", "grade_rise", "persistence", "overdue")
 # Source article: symptoms lasting "more than a few days" need a doctor;
 # three days is this product's reading of "a few" (a setting).
 DEFAULT_PERSISTENCE = timedelta(hours=72)
-# ASCO 2021 (ICANS, all grades): ICE assessment at least twice daily.
+# ASCO 2021 (ICANS, all grades): ICE assessment at least twice daily, so
+# 12 h by default; ASH-SAP Table 2 says every 8 hours. Both are defensible:
+# the interval is a setting (ICE_INTERVAL_HOURS), passed in by callers.
 ICE_INTERVAL = timedelta(hours=12)
 # Blood Adv 2024 (CAR-T): new ICANS after day 14 is rare (0.7 %), so the
 # ICE check is due on days 0-14 after a CAR-T infusion.
@@ -586,7 +588,10 @@ def next_round_due(history: list[RoundState]) -> tuple[datetime, RoundState]:
 
 
 def ice_due(
-    history: list[RoundState], day0: datetime | None, exposure_kind: str | None
+    history: list[RoundState],
+    day0: datetime | None,
+    exposure_kind: str | None,
+    interval: timedelta = ICE_INTERVAL,
 ) -> datetime | None:
     """Return when the next ICE check is due, or None when none is due."""
     last = history[-1]
@@ -601,8 +606,8 @@ def ice_due(
         s.time for s in history if s.obs.ice_score is not None or s.obs.ice_not_assessable
     ]
     if ice_times:
-        return ice_times[-1] + ICE_INTERVAL
-    return (day0 if in_window and day0 else history[0].time) + ICE_INTERVAL
+        return ice_times[-1] + interval
+    return (day0 if in_window and day0 else history[0].time) + interval
 
 
 def overdue_events(
@@ -610,6 +615,7 @@ def overdue_events(
     now: datetime,
     day0: datetime | None = None,
     exposure_kind: str | None = None,
+    ice_interval: timedelta = ICE_INTERVAL,
 ) -> list[FlagEvent]:
     """Return the overdue flags at ``now`` after the last round in ``history``."""
     if not history:
@@ -638,7 +644,8 @@ def overdue_events(
                 },
             )
         )
-    ice_deadline = ice_due(history, day0, exposure_kind)
+    ice_deadline = ice_due(history, day0, exposure_kind, ice_interval)
+    hours = f"{ice_interval.total_seconds() / 3600:g}"
     if ice_deadline is not None and now > ice_deadline:
         events.append(
             FlagEvent(
@@ -649,9 +656,10 @@ def overdue_events(
                 title=f"ICE assessment overdue since {ice_deadline.isoformat()}",
                 source=cite("ASCO2021"),
                 basis={
-                    "rule": "ICE assessment at least every 12 hours while ICANS is present or "
-                    "in the CAR-T ICANS risk window (days 0-14)",
-                    "before": {"time": (ice_deadline - ICE_INTERVAL).isoformat()},
+                    "rule": f"ICE assessment at least every {hours} hours while ICANS is "
+                    "present or in the CAR-T ICANS risk window (days 0-14); interval set by "
+                    "ICE_INTERVAL_HOURS (ASCO 2021: at least twice daily; ASH-SAP: every 8 h)",
+                    "before": {"time": (ice_deadline - ice_interval).isoformat()},
                     "after": {"time": now.isoformat(), "due": ice_deadline.isoformat()},
                     "window_source": cite("BLOODADV2024"),
                 },
