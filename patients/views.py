@@ -189,10 +189,13 @@ def round_correct(request: HttpRequest, pk: int, round_pk: int) -> HttpResponse:
     rnd = get_object_or_404(ObservationRound, pk=round_pk, patient=patient)
     form = ReasonForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
-        recording.mark_round_in_error(
-            rnd, request.user, form.cleaned_data["reason"], client_address(request)
-        )
-        messages.success(request, "Round marked entered in error; later rounds re-assessed.")
+        reason = form.cleaned_data["reason"]
+        was_in_error = rnd.in_error
+        rnd = recording.mark_round_in_error(rnd, request.user, reason, client_address(request))
+        if was_in_error or (rnd.error_by_id, rnd.error_reason) != (request.user.pk, reason):
+            _refuse_second_submission(request, rnd, patient, "round_entered_in_error", reason)
+        else:
+            messages.success(request, "Round marked entered in error; later rounds re-assessed.")
         return redirect(patient)
     return render(
         request,
@@ -231,15 +234,86 @@ def intervention_create(request: HttpRequest, pk: int) -> HttpResponse:
     )
 
 
+@permission_required("patients.correct_record", raise_exception=True)
+@require_http_methods(["GET", "POST"])
+def intervention_correct(request: HttpRequest, pk: int, item_pk: int) -> HttpResponse:
+    patient = _get_patient(request, pk)
+    item = get_object_or_404(Intervention, pk=item_pk, patient=patient)
+    form = ReasonForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        reason = form.cleaned_data["reason"]
+        item, marked = recording.mark_intervention_in_error(
+            item, request.user, reason, client_address(request)
+        )
+        if marked:
+            messages.success(
+                request, "Marked entered in error; rounds from its time on re-assessed."
+            )
+        else:
+            _refuse_second_submission(
+                request, item, patient, "intervention_entered_in_error", reason
+            )
+        return redirect(patient)
+    return render(
+        request,
+        "patients/intervention_correct.html",
+        {"patient": patient, "item": item, "form": form},
+        status=422 if request.method == "POST" else 200,
+    )
+
+
+def _already_done(record, by: str, at, reason: str) -> str:
+    when = timezone.localtime(at).strftime("%d %b %H:%M") if at else "earlier"
+    return f"{record} was already {by}, {when}: “{reason}”. Your reason was not applied; it is kept in the audit trail."
+
+
+def _refuse_second_submission(
+    request: HttpRequest, record, patient: Patient, action: str, reason: str
+) -> str:
+    """Tell the user a second correction changed nothing; keep their reason.
+
+    A second entered-in-error or resolve is never silently dropped: the
+    user is told who did it first and why, and what they wrote is audited.
+    """
+    recording.audit(
+        request.user,
+        "second_submission",
+        record,
+        patient,
+        client_address(request),
+        refused=action,
+        reason=reason,
+    )
+    if isinstance(record, Flag):
+        text = _already_done(
+            "This flag",
+            f"resolved by {record.resolved_by_name or 'the system'}",
+            record.resolved_at,
+            record.resolve_reason,
+        )
+    else:
+        text = _already_done(
+            "This entry",
+            f"marked entered in error by {record.error_by_name}",
+            record.error_at,
+            record.error_reason,
+        )
+    messages.warning(request, text)
+    return text
+
+
 def tocilizumab_counts(patient: Patient) -> tuple[int, int]:
     doses = Intervention.objects.filter(patient=patient, kind="tocilizumab", status="final")
     return dose_counts(list(doses.values_list("given_at", flat=True)), timezone.now())
 
 
-def _flag_response(request: HttpRequest, flag: Flag) -> HttpResponse:
+def _flag_response(request: HttpRequest, flag: Flag, notice: str = "") -> HttpResponse:
     if request.htmx:
         flag.refresh_from_db()
-        context = flag_item_context(flag, request.user)
+        # htmx swaps only the flag: a notice goes inside it, not in messages.
+        if notice:
+            list(messages.get_messages(request))  # shown here, not on the next page
+        context = flag_item_context(flag, request.user, notice=notice)
         return render(request, "patients/patient_detail.html#flag-item", context)
     return redirect(flag.patient)
 
@@ -280,9 +354,11 @@ def flag_resolve(request: HttpRequest, pk: int, flag_pk: int) -> HttpResponse:
         return _flag_form_invalid(
             request, flag, "resolve_form", form, "Give a reason to resolve the flag."
         )
-    recording.resolve_flag(
-        flag, request.user, form.cleaned_data["reason"], client_address(request)
-    )
+    reason = form.cleaned_data["reason"]
+    if not recording.resolve_flag(flag, request.user, reason, client_address(request)):
+        flag.refresh_from_db()
+        notice = _refuse_second_submission(request, flag, flag.patient, "flag_resolved", reason)
+        return _flag_response(request, flag, notice)
     return _flag_response(request, flag)
 
 
