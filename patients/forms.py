@@ -9,6 +9,7 @@ from django.utils import timezone
 
 from .clinical import inputs
 from .clinical.ranges import PLAUSIBLE
+from .identifiers import bidi_controls_in, normalise_mrn
 from .models import Exposure, Intervention, Patient, choices
 
 # Clocks on ward PCs drift: allow a minute before calling a time "future".
@@ -326,6 +327,54 @@ class PatientForm(forms.ModelForm):
             "baseline_bilirubin_umol_l",
         ]
         widgets = {"birth_date": forms.DateInput(attrs={"type": "date"})}
+
+    # Free text shown to other users: no hidden direction controls.
+    TEXT_FIELDS = ("mrn", "given_name", "family_name", "ward", "bed", "exposure_agent")
+
+    def __init__(self, *args: Any, viewer=None, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        # Who is registering: told which patient an MRN belongs to only if
+        # they may see patients.
+        self.viewer = viewer
+
+    def clean_mrn(self) -> str:
+        typed = self.cleaned_data["mrn"]
+        self.refuse_bidi("mrn", typed)
+        mrn = normalise_mrn(typed)
+        if not mrn:
+            raise forms.ValidationError("Enter the MRN (letters and digits).")
+        holder = Patient.objects.filter(mrn=mrn).exclude(pk=self.instance.pk).first()
+        if holder:
+            raise forms.ValidationError(self.collision_message(mrn, holder))
+        return mrn
+
+    def collision_message(self, mrn: str, holder: Patient) -> str:
+        if self.viewer is not None and self.viewer.has_perm("patients.view_patient"):
+            return (
+                f"MRN {mrn} is already registered to {holder.family_name.upper()}, "
+                f"{holder.given_name}, born {holder.birth_date:%d %b %Y} "
+                f"(record {holder.get_absolute_url()}). MRNs are compared ignoring case, "
+                f"spacing, invisible characters and full-width forms."
+            )
+        return f"MRN {mrn} is already registered."
+
+    def refuse_bidi(self, name: str, value: str) -> None:
+        found = bidi_controls_in(value or "")
+        if found:
+            raise forms.ValidationError(
+                f"Remove the invisible text-direction character ({', '.join(found)}): it "
+                f"makes the text display differently from what is stored."
+            )
+
+    def _clean_fields(self) -> None:
+        super()._clean_fields()
+        for name in self.TEXT_FIELDS:
+            if name == "mrn" or name not in self.cleaned_data:
+                continue
+            try:
+                self.refuse_bidi(name, self.cleaned_data[name])
+            except forms.ValidationError as error:
+                self.add_error(name, error)
 
     RANGES = {
         "weight_kg": (1, 400, "Weight"),

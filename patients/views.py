@@ -29,6 +29,7 @@ from .forms import (
     SearchForm,
 )
 from .handover import handover_rows
+from .identifiers import normalise_mrn
 from .models import (
     AuditEvent,
     Flag,
@@ -99,7 +100,10 @@ def patient_list(request: HttpRequest) -> HttpResponse:
     if form.is_valid() and form.cleaned_data["q"]:
         q = form.cleaned_data["q"].strip()
         patients = patients.filter(
-            Q(mrn__iexact=q) | Q(family_name__icontains=q) | Q(given_name__icontains=q)
+            Q(mrn=normalise_mrn(q))
+            | Q(mrn__iexact=q)
+            | Q(family_name__icontains=q)
+            | Q(given_name__icontains=q)
         )
     page = Paginator(patients, QUEUE_PAGE_SIZE).get_page(request.GET.get("page"))
     return render(request, "patients/patient_list.html", {"form": form, "page": page})
@@ -108,7 +112,7 @@ def patient_list(request: HttpRequest) -> HttpResponse:
 @permission_required("patients.add_patient", raise_exception=True)
 @require_http_methods(["GET", "POST"])
 def patient_create(request: HttpRequest) -> HttpResponse:
-    form = PatientForm(request.POST or None)
+    form = PatientForm(request.POST or None, viewer=request.user)
     if request.method == "POST" and form.is_valid():
         with transaction.atomic():
             patient = form.save(commit=False)
