@@ -65,6 +65,10 @@ class RoundForm(forms.Form):
 
     client_key = forms.UUIDField(widget=forms.HiddenInput)
     clinical_time = ClinicalTimeField(label="Time of observations")
+    # Asked for only when the time is before registration or day 0.
+    confirm_early = forms.BooleanField(
+        label="The time is right: record this round anyway", required=False
+    )
 
     temperature_c = measure("temperature_c", "Temperature (°C)", step="0.1")
     heart_rate = measure("heart_rate", "Heart rate (/min)", whole=True)
@@ -201,8 +205,9 @@ class RoundForm(forms.Form):
     }
     ICE_FIELDS = [f"ice_{name}" for name in inputs.ICE_ITEMS]
 
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
+    def __init__(self, *args: Any, patient: Patient | None = None, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
+        self.patient = patient
         for name, (_system, label) in inputs.SYMPTOMS.items():
             self.fields[f"symptom_{name}"] = forms.TypedChoiceField(
                 label=label,
@@ -249,13 +254,38 @@ class RoundForm(forms.Form):
         measured = [
             n
             for n, v in data.items()
-            if n not in {"client_key", "clinical_time", "note"} and v not in (None, "", [], False)
+            if n not in {"client_key", "clinical_time", "confirm_early", "note"}
+            and v not in (None, "", [], False)
         ]
         if not measured and not self.errors:
             raise forms.ValidationError(
                 "Record at least one observation (a vital sign, ICE, a symptom or a lab)."
             )
+        self.check_early(data)
         return data
+
+    def check_early(self, data: dict[str, Any]) -> None:
+        """Ask for confirmation of a time before registration or day 0.
+
+        Usually a mistyped date, which would slot the round into the wrong
+        place in the course; a pre-infusion baseline is confirmed once.
+        """
+        when = data.get("clinical_time")
+        if self.patient is None or when is None or data.get("confirm_early"):
+            return
+        reasons = []
+        if self.patient.created_at and when < self.patient.created_at:
+            registered = timezone.localtime(self.patient.created_at)
+            reasons.append(f"before the patient was registered ({registered:%d %b %Y %H:%M})")
+        exposure = self.patient.exposures.order_by("-day0", "-pk").first()
+        if exposure and when < exposure.day0_start():
+            reasons.append(f"before day 0 ({exposure.day0:%d %b %Y})")
+        if reasons:
+            self.add_error(
+                "confirm_early",
+                f"This time is {' and '.join(reasons)}. Check the date; if it is right, "
+                "tick the box to record it.",
+            )
 
     def round_values(self) -> dict[str, Any]:
         """Return the cleaned data as ObservationRound field values."""

@@ -147,7 +147,7 @@ def patient_detail(request: HttpRequest, pk: int) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def round_create(request: HttpRequest, pk: int) -> HttpResponse:
     patient = _get_patient(request, pk)
-    form = RoundForm(request.POST or None)
+    form = RoundForm(request.POST or None, patient=patient)
     if request.method == "POST" and form.is_valid():
         rnd, created = recording.record_round(
             patient,

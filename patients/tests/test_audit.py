@@ -49,6 +49,7 @@ def test_each_write_path_leaves_its_audit_row(clinician_client, clinician) -> No
         {
             "client_key": str(uuid.uuid4()),
             "clinical_time": now_input(hours=1),
+            "confirm_early": "on",  # observed before registration here
             "acvpu": "C",
         },
     )
