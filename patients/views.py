@@ -88,6 +88,19 @@ def queue(request: HttpRequest) -> HttpResponse:
         "severities": SEVERITIES_WORST_FIRST,
         "refresh_seconds": settings.CRS_WATCH["QUEUE_REFRESH_SECONDS"],
     }
+    # The queue shows identities and grades: every display is audited,
+    # self-refreshes included (marked, so they can be told apart).
+    recording.audit(
+        request.user,
+        "queue_viewed",
+        request.user,
+        None,
+        client_address(request),
+        ward=ward,
+        severity=severity,
+        page=str(request.GET.get("page", ""))[:20],
+        refresh=bool(request.htmx and request.htmx.trigger == "queue-rows"),
+    )
     template = "patients/queue.html#queue-rows" if request.htmx else "patients/queue.html"
     return render(request, template, context)
 
@@ -106,6 +119,16 @@ def patient_list(request: HttpRequest) -> HttpResponse:
             | Q(given_name__icontains=q)
         )
     page = Paginator(patients, QUEUE_PAGE_SIZE).get_page(request.GET.get("page"))
+    recording.audit(
+        request.user,
+        "patient_list_viewed",
+        request.user,
+        None,
+        client_address(request),
+        search=form.cleaned_data.get("q", "") if form.is_valid() else "",
+        page=page.number,
+        shown=[p.pk for p in page],
+    )
     return render(request, "patients/patient_list.html", {"form": form, "page": page})
 
 
@@ -136,6 +159,7 @@ def patient_detail(request: HttpRequest, pk: int) -> HttpResponse:
     page_number = request.GET.get("page")
     if request.htmx and page_number:
         context = rounds_context(patient, page_number)
+        _audit_view(request, patient, page="rounds", rounds_page=str(page_number)[:20])
         return render(request, "patients/patient_detail.html#rounds", context)
     _audit_view(request, patient)
     context = patient_context(patient, page_number, request.user)
