@@ -57,6 +57,7 @@ INSTALLED_APPS = [
     "template_partials",
     "csp",
     "axes",
+    "django_q",
     "patients",
 ]
 
@@ -93,6 +94,7 @@ TEMPLATES = [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                "patients.context_processors.hospital_time",
             ],
         },
     },
@@ -237,6 +239,35 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": os.getenv("LOG_LEVEL", "WARNING")},
 }
 
+# Outgoing e-mail (escalation notifications) through the hospital's relay.
+EMAIL_BACKEND = os.getenv("EMAIL_BACKEND", "django.core.mail.backends.smtp.EmailBackend")
+EMAIL_HOST = os.getenv("EMAIL_HOST", "localhost")
+EMAIL_PORT = envint("EMAIL_PORT", "25")
+EMAIL_HOST_USER = os.getenv("EMAIL_HOST_USER", "")
+EMAIL_HOST_PASSWORD = os.getenv("EMAIL_HOST_PASSWORD", "")
+EMAIL_USE_TLS = envbool("EMAIL_USE_TLS", "false")
+EMAIL_TIMEOUT = envint("EMAIL_TIMEOUT", "10")
+DEFAULT_FROM_EMAIL = os.getenv("DEFAULT_FROM_EMAIL", "crs-watch@localhost")
+
+# Background jobs (escalation notifications, cascade timers, overdue scan):
+# django-q2 with the database as its queue, so the embedded SQLite default
+# needs no other server and several workers on PostgreSQL share one queue.
+Q_CLUSTER = {
+    "name": "crswatch",
+    "orm": "default",
+    "workers": envint("WORKER_PROCESSES", "2"),
+    "timeout": 60,
+    # A task not acknowledged within this many seconds is handed out again;
+    # the jobs themselves are safe to repeat.
+    "retry": 120,
+    "max_attempts": 3,
+    "poll": 1,
+    "catch_up": False,
+    "save_limit": 500,
+    "ack_failures": True,
+    "label": "Background jobs",
+}
+
 # Clinical settings the hospital may tune; each documented in the README.
 CRS_WATCH = {
     # Source article: symptoms lasting "more than a few days" need a doctor.
@@ -248,6 +279,14 @@ CRS_WATCH = {
     # Local policy (DERIVED): a CRS episode ends at the first round free of
     # fever, hypotension and hypoxia not followed by CRS within this long.
     "CRS_EPISODE_CLEAR_HOURS": envint("CRS_EPISODE_CLEAR_HOURS", "72"),
+    # ICE assessment interval: ASCO 2021 "at least twice daily" (12 h);
+    # ASH-SAP Table 2 says every 8 hours.
+    "ICE_INTERVAL_HOURS": envint("ICE_INTERVAL_HOURS", "12"),
+    # Links in notifications point here.
+    "BASE_URL": os.getenv("BASE_URL", "http://127.0.0.1:8000").rstrip("/"),
+    # Failed notifications are tried again after 1, 2, 4, ... minutes.
+    "NOTIFY_MAX_ATTEMPTS": envint("NOTIFY_MAX_ATTEMPTS", "6"),
+    "NOTIFY_RETRY_SECONDS": envint("NOTIFY_RETRY_SECONDS", "60"),
     # The laboratory's upper limits of normal, e.g. "alt_u_l=40,ast_u_l=40".
     # Without them, labs are graded against the patient's baseline only.
     "LAB_UPPER_LIMITS": {

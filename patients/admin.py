@@ -13,11 +13,23 @@ from __future__ import annotations
 from axes.admin import AccessAttemptAdmin
 from axes.models import AccessAttempt
 from axes.utils import reset as reset_lockout
+from django import forms
 from django.contrib import admin, messages
 from django.contrib.auth.admin import UserAdmin
 from django.contrib.auth.models import User
 
-from .models import AuditEvent, Exposure, Flag, Intervention, ObservationRound, Patient
+from .escalation import trigger_error
+from .models import (
+    AuditEvent,
+    EscalationContact,
+    EscalationTier,
+    EscalationTrigger,
+    Exposure,
+    Flag,
+    Intervention,
+    ObservationRound,
+    Patient,
+)
 from .recording import audit
 from .roles import CLINICAL_ROLES
 from .security import client_address
@@ -241,3 +253,95 @@ class AuditedAccessAttemptAdmin(AccessAttemptAdmin):
                 request, "account_unlocked", obj, username=obj.username, client=obj.ip_address
             )
         super().delete_queryset(request, queryset)
+
+
+# -- escalation policy: edited by the admin role, every change audited -------
+
+
+class PolicyAdmin(admin.ModelAdmin):
+    """Policy rows are switched off, never deleted: past escalations name them."""
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False
+
+    def save_model(self, request, obj, form, change) -> None:
+        super().save_model(request, obj, form, change)
+        changed = [name for name in form.changed_data if name != "secret"]
+        if "secret" in form.changed_data:
+            changed.append("secret (changed)")
+        admin_audit(
+            request,
+            "escalation_policy_changed",
+            obj,
+            object=str(obj),
+            added=not change,
+            changed=changed,
+        )
+
+
+@admin.register(EscalationTier)
+class EscalationTierAdmin(PolicyAdmin):
+    list_display = ["position", "name", "label", "minutes", "minutes_confirmed", "active"]
+    list_display_links = ["name"]
+    ordering = ["position"]
+
+
+class TriggerForm(forms.ModelForm):
+    class Meta:
+        model = EscalationTrigger
+        fields = ["on", "tier", "minutes", "record_required", "basis", "active"]
+
+    def clean_on(self) -> str:
+        on = self.cleaned_data["on"].strip()
+        error = trigger_error(on)
+        if error:
+            raise forms.ValidationError(error)
+        return on
+
+
+@admin.register(EscalationTrigger)
+class EscalationTriggerAdmin(PolicyAdmin):
+    form = TriggerForm
+    list_display = ["on", "tier", "minutes", "record_required", "active"]
+    list_filter = ["active", "tier"]
+
+
+class ContactForm(forms.ModelForm):
+    webhook = forms.URLField(required=False, max_length=500, assume_scheme="https")
+    # Write-only: a saved secret is never shown back.
+    secret = forms.CharField(
+        required=False,
+        widget=forms.PasswordInput(render_value=False),
+        help_text="Leave blank to keep the current secret.",
+    )
+
+    class Meta:
+        model = EscalationContact
+        fields = [
+            "ward",
+            "tier",
+            "name",
+            "email",
+            "webhook",
+            "secret",
+            "include_identity",
+            "active",
+        ]
+
+    def clean_secret(self) -> str:
+        return self.cleaned_data["secret"] or (self.instance.secret if self.instance.pk else "")
+
+    def clean(self):
+        data = super().clean()
+        if not data.get("email") and not data.get("webhook"):
+            raise forms.ValidationError("A contact needs an e-mail address or a webhook.")
+        if data.get("webhook") and not data.get("secret"):
+            self.add_error("secret", "A webhook needs a secret to sign its posts.")
+        return data
+
+
+@admin.register(EscalationContact)
+class EscalationContactAdmin(PolicyAdmin):
+    form = ContactForm
+    list_display = ["ward", "tier", "name", "email", "webhook", "include_identity", "active"]
+    list_filter = ["active", "tier", "ward"]

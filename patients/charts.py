@@ -17,8 +17,13 @@ from django.utils.timezone import localtime
 from .clinical.crs import FEVER_THRESHOLD_C
 from .clinical.news2 import HIGH_MIN_TOTAL, MEDIUM_MIN_TOTAL
 
-WIDTH, HEIGHT = 760, 170
-LEFT, RIGHT, TOP, BOTTOM = 48, 12, 14, 26
+WIDTH, HEIGHT = 760, 240
+LEFT, RIGHT, TOP, BOTTOM = 58, 14, 22, 34
+# Intervention labels are set in rows above the plot so none overlaps:
+# roughly this many drawing units per character at the chart's label size.
+LABEL_UNITS_PER_CHAR = 10
+LABEL_ROW_HEIGHT = 19
+MAX_LABEL_ROWS = 4
 MARKED_KINDS = {
     "tocilizumab": "Toci",
     "corticosteroid": "Steroid",
@@ -161,6 +166,7 @@ class Chart:
     markers: list[dict[str, Any]]
     y_ticks: list[dict[str, Any]]
     x_ticks: list[dict[str, Any]]
+    now: dict[str, Any] | None = None
     width: int = WIDTH
     height: int = HEIGHT
     left: int = LEFT
@@ -172,6 +178,15 @@ class Chart:
     def point_count(self) -> int:
         return sum(len(s.points) for s in self.series)
 
+    @property
+    def not_assessed(self) -> bool:
+        """Return whether no series has a single value (nothing was assessed)."""
+        return self.point_count == 0
+
+    @property
+    def middle(self) -> dict[str, float]:
+        return {"x": (self.left + self.right) / 2, "y": (self.top + self.bottom) / 2}
+
 
 @dataclass(frozen=True)
 class Axis:
@@ -180,6 +195,7 @@ class Axis:
     end: float
     y_min: float = 0
     y_max: float = 1
+    top: float = TOP
 
     def day(self, t: datetime) -> float:
         return (t - self.day0).total_seconds() / 86400
@@ -191,7 +207,8 @@ class Axis:
     def y(self, value: float) -> float:
         value = min(max(value, self.y_min), self.y_max)
         span = self.y_max - self.y_min
-        return round(HEIGHT - BOTTOM - (value - self.y_min) / span * (HEIGHT - TOP - BOTTOM), 1)
+        plot = HEIGHT - self.top - BOTTOM
+        return round(HEIGHT - BOTTOM - (value - self.y_min) / span * plot, 1)
 
 
 def svg_path(points: list[dict[str, Any]], step: bool) -> str:
@@ -226,9 +243,37 @@ def build_series(spec: SeriesSpec, unit: str, rounds: list, axis: Axis) -> Serie
     return series
 
 
-def build_chart(spec: ChartSpec, rounds: list, axis: Axis, markers: list) -> Chart:
+def label_rows(markers: list[dict[str, Any]]) -> int:
+    """Give each marker a label row so that no two labels overlap; return the rows used."""
+    row_ends: list[float] = []
+    for m in sorted(markers, key=lambda m: m["x"]):
+        half = len(m["label"]) * LABEL_UNITS_PER_CHAR / 2 + 3
+        row = next((i for i, end in enumerate(row_ends) if end <= m["x"] - half), None)
+        if row is None:
+            row = min(len(row_ends), MAX_LABEL_ROWS - 1)
+            if row == len(row_ends):
+                row_ends.append(0)
+        row_ends[row] = m["x"] + half
+        m["row"] = row
+        m["label_y"] = 16 + row * LABEL_ROW_HEIGHT
+        # Kept inside the drawing, so a dose given just now is still labelled.
+        m["label_x"] = min(max(m["x"], LEFT + half), WIDTH - RIGHT - half)
+    return len(row_ends)
+
+
+def build_chart(
+    spec: ChartSpec, rounds: list, axis: Axis, markers: list, now: datetime | None = None
+) -> Chart:
     """Return the geometry of one chart over ``axis`` (days since day 0)."""
-    axis = Axis(axis.day0, axis.start, axis.end, spec.y_min, spec.y_max)
+    end = max(axis.end, axis.start + 0.5)
+    placed = [
+        {"x": axis.x(axis.day(t)), "label": label}
+        for t, label in markers
+        if axis.start <= axis.day(t) <= end
+    ]
+    rows = label_rows(placed)
+    top = TOP + max(0, rows - 1) * LABEL_ROW_HEIGHT
+    axis = Axis(axis.day0, axis.start, axis.end, spec.y_min, spec.y_max, top)
     y_ticks = []
     v = spec.y_min
     while v <= spec.y_max + 1e-9:
@@ -242,36 +287,43 @@ def build_chart(spec: ChartSpec, rounds: list, axis: Axis, markers: list) -> Cha
         for d in range(first, last + 1, step_days)
         if axis.start <= d <= axis.end
     ]
-    # A course shorter than half a day is drawn half a day wide.
-    end = max(axis.end, axis.start + 0.5)
+    now_mark = None
+    if now is not None and axis.start <= axis.day(now) <= end:
+        now_mark = {"x": axis.x(axis.day(now)), "label": f"now {localtime(now):%H:%M}"}
     return Chart(
         spec.id,
         spec.title,
         spec.unit,
         series=[build_series(s, spec.unit, rounds, axis) for s in spec.series],
         lines=[{"y": axis.y(v), "label": label, "css": css} for v, label, css in spec.lines],
-        markers=[
-            {"x": axis.x(axis.day(t)), "label": label}
-            for t, label in markers
-            if axis.start <= axis.day(t) <= end
-        ],
+        markers=placed,
         y_ticks=y_ticks,
         x_ticks=x_ticks,
+        now=now_mark,
+        top=top,
     )
 
 
-def patient_charts(rounds: list, interventions: list, day0: datetime) -> list[Chart]:
-    """Return the trend charts for ``rounds`` (final rounds, oldest first)."""
+def patient_charts(
+    rounds: list, interventions: list, day0: datetime, now: datetime | None = None
+) -> list[Chart]:
+    """Return the trend charts for ``rounds`` (final rounds, oldest first).
+
+    With ``now``, the time axis runs to it and a "now" line marks it, so the
+    gap since the last round shows.
+    """
     if not rounds:
         return []
     days = [(r.clinical_time - day0).total_seconds() / 86400 for r in rounds]
+    if now is not None:
+        days.append((now - day0).total_seconds() / 86400)
     axis = Axis(day0, min(min(days), 0), max(days))
     markers = [
         (i.given_at, MARKED_KINDS[i.kind])
         for i in interventions
         if i.kind in MARKED_KINDS and i.status == "final"
     ]
-    return [build_chart(spec, rounds, axis, markers) for spec in CHARTS]
+    return [build_chart(spec, rounds, axis, markers, now) for spec in CHARTS]
 
 
 def heat_map(

@@ -1,16 +1,18 @@
 from __future__ import annotations
 
 import uuid
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from django import forms
 from django.utils import timezone
 
 from .clinical import inputs
+from .clinical.contradictions import Contradiction, contradictions
 from .clinical.ranges import PLAUSIBLE
 from .identifiers import bidi_controls_in, normalise_mrn
-from .models import Exposure, Intervention, Patient, choices
+from .models import Exposure, Intervention, Patient
+from .words import ACVPU_WORDS, WORDS, plain, plain_choices
 
 # Clocks on ward PCs drift: allow a minute before calling a time "future".
 CLOCK_SKEW = timedelta(minutes=1)
@@ -24,24 +26,73 @@ def tri_state(value: str) -> bool | None:
     return {"yes": True, "no": False}.get(value)
 
 
+class DecimalCommaMixin:
+    """Accept "37,5" as 37.5: ward PCs and tablets set to many locales."""
+
+    def to_python(self, value):
+        if isinstance(value, str):
+            value = value.strip().replace(",", ".")
+        return super().to_python(value)
+
+
+class MeasureField(DecimalCommaMixin, forms.FloatField):
+    pass
+
+
+class WholeMeasureField(DecimalCommaMixin, forms.IntegerField):
+    pass
+
+
+# What each measurement is called in messages, and its unit.
+UNITS = {
+    "temperature_c": ("temperature", "°C", "37.5"),
+    "heart_rate": ("heart rate", "beats per minute", "88"),
+    "systolic_bp": ("systolic blood pressure", "mmHg", "120"),
+    "diastolic_bp": ("diastolic blood pressure", "mmHg", "70"),
+    "respiratory_rate": ("respiration rate", "breaths per minute", "16"),
+    "spo2": ("SpO2", "%", "96"),
+    "oxygen_flow_l_min": ("oxygen flow", "L/min", "2"),
+}
+
+
 def measure(name: str, label: str, whole: bool = False, step: str = "any") -> forms.Field:
     low, high = PLAUSIBLE[name]
-    # Django %-formats error messages: a literal "%" in a label must double.
-    text = label.replace("%", "%%")
+    words, unit, example = UNITS.get(name, (label, "", "12"))
+    unit_text = f" {unit}" if unit and unit != "%" else unit
+    # Django %-formats the range messages (they carry parameters): a
+    # literal "%" there must double; the "invalid" message is not formatted.
+    range_unit = unit_text.replace("%", "%%")
+    title = words[:1].upper() + words[1:]
     messages = {
-        "min_value": f"{text} below {low:g} is not plausible: check the value and unit.",
-        "max_value": f"{text} above {high:g} is not plausible: check the value and unit.",
-        "invalid": f"Enter {text.lower()} as a number.",
+        "min_value": f"{title} %(show_value)s{range_unit} is below {low:g}{range_unit} "
+        "and not plausible: check the value and the unit.",
+        "max_value": f"{title} %(show_value)s{range_unit} is above {high:g}{range_unit} "
+        "and not plausible: check the value and the unit.",
+        "invalid": f"{title} must be a number{' in ' + unit if unit else ''}, "
+        f"for example {example}.",
     }
-    cls = forms.IntegerField if whole else forms.FloatField
+    cls = WholeMeasureField if whole else MeasureField
+    # A text box, not type=number: a number box silently drops "37,5" in
+    # some locales and turns it into 375 in others.
     return cls(
         label=label,
         required=False,
         min_value=low,
         max_value=high,
         error_messages=messages,
-        widget=forms.NumberInput(attrs={"step": "1" if whole else step, "inputmode": "decimal"}),
+        widget=forms.TextInput(
+            attrs={
+                "inputmode": "numeric" if whole else "decimal",
+                "autocomplete": "off",
+                "size": "6",
+            }
+        ),
     )
+
+
+def lab_fields() -> dict[str, forms.Field]:
+    """Return one field per laboratory value, from the one list of labs."""
+    return {name: measure(name, WORDS.get(name, name)) for name in inputs.LABS}
 
 
 def local_now_input() -> str:
@@ -49,7 +100,57 @@ def local_now_input() -> str:
 
 
 class ClinicalTimeField(forms.DateTimeField):
+    """A wall-clock time in the hospital's zone, the DST fall-back hour included.
+
+    When the clocks go back, 01:30 happens twice; ``fold`` (0 the first, 1
+    the second, set by the form from the nurse's choice) says which.
+    """
+
     widget = forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M")
+    fold: int | None = None
+
+    def to_python(self, value):
+        try:
+            return super().to_python(value)
+        except forms.ValidationError as error:
+            if error.code != "ambiguous_timezone":
+                raise
+        naive = datetime.fromisoformat(str(value).strip())
+        zone = timezone.get_current_timezone()
+        real = [f for f in (0, 1) if wall_clock_exists(naive, zone, f)]
+        when = f"{naive:%H:%M} on {naive.day} {naive:%b %Y}"
+        if not real:
+            raise forms.ValidationError(
+                f"{when} did not happen: the clocks went forward. Check the time.",
+                code="nonexistent",
+            )
+        if self.fold not in (0, 1):
+            raise forms.ValidationError(
+                f"{when} happened twice (the clocks went back): choose which one below.",
+                code="ambiguous",
+            )
+        return naive.replace(tzinfo=zone, fold=self.fold)
+
+
+def wall_clock_exists(naive: datetime, zone, fold: int) -> bool:
+    aware = naive.replace(tzinfo=zone, fold=fold)
+    return aware.astimezone(UTC).astimezone(zone).replace(tzinfo=None) == naive
+
+
+def fold_choices(naive: datetime | None) -> list[tuple[str, str]]:
+    """Return the two readings of a repeated wall-clock time, named by zone."""
+    zone = timezone.get_current_timezone()
+    first, second = (
+        (naive.replace(tzinfo=zone, fold=f).tzname() for f in (0, 1))
+        if naive
+        else ("summer time", "winter time")
+    )
+    at = f"{naive:%H:%M}" if naive else "The time"
+    return [
+        ("", "Choose which"),
+        ("0", f"The first {at} ({first}, before the clocks went back)"),
+        ("1", f"The second {at} ({second}, after the clocks went back)"),
+    ]
 
 
 def check_clinical_time(value, field_label: str = "Time") -> None:
@@ -60,8 +161,47 @@ def check_clinical_time(value, field_label: str = "Time") -> None:
         raise forms.ValidationError(f"{field_label} is more than 30 days ago: check the date.")
 
 
-class RoundForm(forms.Form):
-    """One observation round, grouped by organ system on the page."""
+class ClinicalTimeForm(forms.Form):
+    """A form with a clinical time, which may fall in the repeated DST hour."""
+
+    time_field = "clinical_time"
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.prepare_fold()
+        if not self.is_bound:
+            self.initial.setdefault("client_key", uuid.uuid4())
+            self.initial.setdefault(self.time_field, local_now_input())
+
+    def clean_clinical_time(self):
+        value = self.cleaned_data["clinical_time"]
+        check_clinical_time(value, self.fields["clinical_time"].label)
+        return value
+
+    def prepare_fold(self) -> None:
+        name = f"{self.time_field}_fold"
+        raw = self.data.get(self.time_field) if self.is_bound else None
+        try:
+            naive = datetime.fromisoformat(str(raw).strip()) if raw else None
+        except ValueError:
+            naive = None
+        self.fields[name] = forms.ChoiceField(
+            label="Which one?", choices=fold_choices(naive), required=False
+        )
+        if self.is_bound and self.data.get(name) in ("0", "1"):
+            self.fields[self.time_field].fold = int(self.data[name])
+
+    @property
+    def needs_fold(self) -> bool:
+        """Return whether to ask which of two identical wall-clock times is meant."""
+        if not self.is_bound:
+            return False
+        asked = self.data.get(f"{self.time_field}_fold") in ("0", "1")
+        return asked or self.has_error(self.time_field, "ambiguous")
+
+
+class RoundForm(ClinicalTimeForm):
+    """One observation round: NEWS2 chart order, then ICE/ICANS, then symptoms."""
 
     client_key = forms.UUIDField(widget=forms.HiddenInput)
     clinical_time = ClinicalTimeField(label="Time of observations")
@@ -79,26 +219,21 @@ class RoundForm(forms.Form):
     )
     vasopressors = forms.MultipleChoiceField(
         label="Vasopressors running",
-        choices=choices(inputs.VASOPRESSORS),
+        choices=plain_choices(inputs.VASOPRESSORS),
         required=False,
         widget=forms.CheckboxSelectMultiple,
     )
-    respiratory_rate = measure("respiratory_rate", "Respiratory rate (/min)", whole=True)
+    respiratory_rate = measure("respiratory_rate", "Respiration rate (/min)", whole=True)
     spo2 = measure("spo2", "SpO2 (%)", whole=True)
     oxygen_device = forms.ChoiceField(
-        label="Oxygen", choices=NOT_RECORDED + choices(inputs.OXYGEN_DEVICES), required=False
+        label="Air or oxygen",
+        choices=NOT_RECORDED + plain_choices(inputs.OXYGEN_DEVICES),
+        required=False,
     )
     oxygen_flow_l_min = measure("oxygen_flow_l_min", "Oxygen flow (L/min)", step="0.5")
     acvpu = forms.ChoiceField(
         label="ACVPU",
-        choices=NOT_RECORDED
-        + [
-            ("A", "A: alert"),
-            ("C", "C: new confusion"),
-            ("V", "V: voice"),
-            ("P", "P: pain"),
-            ("U", "U: unresponsive"),
-        ],
+        choices=NOT_RECORDED + list(ACVPU_WORDS.items()),
         required=False,
     )
     ice_orientation = forms.TypedChoiceField(
@@ -137,77 +272,108 @@ class RoundForm(forms.Form):
         required=False,
     )
     ice_not_assessable = forms.BooleanField(
-        label="ICE not assessable (patient cannot perform it)", required=False
+        label="ICE not assessable (patient cannot perform it)",
+        required=False,
+        help_text="Say why: global aphasia, sedation, or the level of consciousness below.",
+    )
+    sedated = forms.ChoiceField(
+        label="Sedating medication running",
+        choices=TRI_STATE,
+        required=False,
+        help_text="While sedated, ICE and level of consciousness are not graded (ASTCT).",
     )
     consciousness = forms.ChoiceField(
         label="Level of consciousness (ICANS)",
-        choices=NOT_RECORDED + choices(inputs.CONSCIOUSNESS),
+        choices=NOT_RECORDED + plain_choices(inputs.CONSCIOUSNESS),
+        required=False,
+    )
+    confirm_consciousness = forms.BooleanField(
+        label="ACVPU and the ICANS level of consciousness differ: both are correct as recorded",
         required=False,
     )
     global_aphasia = forms.ChoiceField(
         label="Awake with global aphasia", choices=TRI_STATE, required=False
     )
+    capd_not_assessable = forms.BooleanField(
+        label="Unable to perform CAPD (child)", required=False
+    )
     seizure = forms.ChoiceField(
-        label="Seizure", choices=NOT_RECORDED + choices(inputs.SEIZURE), required=False
+        label="Seizure", choices=NOT_RECORDED + plain_choices(inputs.SEIZURE), required=False
     )
     motor_findings = forms.ChoiceField(
         label="Motor findings",
-        choices=NOT_RECORDED + choices(inputs.MOTOR_FINDINGS),
+        choices=NOT_RECORDED + plain_choices(inputs.MOTOR_FINDINGS),
         required=False,
     )
     cerebral_edema = forms.ChoiceField(
         label="Raised ICP / cerebral oedema",
-        choices=NOT_RECORDED + choices(inputs.CEREBRAL_EDEMA),
+        choices=NOT_RECORDED + plain_choices(inputs.CEREBRAL_EDEMA),
         required=False,
     )
-    crp_mg_l = measure("crp_mg_l", "CRP (mg/L)")
-    ferritin_ug_l = measure("ferritin_ug_l", "Ferritin (µg/L)")
-    il6_pg_ml = measure("il6_pg_ml", "IL-6 (pg/mL)")
-    creatinine_umol_l = measure("creatinine_umol_l", "Creatinine (µmol/L)")
-    alt_u_l = measure("alt_u_l", "ALT (U/L)")
-    ast_u_l = measure("ast_u_l", "AST (U/L)")
-    bilirubin_umol_l = measure("bilirubin_umol_l", "Bilirubin (µmol/L)")
     note = forms.CharField(
         label="Note", required=False, max_length=4000, widget=forms.Textarea(attrs={"rows": 2})
     )
+    confirm_contradictions = forms.BooleanField(
+        label="I have checked: these entries are right, save them as they are", required=False
+    )
 
     SYMPTOM_CHOICES = NOT_RECORDED + [(str(i), s) for i, s in enumerate(inputs.SYMPTOM_SEVERITY)]
-    GROUPS = {
-        "general": ("General", ["temperature_c"]),
-        "cardiovascular": (
-            "Heart and circulation",
-            ["heart_rate", "systolic_bp", "diastolic_bp", "hypotension", "vasopressors"],
-        ),
-        "respiratory": (
-            "Lungs and breathing",
-            ["respiratory_rate", "spo2", "oxygen_device", "oxygen_flow_l_min"],
-        ),
-        "neurological": (
-            "Brain and nerves (ACVPU, ICE, ICANS)",
+    ICE_FIELDS = [f"ice_{name}" for name in inputs.ICE_ITEMS]
+    CAPD_FIELDS = [f"capd_{name}" for name in inputs.CAPD_ITEMS]
+    # Shown only when the answers disagree (the form asks once).
+    CONFIRMATIONS = {"confirm_consciousness", "confirm_contradictions", "confirm_early"}
+    # The bedside screen: RCP NEWS2 chart 1 row order, then ICE/ICANS.
+    BEDSIDE_ORDER = [
+        (
+            "news2",
+            "NEWS2 observations",
             [
+                "respiratory_rate",
+                "spo2",
+                "oxygen_device",
+                "oxygen_flow_l_min",
+                "systolic_bp",
+                "diastolic_bp",
+                "hypotension",
+                "vasopressors",
+                "heart_rate",
                 "acvpu",
-                "ice_orientation",
-                "ice_naming",
-                "ice_commands",
-                "ice_writing",
-                "ice_attention",
+                "temperature_c",
+            ],
+        ),
+        (
+            "icans",
+            "ICE and ICANS",
+            [
+                *ICE_FIELDS,
                 "ice_not_assessable",
+                "sedated",
                 "consciousness",
+                "confirm_consciousness",
                 "global_aphasia",
+                *CAPD_FIELDS,
+                "capd_not_assessable",
                 "seizure",
                 "motor_findings",
                 "cerebral_edema",
             ],
         ),
-        "renal": ("Kidneys", ["creatinine_umol_l"]),
-        "hepatic": ("Liver", ["alt_u_l", "ast_u_l", "bilirubin_umol_l"]),
-        "labs": ("Inflammation labs", ["crp_mg_l", "ferritin_ug_l", "il6_pg_ml"]),
-    }
-    ICE_FIELDS = [f"ice_{name}" for name in inputs.ICE_ITEMS]
+    ]
+    # What the nurse writes that is not itself an observation.
+    NOT_MEASURED = {"client_key", "clinical_time", "clinical_time_fold", "note", *CONFIRMATIONS}
+    NOT_BEDSIDE = {*NOT_MEASURED, *inputs.LABS}
 
     def __init__(self, *args: Any, patient: Patient | None = None, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.patient = patient
+        self.contradictions: list[Contradiction] = []
+        self.fields.update(lab_fields())
+        for name in inputs.CAPD_ITEMS:
+            self.fields[f"capd_{name}"] = forms.ChoiceField(
+                label=f"CAPD (children 12 and under): {inputs.CAPD_ITEM_LABELS[name].lower()}",
+                choices=NOT_RECORDED + plain_choices(inputs.CAPD_SCALE),
+                required=False,
+            )
         for name, (_system, label) in inputs.SYMPTOMS.items():
             self.fields[f"symptom_{name}"] = forms.TypedChoiceField(
                 label=label,
@@ -216,22 +382,42 @@ class RoundForm(forms.Form):
                 empty_value=None,
                 required=False,
             )
-        if not self.is_bound:
-            self.initial.setdefault("client_key", uuid.uuid4())
-            self.initial.setdefault("clinical_time", local_now_input())
 
-    def groups(self) -> list[tuple[str, str, list]]:
-        """Return (id, title, bound fields) per organ system, symptoms included."""
-        out = []
-        for key, (title, names) in self.GROUPS.items():
-            symptoms = [f"symptom_{n}" for n, (s, _) in inputs.SYMPTOMS.items() if s == key]
-            out.append((key, title, [self[n] for n in names + symptoms]))
-        return out
+    def bedside_sections(self) -> list[tuple[str, str, list]]:
+        """Return (id, title, bound fields) in bedside order, labs left out.
 
-    def clean_clinical_time(self):
-        value = self.cleaned_data["clinical_time"]
-        check_clinical_time(value, "Time of observations")
-        return value
+        Built from the form's own fields: a field added to the form and not
+        placed here still shows, under "More observations". A confirmation
+        shows only when its question was asked.
+        """
+        placed = set(self.NOT_BEDSIDE)
+        sections = []
+        for key, title, names in self.BEDSIDE_ORDER:
+            placed.update(names)
+            shown = [n for n in names if n in self.fields and self.shows(n)]
+            sections.append((key, title, [self[n] for n in shown]))
+        symptoms = []
+        for system in inputs.ORGAN_SYSTEMS:
+            names = [f"symptom_{n}" for n, (s, _) in inputs.SYMPTOMS.items() if s == system]
+            placed.update(names)
+            if names:
+                symptoms.append(
+                    (f"symptoms-{system}", f"Symptoms: {plain(system).lower()}", names)
+                )
+        rest = [n for n in self.fields if n not in placed]
+        if rest:
+            sections.append(("more", "More observations", [self[n] for n in rest]))
+        sections += [(key, title, [self[n] for n in names]) for key, title, names in symptoms]
+        return sections
+
+    def shows(self, name: str) -> bool:
+        if name not in self.CONFIRMATIONS:
+            return True
+        return bool(self[name].errors) or bool(self.data.get(name))
+
+    @property
+    def asks_to_confirm(self) -> bool:
+        return bool(self.contradictions) or bool(self.data.get("confirm_contradictions"))
 
     def clean(self) -> dict[str, Any]:
         data = super().clean()
@@ -244,6 +430,13 @@ class RoundForm(forms.Form):
             self.add_error(
                 "ice_not_assessable", "ICE items are recorded: untick 'not assessable'."
             )
+        capd = [data.get(n) for n in self.CAPD_FIELDS]
+        if any(capd) and not all(capd):
+            self.add_error(
+                "capd_eye_contact", "Record all eight CAPD items, or none (the score needs all)."
+            )
+        self.ask_hypotension(data)
+        self.ask_consciousness(data)
         if data.get("oxygen_flow_l_min") and data.get("oxygen_device") == "room_air":
             self.add_error(
                 "oxygen_flow_l_min", "Oxygen flow given but the patient is on room air."
@@ -251,16 +444,28 @@ class RoundForm(forms.Form):
         sbp, dbp = data.get("systolic_bp"), data.get("diastolic_bp")
         if sbp is not None and dbp is not None and dbp >= sbp:
             self.add_error("diastolic_bp", "Diastolic BP must be lower than systolic BP.")
+        # A recorded 0 (ICE 0/10, flow 0, CRP 0, a symptom "none") is an
+        # observation; only an empty field is not.
         measured = [
             n
             for n, v in data.items()
-            if n not in {"client_key", "clinical_time", "confirm_early", "note"}
-            and v not in (None, "", [], False)
+            if n not in self.NOT_MEASURED
+            and v is not None
+            and v is not False
+            and v != ""
+            and v != []
         ]
         if not measured and not self.errors:
             raise forms.ValidationError(
                 "Record at least one observation (a vital sign, ICE, a symptom or a lab)."
             )
+        if not self.errors:
+            self.contradictions = contradictions(self.round_values())
+            if self.contradictions and not data.get("confirm_contradictions"):
+                for item in self.contradictions:
+                    self.add_error(
+                        item.field if item.field in self.fields else None, item.question
+                    )
         self.check_early(data)
         return data
 
@@ -287,6 +492,41 @@ class RoundForm(forms.Form):
                 "tick the box to record it.",
             )
 
+    def ask_hypotension(self, data: dict[str, Any]) -> None:
+        """Ask for the hypotension judgement when the systolic is low.
+
+        ASTCT sets no number (REFERENCE k3); NEWS2 scores <= 90 red, so a
+        low systolic with no judgement would grade CRS without it.
+        """
+        from .clinical.crs import LOW_SYSTOLIC_MMHG
+
+        sbp = data.get("systolic_bp")
+        if (
+            sbp is not None
+            and sbp <= LOW_SYSTOLIC_MMHG
+            and not data.get("hypotension")
+            and not data.get("vasopressors")
+        ):
+            self.add_error(
+                "hypotension",
+                f"Systolic BP {sbp:g} is {LOW_SYSTOLIC_MMHG} or below: judge whether the patient "
+                "is hypotensive (yes or no). The CRS grade needs this judgement.",
+            )
+
+    def ask_consciousness(self, data: dict[str, Any]) -> None:
+        """Ask once when ACVPU and the ICANS level of consciousness disagree."""
+        from .clinical.news2 import NOT_ALERT_LEVELS
+
+        acvpu, level = data.get("acvpu"), data.get("consciousness")
+        if not acvpu or not level or data.get("confirm_consciousness"):
+            return
+        if (acvpu == "A" and level in NOT_ALERT_LEVELS) or (acvpu in "VPU" and level == "alert"):
+            self.add_error(
+                "confirm_consciousness",
+                f"ACVPU {ACVPU_WORDS[acvpu]!r} and the ICANS level {plain(level).lower()!r} "
+                "disagree: check both, then tick to confirm.",
+            )
+
     def round_values(self) -> dict[str, Any]:
         """Return the cleaned data as ObservationRound field values."""
         d = self.cleaned_data
@@ -304,6 +544,10 @@ class RoundForm(forms.Form):
             "note",
         ]:
             values[name] = d.get(name) or ""
+        for name in self.CAPD_FIELDS:
+            values[name] = d.get(name) or ""
+        values["capd_not_assessable"] = bool(d.get("capd_not_assessable"))
+        values["sedated"] = tri_state(d.get("sedated", ""))
         values["hypotension"] = tri_state(d.get("hypotension", ""))
         values["global_aphasia"] = tri_state(d.get("global_aphasia", ""))
         values["vasopressors"] = sorted(d.get("vasopressors") or [])
@@ -313,6 +557,35 @@ class RoundForm(forms.Form):
             for name in inputs.SYMPTOMS
             if d.get(f"symptom_{name}") is not None
         }
+        return values
+
+
+class LabForm(ClinicalTimeForm):
+    """Laboratory results, entered apart from the bedside round."""
+
+    client_key = forms.UUIDField(widget=forms.HiddenInput)
+    clinical_time = ClinicalTimeField(label="Time the sample was taken")
+    note = forms.CharField(
+        label="Note", required=False, max_length=4000, widget=forms.Textarea(attrs={"rows": 2})
+    )
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields.update(lab_fields())
+
+    def lab_fields(self) -> list:
+        return [self[name] for name in inputs.LABS if name in self.fields]
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean()
+        if not self.errors and all(data.get(n) is None for n in inputs.LABS):
+            raise forms.ValidationError("Enter at least one result.")
+        return data
+
+    def round_values(self) -> dict[str, Any]:
+        d = self.cleaned_data
+        values = {name: d.get(name) for name in inputs.LABS}
+        values.update(clinical_time=d["clinical_time"], note=d.get("note") or "")
         return values
 
 
@@ -457,6 +730,10 @@ class InterventionForm(forms.ModelForm):
         label="I have reviewed the tocilizumab dose limit and record this dose anyway",
         required=False,
     )
+    confirm_dose = forms.BooleanField(
+        label="The dose differs from the label dose check: I confirm it as given",
+        required=False,
+    )
 
     class Meta:
         model = Intervention
@@ -469,10 +746,20 @@ class InterventionForm(forms.ModelForm):
             )
         }
 
-    def __init__(self, *args: Any, dose_counts: tuple[int, int] = (0, 0), **kwargs: Any) -> None:
+    def __init__(
+        self,
+        *args: Any,
+        dose_counts: tuple[int, int] = (0, 0),
+        weight_kg: float | None = None,
+        dose_times: tuple = (),
+        **kwargs: Any,
+    ) -> None:
         super().__init__(*args, **kwargs)
         self.dose_counts = dose_counts
+        self.weight_kg = weight_kg
+        self.dose_times = dose_times
         self.limit_warning: str | None = None
+        self.dose_warnings: tuple[str, ...] = ()
         if not self.is_bound:
             self.initial.setdefault("client_key", uuid.uuid4())
             self.initial.setdefault("given_at", local_now_input())
@@ -490,12 +777,28 @@ class InterventionForm(forms.ModelForm):
             self.limit_warning = tocilizumab_limit_warning(*self.dose_counts)
             if self.limit_warning and not data.get("confirm_over_limit"):
                 self.add_error("confirm_over_limit", self.limit_warning)
+            self.check_dose(data)
         return data
+
+    def check_dose(self, data: dict[str, Any]) -> None:
+        """Check the dose against the label; a mismatch needs confirming."""
+        from .clinical.dosing import check_tocilizumab_dose
+
+        if not data.get("given_at"):
+            return
+        check = check_tocilizumab_dose(
+            data.get("dose", ""), self.weight_kg, data["given_at"], self.dose_times
+        )
+        self.dose_warnings = check.warnings
+        if check.warnings and not data.get("confirm_dose"):
+            self.add_error("confirm_dose", " ".join(check.warnings))
 
     def intervention_values(self) -> dict[str, Any]:
         d = self.cleaned_data
         keys = ["kind", "drug", "dose", "route", "indication", "given_at", "note"]
-        return {k: d[k] for k in keys}
+        values = {k: d[k] for k in keys}
+        values["dose_check"] = " ".join(self.dose_warnings)
+        return values
 
 
 class ReasonForm(forms.Form):
@@ -506,6 +809,28 @@ class ReasonForm(forms.Form):
 
 class AcknowledgeForm(forms.Form):
     note = forms.CharField(label="Note", max_length=2000, widget=forms.Textarea(attrs={"rows": 2}))
+
+
+class AcknowledgeSeveralForm(AcknowledgeForm):
+    """One note that acknowledges several of a patient's open flags."""
+
+    flags = forms.TypedMultipleChoiceField(
+        label="Flags", coerce=int, widget=forms.CheckboxSelectMultiple
+    )
+
+    def __init__(self, *args: Any, open_flags: list, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["flags"].choices = [(f.pk, f.title) for f in open_flags]
+        self.fields["flags"].error_messages["required"] = "Choose at least one flag."
+
+
+class ResolveForm(ReasonForm):
+    """Closing a flag is not acknowledging it: it asks to confirm."""
+
+    confirm = forms.BooleanField(
+        label="Yes: the condition has resolved, close this flag",
+        error_messages={"required": "Tick to confirm that the flag should be closed."},
+    )
 
 
 class SearchForm(forms.Form):
@@ -523,6 +848,11 @@ class QueueFilterForm(forms.Form):
             ("high", "High or worse"),
             ("medium", "Any open flag"),
         ],
+    )
+    sort = forms.ChoiceField(
+        label="Order",
+        required=False,
+        choices=[("", "Worst first"), ("due", "Next due first")],
     )
 
     def __init__(self, *args: Any, wards: list[str], **kwargs: Any) -> None:

@@ -12,11 +12,15 @@ from django.utils import timezone
 from .clinical import inputs
 from .clinical.episodes import INDICATION_LABELS
 from .clinical.history import INTERVENTION_KINDS, Given
+from .clinical.parse import capd_points
 from .identifiers import normalise_mrn
 
 
 def choices(values: tuple[str, ...]) -> list[tuple[str, str]]:
     return [(v, v.replace("_", " ").capitalize()) for v in values]
+
+
+CAPD_CHOICES = choices(inputs.CAPD_SCALE)
 
 
 class UndeletableQuerySet(models.QuerySet):
@@ -79,7 +83,11 @@ class Patient(Undeletable):
 
     class Meta:
         ordering = ["family_name", "given_name"]
-        indexes = [models.Index(fields=["family_name", "given_name"])]
+        indexes = [
+            models.Index(fields=["family_name", "given_name"]),
+            # Look-alikes (same surname or bed) are searched within a ward.
+            models.Index(fields=["ward", "family_name"]),
+        ]
         permissions = [("correct_record", "Can mark clinical records entered in error")]
 
     def __str__(self) -> str:
@@ -217,8 +225,20 @@ class ObservationRound(Undeletable):
     ice_writing = models.PositiveSmallIntegerField(null=True, blank=True)
     ice_attention = models.PositiveSmallIntegerField(null=True, blank=True)
     ice_not_assessable = models.BooleanField(default=False)
+    # Sedating medication running: ICE and consciousness are not graded.
+    sedated = models.BooleanField(null=True, blank=True)
+    # CAPD (children): each item's answer, Never ... Always.
+    capd_eye_contact = models.CharField(max_length=10, choices=CAPD_CHOICES, blank=True)
+    capd_purposeful_actions = models.CharField(max_length=10, choices=CAPD_CHOICES, blank=True)
+    capd_aware_of_surroundings = models.CharField(max_length=10, choices=CAPD_CHOICES, blank=True)
+    capd_communicates_needs = models.CharField(max_length=10, choices=CAPD_CHOICES, blank=True)
+    capd_restless = models.CharField(max_length=10, choices=CAPD_CHOICES, blank=True)
+    capd_inconsolable = models.CharField(max_length=10, choices=CAPD_CHOICES, blank=True)
+    capd_underactive = models.CharField(max_length=10, choices=CAPD_CHOICES, blank=True)
+    capd_slow_to_respond = models.CharField(max_length=10, choices=CAPD_CHOICES, blank=True)
+    capd_not_assessable = models.BooleanField(default=False)
     consciousness = models.CharField(
-        max_length=40, choices=choices(inputs.CONSCIOUSNESS), blank=True
+        max_length=60, choices=choices(inputs.CONSCIOUSNESS), blank=True
     )
     global_aphasia = models.BooleanField(null=True, blank=True)
     seizure = models.CharField(max_length=50, choices=choices(inputs.SEIZURE), blank=True)
@@ -280,6 +300,13 @@ class ObservationRound(Undeletable):
         return sum(items)
 
     @property
+    def capd_score(self) -> int | None:
+        answers = {name: getattr(self, f"capd_{name}") for name in inputs.CAPD_ITEMS}
+        if any(not v for v in answers.values()):
+            return None
+        return sum(capd_points(name, answer) for name, answer in answers.items())
+
+    @property
     def in_error(self) -> bool:
         return self.status == RoundStatus.ENTERED_IN_ERROR
 
@@ -301,6 +328,10 @@ class ObservationRound(Undeletable):
             acvpu=self.acvpu or None,
             ice_score=self.ice_score,
             ice_not_assessable=self.ice_not_assessable,
+            sedated=self.sedated,
+            capd_score=self.capd_score,
+            capd_not_assessable=self.capd_not_assessable,
+            age_years=self.patient.age_on(self.clinical_time.date()),
             consciousness=self.consciousness or None,
             global_aphasia=self.global_aphasia,
             seizure=self.seizure or None,
@@ -328,6 +359,9 @@ class Intervention(Undeletable):
     )
     given_at = models.DateTimeField()
     note = models.TextField(blank=True, max_length=2000)
+    # Tocilizumab: the label-dose mismatch the recorder confirmed (shown in
+    # the ledger); blank when the dose matched or was not checked.
+    dose_check = models.TextField(blank=True)
     recorded_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
     )
@@ -419,6 +453,18 @@ class Flag(Undeletable):
         return self.state != FlagState.RESOLVED
 
 
+# Worst first: flag severity, unacknowledged before acknowledged, the worse
+# of CRS and ICANS, NEWS2, then the most overdue (the earliest due time).
+QUEUE_ORDER = [
+    "-worst_flag_rank",
+    "-worst_flag_unacknowledged",
+    "-worst_grade",
+    "-news2_rank",
+    "next_round_due_at",
+    "sort_name",
+]
+
+
 class PatientStatus(models.Model):
     """One denormalised row per patient: what the review queue reads."""
 
@@ -437,6 +483,11 @@ class PatientStatus(models.Model):
     # When (and in which round) each grade above was last recorded.
     grades_at = models.JSONField(default=dict)
     worst_flag_rank = models.PositiveSmallIntegerField(default=0)
+    # The queue's order after flag severity: an unanswered flag at that
+    # severity, then the worse of CRS and ICANS, then NEWS2 (-1: none known).
+    worst_flag_unacknowledged = models.BooleanField(default=False)
+    worst_grade = models.SmallIntegerField(default=-1)
+    news2_rank = models.SmallIntegerField(default=-1)
     open_flag_count = models.PositiveIntegerField(default=0)
     open_flags = models.JSONField(default=list)
     # The queue's view of the open flags: one entry per organ system.
@@ -454,6 +505,8 @@ class PatientStatus(models.Model):
         indexes = [
             models.Index(fields=["-worst_flag_rank", "-band_rank", "sort_name"]),
             models.Index(fields=["ward", "-worst_flag_rank", "-band_rank", "sort_name"]),
+            models.Index(fields=QUEUE_ORDER, name="status_queue_order"),
+            models.Index(fields=["ward", *QUEUE_ORDER], name="status_ward_queue_order"),
             models.Index(fields=["-updated_at"]),
         ]
 
@@ -500,3 +553,247 @@ class AuditEvent(models.Model):
 
     def delete(self, *args, **kwargs):
         raise PermissionDenied("Audit events are append-only.")
+
+
+# -- Escalation: policy (data the hospital edits) and what happened ---------
+
+
+class EscalationTier(models.Model):
+    """Who responds, in cascade order, and within how many minutes."""
+
+    name = models.SlugField(max_length=40, unique=True)
+    label = models.CharField(max_length=100, blank=True, help_text="e.g. Critical-care outreach")
+    position = models.PositiveSmallIntegerField(help_text="Cascade order, lowest first")
+    minutes = models.PositiveIntegerField("Respond within (minutes)")
+    # Shipped defaults are local policy nobody has confirmed yet: shown so.
+    minutes_confirmed = models.BooleanField(default=False)
+    active = models.BooleanField(default=True)
+
+    class Meta:
+        ordering = ["position", "pk"]
+
+    def __str__(self) -> str:
+        return self.label or self.name
+
+    @property
+    def display(self) -> str:
+        return self.label or self.name.replace("_", " ").capitalize()
+
+
+class EscalationTrigger(models.Model):
+    """What calls for escalation (``on``) and which tier responds."""
+
+    on = models.CharField(max_length=80, unique=True)
+    tier = models.ForeignKey(EscalationTier, on_delete=models.PROTECT, related_name="triggers")
+    minutes = models.PositiveIntegerField(
+        "Respond within (minutes)", null=True, blank=True, help_text="Blank: the tier's minutes"
+    )
+    record_required = models.BooleanField(
+        default=True, help_text="The nurse must record who was informed, or why not"
+    )
+    basis = models.CharField(max_length=300, blank=True)
+    active = models.BooleanField(default=True)
+
+    class Meta:
+        ordering = ["on"]
+
+    def __str__(self) -> str:
+        return f"{self.on} -> {self.tier.name}"
+
+
+class EscalationContact(models.Model):
+    """Where a tier is reached, per ward (``*``: every ward)."""
+
+    ward = models.CharField(max_length=50, help_text="A ward, or * for every ward")
+    tier = models.ForeignKey(EscalationTier, on_delete=models.PROTECT, related_name="contacts")
+    name = models.CharField(max_length=100, blank=True)
+    email = models.EmailField(blank=True)
+    webhook = models.URLField(blank=True, max_length=500)
+    secret = models.CharField(
+        max_length=200, blank=True, help_text="Shared secret that signs webhook posts"
+    )
+    include_identity = models.BooleanField(
+        default=False, help_text="Send the patient's name and MRN (only to a trusted channel)"
+    )
+    active = models.BooleanField(default=True)
+
+    class Meta:
+        ordering = ["tier__position", "ward", "pk"]
+
+    def __str__(self) -> str:
+        return f"{self.ward} {self.tier.name}: {self.email or self.webhook}"
+
+
+class EscalationState(models.TextChoices):
+    OPEN = "open", "Awaiting acknowledgement"
+    ACKNOWLEDGED = "acknowledged", "Acknowledged"
+    STOOD_DOWN = "stood_down", "Stood down (flags resolved)"
+    UNANSWERED = "unanswered", "Unanswered at the last tier"
+
+
+class Escalation(models.Model):
+    """One call for a response, opened by the flags one round (or scan) raised."""
+
+    patient = models.ForeignKey(Patient, on_delete=models.PROTECT, related_name="escalations")
+    round = models.ForeignKey(
+        ObservationRound, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    flags = models.ManyToManyField(Flag, related_name="escalations")
+    ward = models.CharField(max_length=50)
+    bed = models.CharField(max_length=20, blank=True)
+    # The triggers matched, as they read when the escalation opened.
+    triggers = models.JSONField(default=list)
+    trigger_kind = models.CharField(max_length=20)
+    trigger_severity = models.CharField(max_length=10)
+    trigger_title = models.CharField(max_length=300)
+    record_required = models.BooleanField(default=True)
+    opened_at = models.DateTimeField(db_index=True)
+    state = models.CharField(
+        max_length=15, choices=EscalationState.choices, default=EscalationState.OPEN
+    )
+    tier_position = models.PositiveSmallIntegerField()
+    due_at = models.DateTimeField(db_index=True)
+    closed_at = models.DateTimeField(null=True, blank=True)
+    acknowledged_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["-opened_at", "-pk"]
+        indexes = [
+            models.Index(fields=["patient", "state"]),
+            models.Index(fields=["ward", "opened_at"]),
+        ]
+
+    def __str__(self) -> str:
+        return f"Escalation {self.pk} for {self.patient_id}: {self.trigger_title}"
+
+    @property
+    def is_open(self) -> bool:
+        return self.state == EscalationState.OPEN
+
+
+class EscalationStep(models.Model):
+    """One tier called: the unique constraint makes each step happen once."""
+
+    escalation = models.ForeignKey(Escalation, on_delete=models.PROTECT, related_name="steps")
+    position = models.PositiveSmallIntegerField()
+    tier = models.ForeignKey(EscalationTier, on_delete=models.PROTECT, related_name="+")
+    tier_name = models.CharField(max_length=40)
+    tier_label = models.CharField(max_length=100)
+    minutes = models.PositiveIntegerField()
+    minutes_confirmed = models.BooleanField(default=False)
+    started_at = models.DateTimeField()
+    due_at = models.DateTimeField()
+    reason = models.CharField(max_length=200)
+
+    class Meta:
+        ordering = ["escalation", "position"]
+        constraints = [
+            models.UniqueConstraint(fields=["escalation", "position"], name="one_step_per_tier")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.tier_name} for escalation {self.escalation_id}"
+
+
+class NotificationState(models.TextChoices):
+    PENDING = "pending", "Waiting to send"
+    SENDING = "sending", "Sending"
+    SENT = "sent", "Sent"
+    FAILED = "failed", "Failed (gave up)"
+
+
+class Notification(models.Model):
+    """One message to one contact for one step; attempts are kept."""
+
+    step = models.ForeignKey(
+        EscalationStep, on_delete=models.PROTECT, related_name="notifications"
+    )
+    contact = models.ForeignKey(EscalationContact, on_delete=models.PROTECT, related_name="+")
+    channel = models.CharField(
+        max_length=10, choices=[("email", "E-mail"), ("webhook", "Webhook")]
+    )
+    address = models.CharField(max_length=500)
+    state = models.CharField(
+        max_length=10, choices=NotificationState.choices, default=NotificationState.PENDING
+    )
+    attempts = models.PositiveSmallIntegerField(default=0)
+    next_attempt_at = models.DateTimeField(db_index=True)
+    claimed_until = models.DateTimeField(null=True, blank=True)
+    sent_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["step", "pk"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["step", "contact", "channel"], name="one_notification_per_contact_step"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.channel} to {self.address} ({self.state})"
+
+
+class NotificationAttempt(models.Model):
+    notification = models.ForeignKey(
+        Notification, on_delete=models.PROTECT, related_name="attempt_log"
+    )
+    number = models.PositiveSmallIntegerField()
+    started_at = models.DateTimeField()
+    finished_at = models.DateTimeField()
+    ok = models.BooleanField()
+    outcome = models.CharField(max_length=500)
+    worker = models.CharField(max_length=100)
+
+    class Meta:
+        ordering = ["notification", "number"]
+        constraints = [
+            models.UniqueConstraint(fields=["notification", "number"], name="one_attempt_number")
+        ]
+
+    def __str__(self) -> str:
+        return f"Attempt {self.number}: {self.outcome}"
+
+
+class BedsideRecord(Undeletable):
+    """What the nurse did about an escalation: who was informed, or why not."""
+
+    escalation = models.ForeignKey(
+        Escalation, on_delete=models.PROTECT, related_name="bedside_records"
+    )
+    informed = models.CharField("Who was informed", max_length=200, blank=True)
+    how = models.CharField(max_length=20, blank=True)
+    informed_at = models.DateTimeField(null=True, blank=True)
+    not_escalated_reason = models.TextField("Reason for not escalating", blank=True)
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    recorded_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-recorded_at", "-pk"]
+
+    def __str__(self) -> str:
+        return f"Bedside record for escalation {self.escalation_id}"
+
+
+class RoundDraft(models.Model):
+    """A round being typed, kept on the server so a timed-out session loses nothing.
+
+    Kept here rather than in the browser so that no patient data stays on a
+    shared ward PC; deleted when the round is saved or discarded.
+    """
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    patient = models.ForeignKey(Patient, on_delete=models.CASCADE, related_name="+")
+    data = models.JSONField(default=dict)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["user", "patient"], name="one_draft_per_user_patient")
+        ]
+
+    def __str__(self) -> str:
+        return f"Draft round for {self.patient_id} by {self.user_id}"

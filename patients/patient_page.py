@@ -20,7 +20,9 @@ from .charts import heat_map, patient_charts
 from .clinical.inputs import ORGAN_SYSTEMS
 from .clinical.treatments import TOCILIZUMAB_MAX_24H, TOCILIZUMAB_MAX_TOTAL, dose_counts, expand
 from .models import Flag, FlagState, ObservationRound, Patient, PatientStatus, RoundStatus
+from .round_result import lookalikes
 
+CHART_NOW_STEP = 5  # minutes
 ROUNDS_PAGE_SIZE = 10
 HEAT_MAP_COLUMNS = 24
 INTERVENTIONS_SHOWN = 50
@@ -88,19 +90,27 @@ def grade_boxes(status: PatientStatus | None, latest) -> list[dict[str, Any]]:
     def text(value) -> str:
         return "—" if value is None else str(value)
 
+    def grade_text(name: str, value) -> str:
+        # A grade from a partial round is a lower bound (clinical/known.py).
+        known = (status.grades_at.get(name) or {}) if status else {}
+        if value is None or not known.get("lower_bound"):
+            return text(value)
+        gaps = ", ".join(m.replace("_", " ") for m in known.get("missing", []))
+        return f">= {value} ({gaps} not recorded)"
+
     ice = status.ice_score if status else None
     news2 = status.news2_total if status else None
     return [
         {
             "label": "CRS grade",
-            "value": text(status and status.crs_grade),
+            "value": grade_text("crs", status and status.crs_grade),
             "r": rounds.get("crs"),
             "result": result("crs"),
             "when_label": "recorded",
         },
         {
             "label": "ICANS grade",
-            "value": text(status and status.icans_grade),
+            "value": grade_text("icans", status and status.icans_grade),
             "detail": f"(ICE {ice}/10)" if ice is not None else "",
             "r": rounds.get("icans"),
             "result": result("icans"),
@@ -131,13 +141,21 @@ class Readings:
     """The final rounds behind the charts, heat map and organ panel, read once
     and only when a region is rendered (a cached region reads nothing)."""
 
-    def __init__(self, patient: Patient, interventions: list, day0: datetime | None, latest):
+    def __init__(
+        self,
+        patient: Patient,
+        interventions: list,
+        day0: datetime | None,
+        latest,
+        now: datetime | None = None,
+    ):
         self.patient, self.interventions, self.day0, self.latest = (
             patient,
             interventions,
             day0,
             latest,
         )
+        self.now = now
 
     @cached_property
     def course(self) -> list[ObservationRound]:
@@ -148,7 +166,7 @@ class Readings:
     def charts(self) -> list:
         course = self.course
         day0 = self.day0 or (course[0].clinical_time if course else timezone.now())
-        return patient_charts(course, self.interventions, day0)
+        return patient_charts(course, self.interventions, day0, self.now)
 
     @cached_property
     def heat(self) -> dict[str, Any]:
@@ -217,6 +235,10 @@ def rounds_context(patient: Patient, page_number: str | None) -> dict[str, Any]:
 def patient_context(patient: Patient, page_number: str | None, user) -> dict[str, Any]:
     """Return the whole patient page's context."""
     now = timezone.now()
+    # The charts' "now" line moves in steps, so their cached drawing lasts.
+    chart_now = now.replace(
+        minute=now.minute - now.minute % CHART_NOW_STEP, second=0, microsecond=0
+    )
     context = header_context(patient, now)
     latest, exposure = context["latest"], context["exposure"]
     # All of them: the dose ledger and the chart markers must see every dose,
@@ -230,14 +252,18 @@ def patient_context(patient: Patient, page_number: str | None, user) -> dict[str
         ],
         now,
     )
-    open_flags = (
+    open_flags = list(
         patient.flags.exclude(state=FlagState.RESOLVED)
         .select_related("acknowledged_by")
         .order_by("-severity_rank", "-opened_at")
     )
     context.update(
-        readings=Readings(patient, interventions, exposure and exposure.day0_start(), latest),
-        open_flags=list(open_flags),
+        readings=Readings(
+            patient, interventions, exposure and exposure.day0_start(), latest, chart_now
+        ),
+        chart_now=chart_now,
+        open_flags=open_flags,
+        unanswered_flags=[f for f in open_flags if f.state == FlagState.OPEN],
         past_flag_count=patient.flags.filter(state=FlagState.RESOLVED).count(),
         page_number=page_number or "1",
         page=SimpleLazyObject(lambda: rounds_page(patient, page_number)),
@@ -248,5 +274,6 @@ def patient_context(patient: Patient, page_number: str | None, user) -> dict[str
         toci_max_total=TOCILIZUMAB_MAX_TOTAL,
         options=expand(latest.treatment_options) if latest else [],
         perms_can_change_flag=user.has_perm("patients.change_flag"),
+        **lookalikes(patient),
     )
     return context

@@ -12,11 +12,12 @@ from functools import cached_property
 
 from django.core.cache import cache
 from django.core.paginator import Page, Paginator
-from django.db.models import Max
+from django.db.models import Count, F, Max, Value
+from django.db.models.functions import Lower
 from django.utils import timezone
 
 from .clinical.flags import SEVERITY_RANK
-from .models import PatientStatus
+from .models import QUEUE_ORDER, Patient, PatientStatus
 
 PAGE_SIZE = 50
 CACHE_SECONDS = 60
@@ -41,17 +42,20 @@ def queue_wards(stamp: str) -> list[str]:
 
 
 class QueuePage:
-    """One page of the queue, worst first; read on first use."""
+    """One page of the queue, worst first (or next due first); read on first use."""
 
-    def __init__(self, ward: str, severity: str, number: str | None):
-        self.ward, self.severity, self.number = ward, severity, number
+    def __init__(self, ward: str, severity: str, number: str | None, sort: str = ""):
+        self.ward, self.severity, self.number, self.sort = ward, severity, number, sort
 
     @cached_property
     def page(self) -> Page:
+        order = [*QUEUE_ORDER, "patient_id"]
+        if self.sort == "due":
+            order = [F("next_round_due_at").asc(nulls_last=True), *order]
         rows = (
             PatientStatus.objects.select_related("patient")
             .defer("open_flags", "organ_severity")
-            .order_by("-worst_flag_rank", "-band_rank", "sort_name", "patient_id")
+            .order_by(*order)
         )
         if self.ward:
             rows = rows.filter(ward=self.ward)
@@ -66,12 +70,41 @@ class QueuePage:
     @cached_property
     def rows(self) -> list[dict]:
         today = timezone.localdate()
+        statuses = list(self.page.object_list)
+        names, beds = shared_names_and_beds({s.ward for s in statuses})
         return [
             {
                 "status": s,
                 "patient": s.patient,
                 "day": (today - s.day0).days if s.day0 else None,
                 "overdue": s.overdue(self.now),
+                "same_name": (s.ward, s.patient.family_name.lower()) in names,
+                "same_bed": bool(s.patient.bed) and (s.ward, s.patient.bed) in beds,
             }
-            for s in self.page.object_list
+            for s in statuses
         ]
+
+
+def shared_names_and_beds(wards: set[str]) -> tuple[set, set]:
+    """Return the (ward, surname) and (ward, bed) pairs held by more than one patient."""
+    if not wards:
+        return set(), set()
+    on_wards = Patient.objects.filter(ward__in=wards).order_by()
+    names = (
+        on_wards.annotate(key=Lower("family_name"), kind=Value("name"))
+        .values("ward", "key", "kind")
+        .annotate(n=Count("pk"))
+        .filter(n__gt=1)
+    )
+    beds = (
+        on_wards.exclude(bed="")
+        .annotate(key=F("bed"), kind=Value("bed"))
+        .values("ward", "key", "kind")
+        .annotate(n=Count("pk"))
+        .filter(n__gt=1)
+    )
+    shared = list(names.union(beds, all=True))  # one query for both
+    return (
+        {(r["ward"], r["key"]) for r in shared if r["kind"] == "name"},
+        {(r["ward"], r["key"]) for r in shared if r["kind"] == "bed"},
+    )

@@ -16,12 +16,14 @@ from django.db import IntegrityError, transaction
 from django.db.models import Max
 from django.utils import timezone
 
+from . import escalation
 from .clinical import flags as rules
 from .clinical.course import SUPERSEDED, assess_in_context, episode_through
 from .clinical.episodes import EndRule, GradedRound
 from .clinical.flags import SEVERITY_RANK, SEVERITY_SHAPES, FlagEvent, RoundState
 from .clinical.history import Given
 from .clinical.inputs import Baseline
+from .clinical.known import known_grades
 from .clinical.lifecycle import OpenFlag, apply_events, cleared
 from .clinical.news2 import BAND_ORDER
 from .clinical.presentation import presentation_of
@@ -38,6 +40,7 @@ from .models import (
     PatientStatus,
     RoundStatus,
 )
+from .words import WORDS
 
 
 def persistence_limit() -> timedelta:
@@ -97,6 +100,10 @@ def given_for(patient: Patient) -> list[Given]:
     ]
 
 
+def ice_interval() -> timedelta:
+    return timedelta(hours=settings.CRS_WATCH["ICE_INTERVAL_HOURS"])
+
+
 def episode_rule() -> EndRule:
     return EndRule(settings.CRS_WATCH["CRS_EPISODE_CLEAR_HOURS"])
 
@@ -149,7 +156,7 @@ def reassess(
     for rnd in rounds:
         rnd.patient = patient
         state = assess_in_context(
-            rnd.to_observation(), rnd.clinical_time, states, given, baseline, prior, rule
+            rnd.to_observation(), rnd.clinical_time, states, given, baseline, prior, rule, cause
         )
         states.append(state)
         if since is not None and rnd.clinical_time >= since:
@@ -271,6 +278,7 @@ def apply_flag_events(
     created = [create_flag(patient, e, at, rnd) for e in decision.opened]
     for flag in created:
         audit(None, "flag_opened", flag, patient, kind=flag.kind, key=flag.key)
+    escalation.on_flags_opened(patient, created, rnd, at)
     return created
 
 
@@ -295,47 +303,61 @@ def resolve_cleared(
     return [(f, o) for f, o in pairs if id(o) not in done]
 
 
-def flag_groups(flags: list[Flag]) -> list[dict[str, Any]]:
-    """Return open flags grouped by organ system, worst first (for the queue)."""
+def flag_groups(flags: list[Flag], current: dict[int, bool]) -> list[dict[str, Any]]:
+    """Return open flags grouped by organ system, worst first (for the queue).
+
+    Each group is led by its worst flag that the latest values still bear
+    out; one they no longer bear out leads only when no other is current.
+    """
+    ordered = sorted(flags, key=lambda f: (not current[f.pk], -f.severity_rank))
     groups: dict[str, dict[str, Any]] = {}
-    for f in flags:  # already worst first, newest first
+    for f in ordered:
         organ = f.organ_system or "overall"
         group = groups.get(organ)
         if group is None:
+            acknowledged = f.state == FlagState.ACKNOWLEDGED
             groups[organ] = {
-                "organ": organ.capitalize(),
+                "organ": WORDS.get(organ, organ.capitalize()),
                 "severity": f.severity,
                 "shape": SEVERITY_SHAPES[f.severity],
                 "label": f.severity.capitalize(),
                 "title": f.title,
                 "more": 0,
-                "all_acknowledged": f.state == FlagState.ACKNOWLEDGED,
+                "current": current[f.pk],
+                "acknowledged": acknowledged,
+                "acknowledged_by": f.acknowledged_by_name if acknowledged else "",
+                "acknowledged_at": f.acknowledged_at.isoformat() if acknowledged else "",
+                "all_acknowledged": acknowledged,
             }
         else:
             group["more"] += 1
             group["all_acknowledged"] &= f.state == FlagState.ACKNOWLEDGED
-    return list(groups.values())
+    return sorted(
+        groups.values(),
+        key=lambda g: (not g["current"], -SEVERITY_RANK[g["severity"]]),
+    )
 
 
 def last_known(results: list[tuple[ObservationRound, RoundState]]) -> dict[str, tuple]:
     """Return the latest known CRS, ICANS, ICE and NEWS2, each with its round.
 
-    A partial round (labs only, say) must not blank the current grades: the
-    queue and the header show the last value recorded, with its time.
+    A partial round (labs only, say) must not blank or lower the current
+    grades: the queue and the header show the last known value, with its
+    time (``known.py``).
     """
+    states = [state for _, state in results]
     found: dict[str, tuple] = {}
+    for name, known in known_grades(states).items():
+        found[name] = (known.grade, results[known.index][0] if known.index is not None else None)
     for rnd, state in reversed(results):
-        a = state.assessment
         candidates = {
-            "crs": a.crs.grade,
-            "icans": a.icans.grade,
             "ice": state.obs.ice_score,
-            "news2": a.news2 if a.news2.total is not None else None,
+            "news2": state.assessment.news2 if state.assessment.news2.total is not None else None,
         }
         for name, value in candidates.items():
             if name not in found and value is not None:
                 found[name] = (value, rnd)
-        if len(found) == len(candidates):
+        if "ice" in found and "news2" in found:
             break
     for name in ("crs", "icans", "ice", "news2"):
         found.setdefault(name, (None, None))
@@ -355,6 +377,9 @@ def refresh_status(
     flags = list(
         patient.flags.exclude(state=FlagState.RESOLVED).order_by("-severity_rank", "-opened_at")
     )
+    # A flag watching a value is current only while the latest round still
+    # shows it; one the latest round no longer bears out is shown as such.
+    current = {f.pk: not f.metric or last is None or f.last_active_at >= last.time for f in flags}
     status, _ = PatientStatus.objects.get_or_create(
         patient=patient, defaults={"ward": patient.ward, "sort_name": ""}
     )
@@ -363,6 +388,9 @@ def refresh_status(
     status.day0 = exposure.day0 if exposure else None
     status.open_flag_count = len(flags)
     status.worst_flag_rank = max((f.severity_rank for f in flags), default=0)
+    status.worst_flag_unacknowledged = any(
+        f.state == FlagState.OPEN and f.severity_rank == status.worst_flag_rank for f in flags
+    )
     status.open_flags = [
         {
             "id": f.pk,
@@ -372,10 +400,11 @@ def refresh_status(
             "title": f.title,
             "rule": f.basis.get("rule", ""),
             "state": f.state,
+            "current": current[f.pk],
         }
         for f in flags
     ]
-    status.flag_groups = flag_groups(flags)
+    status.flag_groups = flag_groups(flags, current)
     if last:
         known = last_known(results)
         status.crs_grade = known["crs"][0]
@@ -385,22 +414,30 @@ def refresh_status(
         status.news2_total = news2.total if news2 else None
         status.news2_band = (news2.clinical_risk or "") if news2 else ""
         status.band_rank = BAND_ORDER.index(status.news2_band) if status.news2_band else -1
+        status.news2_rank = -1 if status.news2_total is None else status.news2_total
+        grades = [g for g in (status.crs_grade, status.icans_grade) if g is not None]
+        status.worst_grade = max(grades, default=-1)
         status.grades_at = {
             name: {"at": rnd.clinical_time.isoformat(), "round": rnd.pk}
             for name, (value, rnd) in known.items()
             if rnd is not None
         }
+        for name, grade in known_grades(states).items():
+            if name in status.grades_at:
+                status.grades_at[name].update(
+                    lower_bound=grade.lower_bound, missing=list(grade.missing)
+                )
         status.organ_severity = last.assessment.organ_levels()
         status.last_round_at = last.time
         status.latest_round = results[-1][0]
-        status.next_round_due_at = last.time + rules.round_interval(last)
+        status.next_round_due_at = rules.next_round_due(states)[0]
         status.next_ice_due_at = rules.ice_due(
-            states, day0_datetime(exposure), exposure.kind if exposure else None
+            states, day0_datetime(exposure), exposure.kind if exposure else None, ice_interval()
         )
     else:
         status.crs_grade = status.icans_grade = status.ice_score = status.news2_total = None
         status.news2_band = ""
-        status.band_rank = -1
+        status.band_rank = status.news2_rank = status.worst_grade = -1
         status.organ_severity = {}
         status.last_round_at = status.next_round_due_at = status.next_ice_due_at = None
         status.latest_round = None
@@ -584,6 +621,7 @@ def acknowledge_flag(flag: Flag, user, note: str, address: str | None = None) ->
         )
         if done:
             audit(user, "flag_acknowledged", flag, flag.patient, address, note=note)
+            escalation.on_flag_acknowledged(flag, user, now)
             refresh_status(flag.patient)
     return bool(done)
 
@@ -626,6 +664,7 @@ def scan_overdue(now: datetime, ward: str | None = None) -> int:
                 now,
                 day0_datetime(exposure),
                 exposure.kind if exposure else None,
+                ice_interval(),
             )
             count += len(apply_flag_events(patient, events, now, None))
             refresh_status(patient, results)
@@ -663,6 +702,7 @@ def import_course(
             persistence=persistence_limit(),
             resolve_period=resolve_period(),
             episode_rule=episode_rule(),
+            ice_interval=ice_interval(),
         )
         for rnd, step in zip(rounds, steps, strict=True):
             store_assessment(rnd, step.state, [stored(o) for o in step.options])
@@ -674,6 +714,8 @@ def import_course(
                 flag.state = FlagState.RESOLVED
                 flag.last_active_at = flag.resolved_at = rec.resolved_at
                 flag.resolve_reason = rec.resolve_reason
+            elif rec.last_active_at:
+                flag.last_active_at = rec.last_active_at
             flags.append(flag)
         Flag.objects.bulk_create(flags)
         refresh_status(patient, [(r, step.state) for r, step in zip(rounds, steps, strict=True)])

@@ -11,6 +11,9 @@ ROLES = {
         "patients.add_patient",
         "patients.add_observationround",
         "patients.view_flag",
+        "patients.add_flag",
+        "patients.view_escalation",
+        "patients.add_bedsiderecord",
     ],
     "clinician": [
         "patients.view_patient",
@@ -20,6 +23,9 @@ ROLES = {
         "patients.change_flag",
         "patients.add_intervention",
         "patients.correct_record",
+        "patients.add_flag",
+        "patients.view_escalation",
+        "patients.add_bedsiderecord",
     ],
     "admin": [
         "patients.view_auditevent",
@@ -27,6 +33,16 @@ ROLES = {
         "auth.add_user",
         "auth.change_user",
         "auth.view_group",
+        "patients.view_escalation",
+        "patients.view_escalationtier",
+        "patients.add_escalationtier",
+        "patients.change_escalationtier",
+        "patients.view_escalationtrigger",
+        "patients.add_escalationtrigger",
+        "patients.change_escalationtrigger",
+        "patients.view_escalationcontact",
+        "patients.add_escalationcontact",
+        "patients.change_escalationcontact",
     ],
 }
 
@@ -37,6 +53,10 @@ def ensure_roles(group_model, permission_model) -> None:
         group, _ = group_model.objects.get_or_create(name=role)
         for perm in perms:
             app_label, codename = perm.split(".")
-            group.permissions.add(
-                permission_model.objects.get(content_type__app_label=app_label, codename=codename)
-            )
+            permission = permission_model.objects.filter(
+                content_type__app_label=app_label, codename=codename
+            ).first()
+            # An early migration runs before later models (and their
+            # permissions) exist; the migration that adds them adds these.
+            if permission is not None:
+                group.permissions.add(permission)

@@ -5,6 +5,8 @@ from . import views
 urlpatterns = [
     path("", views.queue, name="queue"),
     path("healthz", views.healthz, name="healthz"),
+    path("session/keepalive/", views.session_keepalive, name="session_keepalive"),
+    path("session/status/", views.session_status, name="session_status"),
     path("about/", views.about, name="about"),
     path("audit/", views.audit_log, name="audit_log"),
     path("patients/", views.patient_list, name="patient_list"),
@@ -14,7 +16,19 @@ urlpatterns = [
     path("patients/<int:pk>/handover/", views.patient_handover, name="patient_handover"),
     path("patients/<int:pk>/rounds.csv", views.rounds_csv, name="rounds_csv"),
     path("patients/<int:pk>/rounds/new/", views.round_create, name="round_create"),
+    path("patients/<int:pk>/rounds/draft/", views.round_draft, name="round_draft"),
+    path(
+        "patients/<int:pk>/rounds/draft/discard/",
+        views.round_draft_discard,
+        name="round_draft_discard",
+    ),
+    path("patients/<int:pk>/labs/new/", views.lab_create, name="lab_create"),
     path("patients/<int:pk>/rounds/<int:round_pk>/", views.round_detail, name="round_detail"),
+    path(
+        "patients/<int:pk>/rounds/<int:round_pk>/result/",
+        views.round_result,
+        name="round_result",
+    ),
     path(
         "patients/<int:pk>/rounds/<int:round_pk>/entered-in-error/",
         views.round_correct,
@@ -31,6 +45,11 @@ urlpatterns = [
         name="intervention_correct",
     ),
     path("patients/<int:pk>/flags/", views.flag_history, name="flag_history"),
+    path(
+        "patients/<int:pk>/flags/acknowledge/",
+        views.flags_acknowledge,
+        name="flags_acknowledge",
+    ),
     path(
         "patients/<int:pk>/flags/<int:flag_pk>/acknowledge/",
         views.flag_acknowledge,

@@ -7,8 +7,9 @@ from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.db import transaction
 from django.db.models import Q
-from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
+from django.http import HttpRequest, HttpResponse, JsonResponse, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 from django.views.decorators.vary import vary_on_headers
@@ -18,18 +19,23 @@ from .clinical.flags import SEVERITY_RANK
 from .clinical.history import INTERVENTION_KINDS
 from .clinical.sources import SOURCES
 from .clinical.treatments import catalogue, dose_counts
+from .drafts import current_draft, discard_draft, draft_initial, save_draft
 from .export import csv_lines
 from .forms import (
     AcknowledgeForm,
+    AcknowledgeSeveralForm,
     InterventionForm,
+    LabForm,
     PatientForm,
     QueueFilterForm,
     ReasonForm,
+    ResolveForm,
     RoundForm,
     SearchForm,
 )
 from .handover import handover_rows
 from .identifiers import normalise_mrn
+from .middleware import seconds_left, touch
 from .models import (
     AuditEvent,
     Flag,
@@ -41,6 +47,7 @@ from .models import (
 )
 from .patient_page import flag_item_context, patient_context, rounds_context
 from .queue_rows import QueuePage, change_stamp, queue_wards
+from .round_result import banner, news2_rows, round_response
 from .security import client_address
 
 QUEUE_PAGE_SIZE = 50
@@ -78,13 +85,16 @@ def queue(request: HttpRequest) -> HttpResponse:
     form = QueueFilterForm(request.GET or None, wards=queue_wards(stamp))
     chosen = form.cleaned_data if form.is_valid() else {}
     ward, severity = chosen.get("ward", ""), chosen.get("severity", "")
+    sort = chosen.get("sort", "")
     context = {
         "stamp": stamp,
         "ward": ward,
         "severity": severity,
-        "queue": QueuePage(ward, severity, request.GET.get("page")),
+        "sort": sort,
+        "queue": QueuePage(ward, severity, request.GET.get("page"), sort),
         "ward_choices": form.fields["ward"].choices,
         "severity_choices": form.fields["severity"].choices,
+        "sort_choices": form.fields["sort"].choices,
         "severities": SEVERITIES_WORST_FIRST,
         "refresh_seconds": settings.CRS_WATCH["QUEUE_REFRESH_SECONDS"],
     }
@@ -163,51 +173,133 @@ def patient_detail(request: HttpRequest, pk: int) -> HttpResponse:
         return render(request, "patients/patient_detail.html#rounds", context)
     _audit_view(request, patient)
     context = patient_context(patient, page_number, request.user)
-    context["round_form"] = RoundForm()
     return render(request, "patients/patient_detail.html", context)
+
+
+def _record(request: HttpRequest, patient: Patient, form) -> tuple[ObservationRound, bool]:
+    return recording.record_round(
+        patient,
+        form.round_values(),
+        request.user,
+        form.cleaned_data["client_key"],
+        client_address(request),
+    )
+
+
+def _round_screen(request: HttpRequest, patient: Patient, form, status: int = 200, **extra):
+    form.fields["spo2"].help_text = (
+        "Scale 2: a clinician has prescribed a target of 88-92 %."
+        if patient.spo2_scale == 2
+        else "Scale 1 (the usual scale)."
+    )
+    context = {
+        **banner(patient, timezone.localdate()),
+        "round_form": form,
+        "autosave_url": reverse("round_draft", args=[patient.pk]),
+        **extra,
+    }
+    return render(request, "patients/round_record.html", context, status=status)
 
 
 @permission_required("patients.add_observationround", raise_exception=True)
 @require_http_methods(["GET", "POST"])
 def round_create(request: HttpRequest, pk: int) -> HttpResponse:
+    """Record a round on its own bedside screen; the result follows the save."""
     patient = _get_patient(request, pk)
     form = RoundForm(request.POST or None, patient=patient)
     if request.method == "POST" and form.is_valid():
-        rnd, created = recording.record_round(
-            patient,
-            form.round_values(),
-            request.user,
-            form.cleaned_data["client_key"],
-            client_address(request),
-        )
-        if request.htmx:
-            context = patient_context(patient, None, request.user)
-            context.update(round_form=RoundForm(), saved_round=rnd, created=created)
-            response = render(request, "patients/round_saved.html", context)
-            response["HX-Trigger"] = "round-recorded"
-            return response
-        if created:
-            messages.success(request, "Round recorded.")
-        else:
+        rnd, created = _record(request, patient, form)
+        discard_draft(request.user, patient.pk)
+        if created and form.contradictions:
+            recording.audit(
+                request.user,
+                "round_confirmed",
+                rnd,
+                patient,
+                client_address(request),
+                confirmed=[c.question for c in form.contradictions],
+            )
+        if not created:
             messages.info(request, "This round had already been recorded.")
-        return redirect(patient)
+        return redirect("round_result", patient.pk, rnd.pk)
     status = 422 if request.method == "POST" else 200
-    if request.htmx:
-        response = render(
-            request,
-            "patients/round_form.html#round-form",
-            {"patient": patient, "round_form": form},
-            status=status,
-        )
-        response["HX-Retarget"] = "#round-form"
-        response["HX-Reswap"] = "outerHTML"
-        return response
+    restored = None
+    if request.method == "GET":
+        restored = current_draft(request.user, patient.pk)
+        if restored:
+            form = RoundForm(initial=draft_initial(restored, RoundForm))
+    return _round_screen(request, patient, form, status, restored=restored)
+
+
+@permission_required("patients.add_observationround", raise_exception=True)
+@require_POST
+def round_draft(request: HttpRequest, pk: int) -> HttpResponse:
+    """Keep what is typed so far; typing is activity, so the session stays."""
+    patient = _get_patient(request, pk)
+    save_draft(request.user, patient.pk, request.POST)
+    return JsonResponse({"seconds_left": touch(request)})
+
+
+@permission_required("patients.add_observationround", raise_exception=True)
+@require_POST
+def round_draft_discard(request: HttpRequest, pk: int) -> HttpResponse:
+    patient = _get_patient(request, pk)
+    discard_draft(request.user, patient.pk)
+    messages.info(request, "The kept round was discarded.")
+    return redirect("round_create", patient.pk)
+
+
+@permission_required("patients.view_patient", raise_exception=True)
+@require_safe
+def round_result(request: HttpRequest, pk: int, round_pk: int) -> HttpResponse:
+    """Show what a saved round found, at the top of the screen."""
+    patient = _get_patient(request, pk)
+    rnd = get_object_or_404(
+        ObservationRound.objects.select_related("entered_by"), pk=round_pk, patient=patient
+    )
+    _audit_view(request, patient, page="round result", round=rnd.pk)
+    news2 = rnd.assessment.get("news2", {})
+    context = {
+        **banner(patient, timezone.localdate()),
+        "round": rnd,
+        "news2": news2,
+        "news2_rows": news2_rows(news2),
+        "response": round_response(rnd),
+        "opened_flags": list(rnd.opened_flags.order_by("-severity_rank", "pk")),
+    }
+    return render(request, "patients/round_result.html", context)
+
+
+@permission_required("patients.add_observationround", raise_exception=True)
+@require_http_methods(["GET", "POST"])
+def lab_create(request: HttpRequest, pk: int) -> HttpResponse:
+    """Laboratory results: their own form, saved as a round of labs only."""
+    patient = _get_patient(request, pk)
+    form = LabForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        rnd, created = _record(request, patient, form)
+        if not created:
+            messages.info(request, "These results had already been recorded.")
+        return redirect("round_result", patient.pk, rnd.pk)
+    context = {**banner(patient, timezone.localdate()), "form": form}
     return render(
         request,
-        "patients/round_form.html",
-        {"patient": patient, "round_form": form},
-        status=status,
+        "patients/lab_form.html",
+        context,
+        status=422 if request.method == "POST" else 200,
     )
+
+
+@require_POST
+def session_keepalive(request: HttpRequest) -> JsonResponse:
+    """Stay signed in: a request the user asked for, so it counts as activity."""
+    return JsonResponse({"seconds_left": touch(request)})
+
+
+@require_safe
+def session_status(request: HttpRequest) -> JsonResponse:
+    """Return how long the session has left; asking does not count as activity."""
+    return JsonResponse({"seconds_left": seconds_left(request)})
 
 
 @permission_required("patients.correct_record", raise_exception=True)
@@ -238,7 +330,16 @@ def round_correct(request: HttpRequest, pk: int, round_pk: int) -> HttpResponse:
 def intervention_create(request: HttpRequest, pk: int) -> HttpResponse:
     patient = _get_patient(request, pk)
     counts = tocilizumab_counts(patient)
-    form = InterventionForm(request.POST or None, dose_counts=counts)
+    form = InterventionForm(
+        request.POST or None,
+        dose_counts=counts,
+        weight_kg=float(patient.weight_kg) if patient.weight_kg else None,
+        dose_times=tuple(
+            Intervention.objects.filter(
+                patient=patient, kind="tocilizumab", status="final"
+            ).values_list("given_at", flat=True)
+        ),
+    )
     if request.method == "POST" and form.is_valid():
         item, created = recording.record_intervention(
             patient,
@@ -375,12 +476,39 @@ def flag_acknowledge(request: HttpRequest, pk: int, flag_pk: int) -> HttpRespons
 
 @permission_required("patients.change_flag", raise_exception=True)
 @require_POST
+def flags_acknowledge(request: HttpRequest, pk: int) -> HttpResponse:
+    """Acknowledge several of a patient's open flags with one note."""
+    patient = _get_patient(request, pk)
+    open_flags = list(patient.flags.filter(state=FlagState.OPEN))
+    form = AcknowledgeSeveralForm(request.POST, open_flags=open_flags)
+    if not form.is_valid():
+        for errors in form.errors.values():
+            for error in errors:
+                messages.error(request, error)
+        return redirect(patient)
+    chosen = [f for f in open_flags if f.pk in form.cleaned_data["flags"]]
+    done = sum(
+        recording.acknowledge_flag(
+            flag, request.user, form.cleaned_data["note"], client_address(request)
+        )
+        for flag in chosen
+    )
+    messages.success(request, f"Acknowledged {done} flag{'s' if done != 1 else ''}.")
+    return redirect(patient)
+
+
+@permission_required("patients.change_flag", raise_exception=True)
+@require_POST
 def flag_resolve(request: HttpRequest, pk: int, flag_pk: int) -> HttpResponse:
     flag = get_object_or_404(Flag, pk=flag_pk, patient_id=pk)
-    form = ReasonForm(request.POST)
+    form = ResolveForm(request.POST)
     if not form.is_valid():
         return _flag_form_invalid(
-            request, flag, "resolve_form", form, "Give a reason to resolve the flag."
+            request,
+            flag,
+            "resolve_form",
+            form,
+            "To resolve a flag, give a reason and tick to confirm.",
         )
     reason = form.cleaned_data["reason"]
     if not recording.resolve_flag(flag, request.user, reason, client_address(request)):
@@ -458,7 +586,7 @@ def handover(request: HttpRequest) -> HttpResponse:
         request,
         "patients/handover.html",
         {
-            "rows": handover_rows(list(statuses), now),
+            "rows": handover_rows(list(statuses), now, timezone.localdate()),
             "ward": ward,
             "wards": wards,
             "now": now,
@@ -477,7 +605,10 @@ def patient_handover(request: HttpRequest, pk: int) -> HttpResponse:
         request,
         "patients/handover.html",
         {
-            "rows": handover_rows(list(HANDOVER_ROWS.filter(patient=patient)), now),
+            "rows": handover_rows(
+                list(HANDOVER_ROWS.filter(patient=patient)), now, timezone.localdate()
+            ),
+            "single": patient,
             "now": now,
             "today": timezone.localdate(),
         },

@@ -37,7 +37,23 @@ class GradeResult:
             "grade": self.grade,
             "basis": [f.as_dict() for f in self.basis],
             "missing": list(self.missing),
+            "lower_bound": self.lower_bound,
+            "display": self.display(),
         }
+
+    @property
+    def lower_bound(self) -> bool:
+        """True when missing criteria could make the grade higher."""
+        return self.grade is not None and bool(self.missing)
+
+    def display(self) -> str:
+        """Return the grade as a clinician should read it ("—", "2", ">= 1 ...")."""
+        if self.grade is None:
+            return "—"
+        if not self.missing:
+            return str(self.grade)
+        gaps = ", ".join(m.replace("_", " ") for m in self.missing)
+        return f">= {self.grade} ({gaps} not recorded)"
 
 
 def worst(findings: list[Finding]) -> int:

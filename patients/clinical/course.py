@@ -10,6 +10,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from .assessment import assess
+from .dosing import check_tocilizumab_dose
 from .episodes import (
     EndRule,
     Episode,
@@ -19,7 +20,14 @@ from .episodes import (
     fever_masked_by,
     open_episode_at,
 )
-from .flags import DEFAULT_PERSISTENCE, FlagEvent, RoundState, overdue_events, round_events
+from .flags import (
+    DEFAULT_PERSISTENCE,
+    ICE_INTERVAL,
+    FlagEvent,
+    RoundState,
+    overdue_events,
+    round_events,
+)
 from .history import Given, on_dialysis_at
 from .inputs import Baseline, Observation
 from .lifecycle import OpenFlag, apply_events, cleared
@@ -42,6 +50,8 @@ class FlagRecord:
     round_index: int
     resolved_at: datetime | None = None
     resolve_reason: str = ""
+    # The last time its condition held (kept for flags still open).
+    last_active_at: datetime | None = None
 
 
 @dataclass(frozen=True)
@@ -51,6 +61,8 @@ class CourseStep:
     options: list[OptionMatch]
     # The CRS episode open at this round, this round included (or None).
     episode: Episode | None = None
+    # Label checks of the tocilizumab doses given up to this round.
+    dose_checks: tuple[dict[str, Any], ...] = ()
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -59,7 +71,21 @@ class CourseStep:
             "flags": [e.as_dict() for e in self.opened],
             "treatment_options": [o.as_dict() for o in self.options],
             "crs_episode": self.episode.as_dict() if self.episode else None,
+            "tocilizumab_dose_checks": list(self.dose_checks),
         }
+
+
+def tocilizumab_checks(
+    given: list[Given], weight_kg: float | None, until: datetime
+) -> tuple[dict[str, Any], ...]:
+    """Return the label check of every tocilizumab dose given up to ``until``."""
+    doses = [g for g in given if g.kind == "tocilizumab" and g.time <= until]
+    out = []
+    for i, g in enumerate(doses):
+        dose = str(g.detail.get("dose", ""))
+        check = check_tocilizumab_dose(dose, weight_kg, g.time, [d.time for d in doses[:i]])
+        out.append({"time": g.time.isoformat(), "dose": dose, **check.as_dict()})
+    return tuple(out)
 
 
 def graded_round(state: RoundState) -> GradedRound:
@@ -75,6 +101,7 @@ def assess_in_context(
     baseline: Baseline,
     prior: tuple[GradedRound, ...] = (),
     rule: EndRule | None = None,
+    cause: str = "immunotherapy",
 ) -> RoundState:
     """Assess a round knowing what came before it and what was given.
 
@@ -86,7 +113,7 @@ def assess_in_context(
     episode = open_episode_at(time, graded, given, rule)
     doses = fever_masked_by(episode, time)
     labs, lab_times = carried_labs(obs, time, earlier)
-    obs = replace(obs, time=time, labs=labs, lab_times=lab_times)
+    obs = replace(obs, time=time, labs=labs, lab_times=lab_times, cause=cause)
     if doses and episode is not None:
         obs = replace(
             obs,
@@ -139,6 +166,8 @@ def assess_course(
     persistence: timedelta = DEFAULT_PERSISTENCE,
     resolve_period: timedelta = DEFAULT_RESOLVE_PERIOD,
     episode_rule: EndRule | None = None,
+    weight_kg: float | None = None,
+    ice_interval: timedelta = ICE_INTERVAL,
 ) -> tuple[list[CourseStep], list[FlagRecord]]:
     """Return each round's assessment and the flags it opened, in time order,
     and every flag with its resolution."""
@@ -150,9 +179,11 @@ def assess_course(
     records: list[FlagRecord] = []
     for index, obs in enumerate(sorted(rounds, key=lambda o: o.time)):
         time = obs.time
-        state = assess_in_context(obs, time, states, given, baseline, rule=episode_rule)
+        state = assess_in_context(
+            obs, time, states, given, baseline, rule=episode_rule, cause=cause
+        )
         opened = []
-        late = overdue_events(states, time, day0, exposure_kind)
+        late = overdue_events(states, time, day0, exposure_kind, ice_interval)
         decision = apply_events(flags, late, time)
         opened += decision.opened
         flags += [_open(e, time, index, records) for e in decision.opened]
@@ -169,8 +200,15 @@ def assess_course(
             flag.ref.resolved_at = time
             flag.ref.resolve_reason = f"Resolved automatically: {reason}"
         episode = episode_through(states, given, episode_rule)
-        options = match_options(presentation_of(states, given, cause, persistence, episode))
-        steps.append(CourseStep(state, opened, options, episode))
+        checks = tocilizumab_checks(given, weight_kg, time)
+        notes = tuple(
+            f"Dose {c['dose']} at {c['time']}: {w}" for c in checks for w in c["warnings"]
+        )
+        presentation = presentation_of(states, given, cause, persistence, episode)
+        options = match_options(replace(presentation, tocilizumab_dose_notes=notes))
+        steps.append(CourseStep(state, opened, options, episode, checks))
+    for flag in flags:
+        flag.ref.last_active_at = flag.last_active_at
     return steps, records
 
 

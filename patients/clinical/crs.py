@@ -22,6 +22,10 @@ GRADE_3_DEVICES = {
     "venturi_mask",
 }
 POSITIVE_PRESSURE_DEVICES = {"cpap", "bipap", "invasive_mechanical_ventilation"}
+# REFERENCE k3 (DERIVED prompt): ASTCT sets no number for hypotension; a
+# systolic in the NEWS2 red band (<= 90 mmHg, also CARTOX's "SBP < 90"
+# bolus rule) without the clinician's judgement leaves the grade open.
+LOW_SYSTOLIC_MMHG = 90
 # ASTCT 2019: vasopressin never counts towards "multiple vasopressors".
 VASOPRESSIN = "vasopressin"
 
@@ -103,12 +107,36 @@ def grade_crs(obs: Observation) -> GradeResult:
     Organ toxicities never enter: ASTCT grades them separately (CTCAE).
     """
     findings: list[Finding] = []
+    if obs.cause == "infection":
+        findings.append(
+            Finding(
+                "CRS-style grade only: ASTCT grading is defined for immune effector cell "
+                "therapy, not for infection; read NEWS2 and organ severity first, and treatment "
+                "by the WHO COVID-19 severity criteria",
+                SOURCE,
+                {"cause": obs.cause},
+                None,
+            )
+        )
     missing: list[str] = []
     hypo = hypotension_finding(obs)
     hypox, gaps = hypoxia_finding(obs)
     missing += gaps
-    if obs.systolic_bp is None and obs.hypotension is None and not obs.vasopressors:
+    unjudged = obs.hypotension is None and not obs.vasopressors
+    if obs.systolic_bp is None and unjudged:
         missing.append("hypotension")
+    low_bp = None
+    if unjudged and obs.systolic_bp is not None and obs.systolic_bp <= LOW_SYSTOLIC_MMHG:
+        missing.append("hypotension")
+        low_bp = Finding(
+            f"Systolic BP {obs.systolic_bp:g} mmHg (<= {LOW_SYSTOLIC_MMHG}, NEWS2 red) and "
+            "hypotension not judged: ASTCT sets no number and needs the clinician's "
+            "judgement (IV fluids or a vasopressor count as hypotension); the grade is a "
+            "lower bound until it is answered",
+            f"{SOURCE}; {cite('NEWS2')}; {cite('CARTOX2018')}",
+            {"systolic_bp": obs.systolic_bp, "hypotension": None},
+            None,
+        )
 
     temp = obs.temperature_c
     fever = temp is not None and temp >= FEVER_THRESHOLD_C
@@ -139,7 +167,7 @@ def grade_crs(obs: Observation) -> GradeResult:
         )
         return GradeResult(0, tuple(findings), tuple(missing))
 
-    findings += [f for f in (hypo, hypox) if f is not None]
+    findings += [f for f in (hypo, hypox, low_bp) if f is not None]
     if hypo and hypox:
         findings.append(
             Finding(

@@ -13,7 +13,8 @@ from typing import Any
 
 from .assessment import Assessment
 from .crs import GRADE_3_DEVICES, LOW_FLOW_DEVICES, POSITIVE_PRESSURE_DEVICES
-from .inputs import ORGAN_SYSTEMS, SYMPTOMS, Observation
+from .inputs import ORGAN_SYSTEMS, OXYGEN_DEVICE_WORDS, SYMPTOMS, Observation
+from .known import known_grade
 from .news2 import BAND_ORDER, MONITORING_INTERVAL, RED_SCORE
 from .sources import cite
 
@@ -27,7 +28,9 @@ KINDS = ("worsening", "red_flag", "grade_rise", "persistence", "overdue")
 # Source article: symptoms lasting "more than a few days" need a doctor;
 # three days is this product's reading of "a few" (a setting).
 DEFAULT_PERSISTENCE = timedelta(hours=72)
-# ASCO 2021 (ICANS, all grades): ICE assessment at least twice daily.
+# ASCO 2021 (ICANS, all grades): ICE assessment at least twice daily, so
+# 12 h by default; ASH-SAP Table 2 says every 8 hours. Both are defensible:
+# the interval is a setting (ICE_INTERVAL_HOURS), passed in by callers.
 ICE_INTERVAL = timedelta(hours=12)
 # Blood Adv 2024 (CAR-T): new ICANS after day 14 is rare (0.7 %), so the
 # ICE check is due on days 0-14 after a CAR-T infusion.
@@ -157,8 +160,20 @@ def worsening_changes(system: str, prev: RoundState | None, cur: RoundState) -> 
         was = DEVICE_STEP.get(p_obs.oxygen_device or "room_air", 0)
         if DEVICE_STEP[o.oxygen_device] > was:
             changes.append(
-                f"oxygen {(p_obs.oxygen_device or 'room_air').replace('_', ' ')} -> "
-                f"{o.oxygen_device.replace('_', ' ')}"
+                f"oxygen {OXYGEN_DEVICE_WORDS[p_obs.oxygen_device or 'room_air']} -> "
+                f"{OXYGEN_DEVICE_WORDS[o.oxygen_device]}"
+            )
+        elif (
+            o.oxygen_device == p_obs.oxygen_device
+            and o.oxygen_flow_l_min is not None
+            and p_obs.oxygen_flow_l_min is not None
+            and o.oxygen_flow_l_min > p_obs.oxygen_flow_l_min
+        ):
+            # No guideline sets a flow threshold: any rise in the oxygen a
+            # patient needs on the same device is an escalation.
+            changes.append(
+                f"oxygen flow {p_obs.oxygen_flow_l_min:g} -> {o.oxygen_flow_l_min:g} L/min "
+                f"on {o.oxygen_device.replace('_', ' ')}"
             )
     if system == "cardiovascular":
         added = sorted(set(o.vasopressors) - set(p_obs.vasopressors))
@@ -315,12 +330,30 @@ def _rise_severity(grade: int) -> str:
 
 
 def last_grade(name: str, earlier: list[RoundState]) -> tuple[int, RoundState | None]:
-    """Return the last known grade (0 before any) and the round it came from."""
+    """Return the last known grade (0 before any) and the round it came from.
+
+    A partial round's lower bound never stands in for a higher grade known
+    before it (``known.py``), so a rise is never counted from a gap.
+    """
+    known = known_grade([(s.time, getattr(s.assessment, name)) for s in earlier])
+    if known.index is None:
+        return 0, None
+    return known.grade, earlier[known.index]
+
+
+def last_banded(earlier: list[RoundState]) -> RoundState | None:
+    """Return the last round whose NEWS2 reached a band (complete or floor)."""
     for state in reversed(earlier):
-        grade = getattr(state.assessment, name).grade
-        if grade is not None:
-            return grade, state
-    return 0, None
+        if state.assessment.news2.clinical_risk:
+            return state
+    return None
+
+
+def last_param_score(param: str, earlier: list[RoundState]) -> int:
+    for state in reversed(earlier):
+        if param in state.assessment.news2.parameter_scores:
+            return state.assessment.news2.parameter_scores[param]
+    return 0
 
 
 def grade_rise_events(
@@ -356,7 +389,9 @@ def grade_rise_events(
             )
         )
     news, news_src = cur.assessment.news2, cite("NEWS2")
-    prev = earlier[-1] if earlier else None
+    # The band compares with the last known band, not with a partial round
+    # that reached none.
+    prev = last_banded(earlier)
     prev_news = prev.assessment.news2 if prev else None
     if news.clinical_risk:
         before_band = prev_news.clinical_risk if prev_news and prev_news.clinical_risk else "low"
@@ -389,7 +424,7 @@ def grade_rise_events(
                 )
             )
     for param, score in news.parameter_scores.items():
-        before_score = prev_news.parameter_scores.get(param, 0) if prev_news else 0
+        before_score = last_param_score(param, earlier)
         if score == RED_SCORE and before_score < RED_SCORE:
             events.append(
                 FlagEvent(
@@ -417,8 +452,48 @@ def grade_rise_events(
 # -- persistence -------------------------------------------------------------
 
 
+# Local policy (DERIVED): antipyretics bring readings down between spikes,
+# so fever that returns within this long of the last febrile reading is
+# the same fever episode for "persistent (> 3 days)" (ASCO 2021, CARTOX).
+# 48 h joins daily spikes charted at the same hour.
+FEVER_EPISODE_GAP = timedelta(hours=48)
+FEVER_EPISODE_RULE = (
+    "Febrile readings less than 48 h apart belong to one fever episode, whatever afebrile "
+    "(e.g. antipyretic-lowered) readings lie between them (local policy, DERIVED)"
+)
+
+
+def fever_episode_start(history: list[RoundState]) -> datetime | None:
+    """Return when the current fever episode began, or None when none is
+    ongoing (the last febrile reading is 48 h or more before the last round)."""
+    febrile = [s.time for s in history if symptom_present("fever", s.obs)]
+    if not febrile or history[-1].time - febrile[-1] >= FEVER_EPISODE_GAP:
+        return None
+    start = febrile[-1]
+    for time in reversed(febrile[:-1]):
+        if start - time >= FEVER_EPISODE_GAP and _afebrile_between(history, time, start):
+            break
+        start = time
+    return start
+
+
+def _afebrile_between(history: list[RoundState], after: datetime, before: datetime) -> bool:
+    return any(
+        after < s.time < before
+        and s.obs.temperature_c is not None
+        and not symptom_present("fever", s.obs)
+        for s in history
+    )
+
+
 def run_start(name: str, history: list[RoundState]) -> datetime | None:
-    """Return when ``name`` began its current unbroken run, or None."""
+    """Return when ``name`` began its current unbroken run, or None.
+
+    Fever runs as an episode (``fever_episode_start``); other symptoms run
+    until a round records them absent.
+    """
+    if name == "fever":
+        return fever_episode_start(history)
     start = None
     for state in reversed(history):
         if (
@@ -444,7 +519,13 @@ def persistence_events(
         start = run_start(name, history)
         if start is None or cur.time - start <= limit:
             continue
-        if prev_time is not None and prev_time - start > limit:
+        before = prev_time
+        if name == "fever":
+            if not symptom_present("fever", cur.obs):
+                continue  # flagged at a febrile reading, never at a lowered one
+            febrile = [s.time for s in history[:-1] if symptom_present("fever", s.obs)]
+            before = febrile[-1] if febrile else None
+        if before is not None and before - start > limit:
             continue  # already over the limit at the previous round
         hours = (cur.time - start).total_seconds() / 3600
         events.append(
@@ -461,6 +542,7 @@ def persistence_events(
                     "before": {"time": start.isoformat(), "present": True},
                     "after": {"time": cur.time.isoformat(), "present": True},
                     "hours": round(hours, 1),
+                    **({"episode_rule": FEVER_EPISODE_RULE} if name == "fever" else {}),
                 },
                 metric=f"symptom:{name}",
                 above=0,
@@ -482,8 +564,34 @@ def round_interval(state: RoundState) -> timedelta:
     return MONITORING_INTERVAL.get(state.assessment.news2.monitoring or "4-6-hourly")
 
 
+def next_round_due(history: list[RoundState]) -> tuple[datetime, RoundState]:
+    """Return when the next round is due and the round whose interval sets it.
+
+    The strictest interval in force wins: that of the last complete NEWS2,
+    or of any later partial round whose recorded values already reach a
+    band. A partial round with no band neither resets nor lengthens it
+    (RCP NEWS2 Chart 3; a gap in the data never lengthens monitoring).
+    """
+    best: tuple[datetime, RoundState] | None = None
+    for state in reversed(history):
+        news2 = state.assessment.news2
+        if news2.monitoring:
+            due = state.time + MONITORING_INTERVAL[news2.monitoring]
+            if best is None or due < best[0]:
+                best = (due, state)
+        if news2.total is not None:
+            break
+    if best is None:
+        last = history[-1]
+        return last.time + round_interval(last), last
+    return best
+
+
 def ice_due(
-    history: list[RoundState], day0: datetime | None, exposure_kind: str | None
+    history: list[RoundState],
+    day0: datetime | None,
+    exposure_kind: str | None,
+    interval: timedelta = ICE_INTERVAL,
 ) -> datetime | None:
     """Return when the next ICE check is due, or None when none is due."""
     last = history[-1]
@@ -498,8 +606,8 @@ def ice_due(
         s.time for s in history if s.obs.ice_score is not None or s.obs.ice_not_assessable
     ]
     if ice_times:
-        return ice_times[-1] + ICE_INTERVAL
-    return (day0 if in_window and day0 else history[0].time) + ICE_INTERVAL
+        return ice_times[-1] + interval
+    return (day0 if in_window and day0 else history[0].time) + interval
 
 
 def overdue_events(
@@ -507,13 +615,13 @@ def overdue_events(
     now: datetime,
     day0: datetime | None = None,
     exposure_kind: str | None = None,
+    ice_interval: timedelta = ICE_INTERVAL,
 ) -> list[FlagEvent]:
     """Return the overdue flags at ``now`` after the last round in ``history``."""
     if not history:
         return []
-    last = history[-1]
     events = []
-    due = last.time + round_interval(last)
+    due, last = next_round_due(history)
     if now > due:
         monitoring = last.assessment.news2.monitoring or "4-6-hourly"
         band = last.assessment.news2.clinical_risk
@@ -536,7 +644,8 @@ def overdue_events(
                 },
             )
         )
-    ice_deadline = ice_due(history, day0, exposure_kind)
+    ice_deadline = ice_due(history, day0, exposure_kind, ice_interval)
+    hours = f"{ice_interval.total_seconds() / 3600:g}"
     if ice_deadline is not None and now > ice_deadline:
         events.append(
             FlagEvent(
@@ -547,9 +656,10 @@ def overdue_events(
                 title=f"ICE assessment overdue since {ice_deadline.isoformat()}",
                 source=cite("ASCO2021"),
                 basis={
-                    "rule": "ICE assessment at least every 12 hours while ICANS is present or "
-                    "in the CAR-T ICANS risk window (days 0-14)",
-                    "before": {"time": (ice_deadline - ICE_INTERVAL).isoformat()},
+                    "rule": f"ICE assessment at least every {hours} hours while ICANS is "
+                    "present or in the CAR-T ICANS risk window (days 0-14); interval set by "
+                    "ICE_INTERVAL_HOURS (ASCO 2021: at least twice daily; ASH-SAP: every 8 h)",
+                    "before": {"time": (ice_deadline - ice_interval).isoformat()},
                     "after": {"time": now.isoformat(), "due": ice_deadline.isoformat()},
                     "window_source": cite("BLOODADV2024"),
                 },

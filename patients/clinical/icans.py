@@ -1,4 +1,5 @@
-"""ASTCT 2019 ICANS grade (adults), from the ICE score and neurological signs."""
+"""ASTCT 2019 ICANS grade, from the ICE score (adults and older children) or
+the CAPD (children 12 and under), and neurological signs."""
 
 from __future__ import annotations
 
@@ -18,6 +19,9 @@ CONSCIOUSNESS_GRADE = {
     "awakens_spontaneously": 1,
     "awakens_to_voice": 2,
     "awakens_only_to_tactile_stimulus": 3,
+    # PMC8403007 Table 4 grade 4: "unarousable or requires vigorous or
+    # repetitive tactile stimuli to arouse" (REFERENCE k2).
+    "requires_vigorous_or_repetitive_tactile_stimuli": 4,
     "unarousable": 4,
     "stupor_or_coma": 4,
 }
@@ -41,6 +45,20 @@ EDEMA_GRADE = {
     "cushings_triad": 4,
     "intracranial_hemorrhage": 0,
 }
+# Arousal states in which a patient counts as awake (ASTCT ICE-0 footnote).
+AWAKE = {"alert", "awakens_spontaneously", "awakens_to_voice", "awakens_only_to_tactile_stimulus"}
+# REFERENCE k7: ICE is for "adults and children over 12" (NCIt) or not
+# for children "younger than 12" (MDEdge); the sources split at exactly
+# 12, so at 12 the tool the clinician recorded is used.
+ICE_MIN_AGE = 13
+CAPD_MAX_AGE = 12
+# ASTCT paediatric ICANS (MDEdge, NCIt C188936, ASCO): CAPD >= 9 is grade 3.
+CAPD_GRADE_3_MIN = 9
+SEDATION_RULE = (
+    "Sedated: ICE and level of consciousness not gradable (ASTCT: depressed consciousness "
+    "must be attributable to no other cause, e.g. no sedating medication); seizure, motor "
+    "and ICP/oedema domains still graded (local policy, DERIVED)"
+)
 EXCLUDED = {
     "tremor_or_myoclonus": "Tremor and myoclonus do not affect the ICANS grade (CTCAE)",
     "intracranial_hemorrhage": "Intracranial haemorrhage is not an ICANS feature (CTCAE)",
@@ -59,37 +77,109 @@ def ice_grade(score: int) -> int:
 
 def ice_finding(obs: Observation) -> Finding | None:
     score = obs.ice_score
-    if score is None:
+    aphasic = obs.global_aphasia is True
+    awake = obs.consciousness in AWAKE
+    if score is None and not aphasic:
         return None
     values = {"ice_score": score, "global_aphasia": obs.global_aphasia}
+    if aphasic and (score in (None, 0)):
+        # PMC8403007 Table 4 footnote: a globally aphasic patient scores 0
+        # on every ICE item; "awake with global aphasia" is grade 3 (and
+        # unarousable grade 4, through the consciousness domain).
+        values["consciousness"] = obs.consciousness
+        state = "awake" if awake else "arousal not recorded" if obs.consciousness is None else ""
+        rule = "ICE 0 / not assessable because of global aphasia"
+        rule += f" ({state})" if state else ""
+        return Finding(f"{rule}: grade 3 (ASTCT footnote)", SOURCE, values, 3)
     grade = ice_grade(score)
-    if score == 0 and obs.global_aphasia:
-        rule = "ICE 0 in a patient awake with global aphasia: grade 3"
-    else:
-        rule = f"ICE score {score}/10: grade {grade}"
-    return Finding(rule, SOURCE, values, grade)
+    return Finding(f"ICE score {score}/10: grade {grade}", SOURCE, values, grade)
+
+
+def capd_finding(obs: Observation) -> Finding | None:
+    """Return the ASTCT paediatric grade from the CAPD (REFERENCE k7)."""
+    values = {"capd_score": obs.capd_score, "age_years": obs.age_years}
+    if obs.capd_not_assessable:
+        return Finding("Unable to perform CAPD: grade 4", SOURCE, values, 4)
+    score = obs.capd_score
+    if score is None:
+        return None
+    if score >= CAPD_GRADE_3_MIN:
+        return Finding(f"CAPD {score} (>= {CAPD_GRADE_3_MIN}): grade 3", SOURCE, values, 3)
+    if score == 0:
+        return Finding("CAPD 0: no delirium features", SOURCE, values, 0)
+    rule = (
+        f"CAPD {score} (< {CAPD_GRADE_3_MIN}): grade 1, grade 2 when the child awakens only "
+        "to voice (consciousness domain); whether the primary table reads '1-8' or '< 9' "
+        "is unverified"
+    )
+    return Finding(rule, SOURCE, values, 1)
+
+
+def cognitive_tool(obs: Observation) -> str:
+    """Return "capd" or "ice": which screening tool grades this patient."""
+    age = obs.age_years
+    if age is not None and age <= CAPD_MAX_AGE:
+        if age >= CAPD_MAX_AGE and obs.capd_score is None and not obs.capd_not_assessable:
+            return "ice"  # exactly 12: the sources split; the clinician chose ICE
+        return "capd"
+    # Over 12 the CAPD is used only when recorded (developmental delay).
+    capd_recorded = obs.capd_score is not None or obs.capd_not_assessable
+    ice_recorded = obs.ice_score is not None or obs.ice_not_assessable
+    return "capd" if capd_recorded and not ice_recorded else "ice"
 
 
 def grade_icans(obs: Observation) -> GradeResult:
     """Return the ASTCT 2019 ICANS grade (0-4) with its basis."""
     findings: list[Finding] = []
     missing: list[str] = []
-    ice = ice_finding(obs)
-    if ice:
-        findings.append(ice)
-    elif obs.ice_not_assessable:
-        findings.append(
-            Finding(
-                "ICE not assessable: grade taken from level of consciousness",
-                SOURCE,
-                {"ice_score": None},
-                None,
+    sedated = obs.sedated is True
+    tool = cognitive_tool(obs)
+    screen = None
+    if sedated:
+        findings.append(Finding(SEDATION_RULE, SOURCE, {"sedated": True}, None))
+        missing.append("capd_score" if tool == "capd" else "ice_score")
+    elif tool == "capd":
+        screen = capd_finding(obs)
+        if screen:
+            findings.append(screen)
+        else:
+            missing.append("capd_score")
+        if obs.ice_score is not None and (obs.age_years or 0) < CAPD_MAX_AGE:
+            findings.append(
+                Finding(
+                    "ICE not used: not suitable for children 12 and under (CAPD instead)",
+                    SOURCE,
+                    {"ice_score": obs.ice_score, "age_years": obs.age_years},
+                    None,
+                )
             )
-        )
-        if obs.consciousness is None:
-            missing.append("consciousness")
     else:
-        missing.append("ice_score")
+        screen = ice_finding(obs)
+        if screen:
+            findings.append(screen)
+        elif obs.ice_not_assessable:
+            findings.append(
+                Finding(
+                    "ICE not assessable (no global aphasia recorded): grade taken from level "
+                    "of consciousness",
+                    SOURCE,
+                    {"ice_score": None, "global_aphasia": obs.global_aphasia},
+                    None,
+                )
+            )
+            if obs.consciousness is None:
+                missing.append("consciousness")
+        else:
+            missing.append("ice_score")
+        if obs.age_years == CAPD_MAX_AGE:
+            findings.append(
+                Finding(
+                    "Age 12: sources differ on ICE or CAPD (< 12 vs <= 12); ICE used as recorded",
+                    SOURCE,
+                    {"age_years": obs.age_years},
+                    None,
+                )
+            )
 
     domains = (
         ("consciousness", CONSCIOUSNESS_GRADE, "Depressed level of consciousness"),
@@ -97,10 +187,14 @@ def grade_icans(obs: Observation) -> GradeResult:
         ("motor_findings", MOTOR_GRADE, "Motor findings"),
         ("cerebral_edema", EDEMA_GRADE, "Raised intracranial pressure / cerebral oedema"),
     )
-    for name, table, label in domains:
+    graded_domains = [d for d in domains if not (sedated and d[0] == "consciousness")]
+    if sedated:
+        missing.append("consciousness")
+    for name, table, label in graded_domains:
         value = getattr(obs, name)
         if value is None:
-            missing.append(name)
+            if name not in missing:
+                missing.append(name)
             continue
         if value in EXCLUDED:
             findings.append(Finding(EXCLUDED[value], SOURCE, {name: value}, 0))
@@ -112,7 +206,9 @@ def grade_icans(obs: Observation) -> GradeResult:
                 )
             )
 
-    assessed = ice is not None or any(getattr(obs, d[0]) is not None for d in domains)
+    assessed = screen is not None or any(getattr(obs, d[0]) is not None for d in graded_domains)
+    if not sedated and (obs.ice_not_assessable or obs.capd_not_assessable):
+        assessed = assessed or obs.consciousness is not None
     if not assessed:
         return GradeResult(None, tuple(findings), tuple(missing))
     grade = worst(findings)

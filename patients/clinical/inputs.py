@@ -21,6 +21,19 @@ OXYGEN_DEVICES = (
     "bipap",
     "invasive_mechanical_ventilation",
 )
+# How a nurse writes each device (flag titles and screens show these).
+OXYGEN_DEVICE_WORDS = {
+    "room_air": "Room air",
+    "nasal_cannula": "Nasal cannula",
+    "blow_by": "Blow-by oxygen",
+    "simple_face_mask": "Simple face mask",
+    "venturi_mask": "Venturi mask",
+    "non_rebreather_mask": "Non-rebreather mask",
+    "high_flow_nasal_cannula": "High-flow nasal cannula",
+    "cpap": "CPAP",
+    "bipap": "BiPAP",
+    "invasive_mechanical_ventilation": "Invasive mechanical ventilation",
+}
 VASOPRESSORS = ("norepinephrine", "epinephrine", "phenylephrine", "dopamine", "vasopressin")
 ACVPU = ("A", "C", "V", "P", "U")
 CONSCIOUSNESS = (
@@ -28,6 +41,7 @@ CONSCIOUSNESS = (
     "awakens_spontaneously",
     "awakens_to_voice",
     "awakens_only_to_tactile_stimulus",
+    "requires_vigorous_or_repetitive_tactile_stimuli",
     "unarousable",
     "stupor_or_coma",
 )
@@ -49,6 +63,33 @@ CEREBRAL_EDEMA = (
     "cushings_triad",
     "intracranial_hemorrhage",
 )
+# CAPD (Traube 2014, REFERENCE k7): 8 items scored 0-4 (Never 0 ... Always
+# 4 for the last four; the first four are reverse-scored, so the form asks
+# for the item's points directly). Total 0-32.
+CAPD_ITEMS = (
+    "eye_contact",
+    "purposeful_actions",
+    "aware_of_surroundings",
+    "communicates_needs",
+    "restless",
+    "inconsolable",
+    "underactive",
+    "slow_to_respond",
+)
+CAPD_ITEM_LABELS = {
+    "eye_contact": "Makes eye contact with caregiver",
+    "purposeful_actions": "Actions are purposeful",
+    "aware_of_surroundings": "Aware of surroundings",
+    "communicates_needs": "Communicates needs and wants",
+    "restless": "Restless",
+    "inconsolable": "Inconsolable",
+    "underactive": "Underactive (very little movement while awake)",
+    "slow_to_respond": "Takes a long time to respond to interactions",
+}
+CAPD_SCALE = ("never", "rarely", "sometimes", "often", "always")
+# Items 1-4 are reverse-scored: "always" makes eye contact scores 0.
+CAPD_REVERSED = frozenset(CAPD_ITEMS[:4])
+CAPD_ITEM_MAX = 4
 # ASTCT 2019 ICE score: points available per item (10 in all).
 ICE_ITEMS = {"orientation": 4, "naming": 3, "commands": 1, "writing": 1, "attention": 1}
 
@@ -127,9 +168,21 @@ class Observation:
     crs_episode_onset: datetime | None = None
     fever_masked_by: tuple[str, ...] = ()
     crs_episode_rule: str = ""
+    # Age at the round (whole years), when known: NEWS2 and ICE apply to
+    # older patients only (REFERENCE k7).
+    age_years: int | None = None
+    # What the patient was exposed to: ASTCT grading is defined for immune
+    # effector cell therapy, not for infection (REFERENCE k4).
+    cause: str = "immunotherapy"
     acvpu: str | None = None
     ice_score: int | None = None
     ice_not_assessable: bool = False
+    # Sedating medication running (ASTCT: depressed consciousness must be
+    # attributable to no other cause, e.g. no sedating medication).
+    sedated: bool | None = None
+    # CAPD total 0-32 (children), or not assessable.
+    capd_score: int | None = None
+    capd_not_assessable: bool = False
     consciousness: str | None = None
     global_aphasia: bool | None = None
     seizure: str | None = None

@@ -54,7 +54,18 @@ def grade_lab(name: str, value: float, baseline: float | None, uln: float | None
             )
     else:
         is_bili = name == "bilirubin_umol_l"
-        baseline_abnormal = baseline is not None and (uln is None or baseline > uln)
+        # CTCAE v5 uses baseline multiples only "if baseline was abnormal",
+        # which needs the laboratory's ULN: a baseline is never assumed
+        # abnormal because no ULN is configured.
+        baseline_abnormal = baseline is not None and uln is not None and baseline > uln
+        if uln is None:
+            return Finding(
+                f"{term}: ULN not configured, so not graded (CTCAE grades it against the ULN, "
+                "or against baseline only when the baseline is above the ULN)",
+                SOURCE,
+                values,
+                None,
+            )
         if baseline_abnormal and baseline:
             ratio = value / baseline
             if is_bili:
@@ -63,10 +74,7 @@ def grade_lab(name: str, value: float, baseline: float | None, uln: float | None
                 grade = _above(ratio, TRANSAMINASE_BASELINE)
                 if not grade and ratio >= TRANSAMINASE_BASELINE_G1:
                     grade = 1
-            label = f"{ratio:.1f} x baseline"
-            if uln is None:
-                label += " (ULN not configured: baseline cut-offs used)"
-            grades.append((grade, label))
+            grades.append((grade, f"{ratio:.1f} x baseline (baseline above ULN)"))
         elif uln:
             table = BILIRUBIN_ULN if is_bili else TRANSAMINASE_ULN
             grades.append((_above(value / uln, table), f"{value / uln:.1f} x ULN"))

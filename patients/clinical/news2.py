@@ -174,6 +174,47 @@ def monitoring_for(total: int, risk: str) -> str:
     return MONITORING_ZERO if total == 0 else MONITORING[risk]
 
 
+# REFERENCE k7 (a4medicine, citing RCP 2017): "NEWS2 should not be used in
+# children under 16 or pregnant women".
+NEWS2_MIN_AGE = 16
+UNDER_AGE_RULE = (
+    "NEWS2 not scored: the patient is under 16. RCP 2017 (as quoted by a4medicine): "
+    '"NEWS2 should not be used in children under 16 or pregnant women". Use a paediatric '
+    "early warning score; this product does not provide one."
+)
+# ASTCT ICANS levels of consciousness that mean the patient is not Alert on
+# the ACVPU scale (awakening to voice is V; to touch or not at all, P/U).
+NOT_ALERT_LEVELS = {
+    "awakens_to_voice",
+    "awakens_only_to_tactile_stimulus",
+    "requires_vigorous_or_repetitive_tactile_stimuli",
+    "unarousable",
+    "stupor_or_coma",
+}
+
+
+def consciousness_score(obs: Observation) -> tuple[int, str, dict[str, Any]] | None:
+    """Return the NEWS2 consciousness score, why, and the values used.
+
+    ACVPU as entered, unless the same round records new confusion or an
+    ICANS level of consciousness that is not Alert: NEWS2 scores those 3
+    (C or V/P/U), whatever ACVPU box was ticked.
+    """
+    values: dict[str, Any] = {"acvpu": obs.acvpu}
+    if obs.acvpu not in (None, "A"):
+        return score_consciousness(obs.acvpu), "NEWS2 consciousness", values
+    if obs.symptoms.get("confusion", 0) > 0:
+        values["symptoms.confusion"] = obs.symptoms["confusion"]
+        return 3, "NEWS2 consciousness: new confusion recorded this round (C) scores 3", values
+    if obs.consciousness in NOT_ALERT_LEVELS and not obs.sedated:
+        values["consciousness"] = obs.consciousness
+        text = obs.consciousness.replace("_", " ")
+        return 3, f"NEWS2 consciousness: ICANS level '{text}' is not Alert: scores 3", values
+    if obs.acvpu == "A":
+        return 0, "NEWS2 consciousness", values
+    return None
+
+
 def score_news2(obs: Observation) -> News2Result:
     """Return NEWS2 for one round.
 
@@ -181,6 +222,9 @@ def score_news2(obs: Observation) -> News2Result:
     normal. Its band is reported only when the recorded values alone
     already reach low-medium or worse (more values can only add points).
     """
+    if obs.age_years is not None and obs.age_years < NEWS2_MIN_AGE:
+        finding = Finding(UNDER_AGE_RULE, SOURCE, {"age_years": obs.age_years})
+        return News2Result(None, {}, None, None, False, (finding,), ())
     on_oxygen = None if obs.oxygen_device is None else obs.oxygen_device != "room_air"
     scores: dict[str, int] = {}
     missing: list[str] = []
@@ -222,8 +266,11 @@ def score_news2(obs: Observation) -> News2Result:
         add("pulse", "heart_rate", obs.heart_rate, score_pulse(obs.heart_rate))
     else:
         missing.append("heart_rate")
-    if obs.acvpu is not None:
-        add("consciousness", "acvpu", obs.acvpu, score_consciousness(obs.acvpu))
+    conscious = consciousness_score(obs)
+    if conscious is not None:
+        score, rule, values = conscious
+        scores["consciousness"] = score
+        basis.append(Finding(rule, SOURCE, values, score))
     else:
         missing.append("acvpu")
     if obs.temperature_c is not None:
@@ -261,4 +308,63 @@ def score_news2(obs: Observation) -> News2Result:
         False,
         tuple(basis),
         tuple(missing),
+    )
+
+
+# RCP NEWS2 chart 4: the clinical response each trigger calls for (REFERENCE
+# e; the chart's wording, shortened).
+RESPONSE = {
+    "zero": "Continue routine NEWS2 monitoring.",
+    "low": (
+        "A registered nurse assesses the patient and decides whether monitoring should be "
+        "more frequent or care escalated."
+    ),
+    "low-medium": (
+        "A single red score: a registered nurse informs the medical team caring for the "
+        "patient, who review and decide whether to escalate care."
+    ),
+    "medium": (
+        "Key threshold for an urgent response: a registered nurse immediately informs the "
+        "medical team caring for the patient; urgent assessment by a clinician with "
+        "competencies in assessing acutely ill patients; care in an environment with "
+        "monitoring facilities."
+    ),
+    "high": (
+        "Emergency response: a registered nurse immediately informs the medical team caring "
+        "for the patient (at least specialist registrar); emergency assessment by a team "
+        "with critical-care competencies, including advanced airway skills; consider "
+        "transfer to level 2 or 3 care (HDU or ICU)."
+    ),
+}
+
+
+@dataclass(frozen=True)
+class Response:
+    """What NEWS2 chart 4 calls for after one round, and how sure that is."""
+
+    band: str | None
+    monitoring: str | None
+    text: str
+    at_least: bool
+    source: str
+
+
+def clinical_response(total: int | None, risk: str | None) -> Response:
+    """Return the chart-4 response for a round's total and band.
+
+    An incomplete set calls for at least the response of the band its
+    recorded values already reach; with no band there is none to give.
+    """
+    if total is not None and risk is not None:
+        key = "zero" if total == 0 else risk
+        return Response(risk, monitoring_for(total, risk), RESPONSE[key], False, SOURCE)
+    if risk is not None:
+        return Response(risk, MONITORING[risk], RESPONSE[risk], True, SOURCE)
+    return Response(
+        None,
+        None,
+        "NEWS2 is incomplete, so the response it calls for is not known: record the missing "
+        "values.",
+        True,
+        SOURCE,
     )

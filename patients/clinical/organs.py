@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from .basis import Finding, GradeResult, worst
-from .crs import hypotension_finding, hypoxia_finding
+from .crs import LOW_SYSTOLIC_MMHG, hypotension_finding, hypoxia_finding
 from .inputs import ORGAN_SYSTEMS, SYMPTOM_SEVERITY, SYMPTOMS, Baseline, Observation
 from .labs import grade_lab
 from .sources import cite
@@ -74,6 +74,19 @@ def symptom_findings(obs: Observation, system: str) -> list[Finding]:
 def cardiovascular_findings(obs: Observation) -> list[Finding]:
     hypo = hypotension_finding(obs)
     if not hypo:
+        sbp = obs.systolic_bp
+        if obs.hypotension is None and sbp is not None and sbp <= LOW_SYSTOLIC_MMHG:
+            # CTCAE grades hypotension by the intervention it needs: without
+            # the judgement the severity is unknown, not normal.
+            return [
+                Finding(
+                    f"Systolic BP {sbp:g} mmHg (<= {LOW_SYSTOLIC_MMHG}) and hypotension not "
+                    "judged: severity unknown until it is answered",
+                    CTCAE,
+                    {"systolic_bp": sbp, "hypotension": None},
+                    None,
+                )
+            ]
         return []
     # CTCAE v5.0 Hypotension is graded by the intervention it needs:
     # fluids (non-urgent) 2, a vasopressor 3, several vasopressors 4.

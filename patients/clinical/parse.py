@@ -13,6 +13,10 @@ from typing import Any
 from .inputs import (
     ACVPU,
     BASELINE_LABS,
+    CAPD_ITEM_MAX,
+    CAPD_ITEMS,
+    CAPD_REVERSED,
+    CAPD_SCALE,
     CEREBRAL_EDEMA,
     CONSCIOUSNESS,
     ICE_ITEMS,
@@ -45,13 +49,16 @@ CHOICES = {
     "motor_findings": MOTOR_FINDINGS,
     "cerebral_edema": CEREBRAL_EDEMA,
 }
-BOOLEANS = ("hypotension", "crs_treated", "global_aphasia")
+BOOLEANS = ("hypotension", "crs_treated", "global_aphasia", "sedated")
 OTHER = {
     "time",
     "spo2_scale",
     "vasopressors",
     "ice_score",
     "ice",
+    "capd",
+    "capd_score",
+    "age_years",
     "symptoms",
     "baseline",
     "upper_limits",
@@ -156,6 +163,9 @@ def parse_observation(data: Any, where: str = "") -> Observation:
             choice(where + "vasopressors", a, VASOPRESSORS) for a in agents
         )
     kwargs.update(parse_ice(data, where))
+    kwargs.update(parse_capd(data, where))
+    if data.get("age_years") is not None:
+        kwargs["age_years"] = integer(where + "age_years", data["age_years"], 0, 120)
     if data.get("symptoms") is not None:
         kwargs["symptoms"] = parse_symptoms(data["symptoms"], where)
     labs = {name: number(where + name, data[name]) for name in LABS if data.get(name) is not None}
@@ -184,6 +194,37 @@ def parse_ice(data: dict[str, Any], where: str) -> dict[str, Any]:
             out["ice_not_assessable"] = True
         else:
             out["ice_score"] = integer(where + "ice_score", data["ice_score"], 0, 10)
+    return out
+
+
+def capd_points(item: str, answer: str) -> int:
+    """Return an item's CAPD points: items 1-4 are reverse-scored."""
+    index = CAPD_SCALE.index(answer)
+    return CAPD_ITEM_MAX - index if item in CAPD_REVERSED else index
+
+
+def parse_capd(data: dict[str, Any], where: str) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    if data.get("capd") is not None:
+        items = data["capd"]
+        if not isinstance(items, dict):
+            raise InputError(where + "capd", "must be an object of the eight CAPD items")
+        unknown = sorted(set(items) - set(CAPD_ITEMS))
+        if unknown:
+            raise InputError(f"{where}capd.{unknown[0]}", "unknown CAPD item")
+        total = 0
+        for item in CAPD_ITEMS:
+            if item not in items:
+                raise InputError(f"{where}capd.{item}", "missing: all eight items are needed")
+            total += capd_points(item, choice(f"{where}capd.{item}", items[item], CAPD_SCALE))
+        out["capd_score"] = total
+        if data.get("capd_score") is not None and data["capd_score"] != total:
+            raise InputError(where + "capd_score", "does not equal the CAPD items' total")
+    elif "capd_score" in data:
+        if data["capd_score"] is None:
+            out["capd_not_assessable"] = True
+        else:
+            out["capd_score"] = integer(where + "capd_score", data["capd_score"], 0, 32)
     return out
 
 

@@ -5,8 +5,10 @@ from __future__ import annotations
 from datetime import timedelta
 
 from .episodes import Episode
-from .flags import DEFAULT_PERSISTENCE, RoundState, run_start
+from .flags import DEFAULT_PERSISTENCE, FEVER_C, RoundState, run_start
 from .history import Given
+from .infection import who_covid_severity
+from .known import known_grade
 from .treatments import Presentation, dose_counts
 
 
@@ -33,9 +35,21 @@ def presentation_of(
         ],
         cur.time,
     )
+    anti_il6 = [
+        g
+        for g in given
+        if g.kind in ("tocilizumab", "siltuximab")
+        and g.time <= cur.time
+        and (episode is None or g.time >= episode.onset)
+        and g.indication not in ("premedication", "prophylaxis")
+    ]
+    who = who_covid_severity(obs) if cause == "infection" else None
+    # A partial round never lowers the grade the options are listed for.
+    crs = known_grade([(s.time, s.assessment.crs) for s in history]).grade
+    icans = known_grade([(s.time, s.assessment.icans) for s in history]).grade
     return Presentation(
-        crs_grade=a.crs.grade,
-        icans_grade=a.icans.grade,
+        crs_grade=crs,
+        icans_grade=icans,
         organs=a.organ_levels(),
         cause=cause,
         hypotension=bool(obs.hypotension or obs.vasopressors),
@@ -44,4 +58,9 @@ def presentation_of(
         persistent_fever=start is not None and cur.time - start > persistence,
         tocilizumab_24h=toci_24h,
         tocilizumab_total=toci_total,
+        fever=obs.temperature_c is not None and obs.temperature_c >= FEVER_C,
+        anti_il6_given=episode is not None and bool(anti_il6),
+        icans_earlier=any((s.assessment.icans.grade or 0) >= 1 for s in history[:-1]),
+        who_severity=who.level if who else "",
+        who_criteria=who.criteria if who else (),
     )

@@ -33,6 +33,23 @@ SOURCES: dict[str, str] = {
         "Blood Adv 2024;8:5346 (475 patients, axi-cel/tisa-cel/liso-cel): no new CRS "
         "after day 14; new ICANS after day 14 in 0.7 %"
     ),
+    "WHO2021": (
+        "WHO. Therapeutics and COVID-19: living guideline (corticosteroids, 2 Sep 2020; "
+        "IL-6 receptor blockers, Update 4, 2021); severity criteria as in BMJ 2020;370:m3379"
+    ),
+    "IDSA2011": (
+        "Freifeld AG et al. Clinical practice guideline for the use of antimicrobial agents "
+        "in neutropenic patients with cancer: 2010 update by the IDSA. Clin Infect Dis "
+        "2011;52(4):e56-e93"
+    ),
+    "LABEL_TOCILIZUMAB": (
+        "Tocilizumab (Actemra) prescribing information, cytokine release syndrome dosing "
+        "(drugs.com, 2019 and 2023 versions)"
+    ),
+    "COLUMVI_LABEL": (
+        "Glofitamab (Columvi) prescribing information as restated by Medscape: CRS symptoms "
+        "resolved at least 72 h before the next dose"
+    ),
 }
 
 

@@ -35,6 +35,14 @@ class Presentation:
     persistent_fever: bool = False
     tocilizumab_24h: int = 0
     tocilizumab_total: int = 0
+    fever: bool = False
+    anti_il6_given: bool = False
+    icans_earlier: bool = False
+    # Infection exposures only: WHO COVID-19 severity and why.
+    who_severity: str = ""
+    who_criteria: tuple[str, ...] = ()
+    # Dose checks of the tocilizumab doses given (label dosing, REFERENCE k6).
+    tocilizumab_dose_notes: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -80,6 +88,10 @@ def applies(when: dict[str, Any], p: Presentation) -> bool:
         "seizure": lambda v: p.seizure == v,
         "cerebral_edema": lambda v: p.cerebral_edema == v,
         "persistent_fever": lambda v: p.persistent_fever == v,
+        "fever": lambda v: p.fever == v,
+        "anti_il6_given": lambda v: p.anti_il6_given == v,
+        "icans_earlier": lambda v: p.icans_earlier == v,
+        "who_severity": lambda v: p.who_severity in v,
         "organ": lambda v: p.organs.get(v, 0) >= when.get("organ_min", 1),
         "organ_min": lambda v: True,
     }
@@ -112,6 +124,14 @@ def describe(when: dict[str, Any]) -> str:
         parts.append("fever for more than 3 days")
     if "with_crs" in when:
         parts.append("with CRS" if when["with_crs"] else "without CRS")
+    if when.get("fever"):
+        parts.append("fever")
+    if when.get("anti_il6_given"):
+        parts.append("after anti-IL-6 therapy")
+    if when.get("icans_earlier"):
+        parts.append("ICANS persisting or worsening since an earlier round")
+    if "who_severity" in when:
+        parts.append(f"WHO {' or '.join(when['who_severity'])} COVID-19")
     return ", ".join(parts) or "any presentation"
 
 
@@ -136,7 +156,10 @@ def match_options(p: Presentation) -> list[OptionMatch]:
         cautions = list(option.get("cautions", []))
         if option["id"] == "tocilizumab":
             cautions.insert(0, tocilizumab_ledger(p))
+            cautions[1:1] = list(p.tocilizumab_dose_notes)
         reason = "; ".join(dict.fromkeys(s["matched"] for s in statements))
+        if p.who_severity and any("WHO" in s["matched"] for s in statements):
+            reason += f" (now {p.who_severity}: {'; '.join(p.who_criteria)})"
         matches.append(
             OptionMatch(
                 id=option["id"],

@@ -1,11 +1,16 @@
 from __future__ import annotations
 
-from datetime import date
+import re
+from datetime import date, datetime
+from functools import cache
 
 from django import template
+from django.utils import timezone
+from django.utils.formats import date_format
 
 from patients.clinical.flags import SEVERITY_RANK, SEVERITY_SHAPES
 from patients.clinical.sources import citation as cite_text
+from patients.words import plain
 
 register = template.Library()
 
@@ -31,7 +36,14 @@ def severity_shape(severity: str) -> str:
 
 @register.filter
 def label(value: str) -> str:
-    return str(value).replace("_", " ").capitalize() if value else ""
+    """Return a stored code (field, device, kind) in plain words."""
+    return plain(value) if value else ""
+
+
+@register.filter(name="plain")
+def plain_value(value) -> str:
+    """Return a stored value in plain words: yes/no, "not recorded", no codes."""
+    return plain(value)
 
 
 @register.filter
@@ -49,3 +61,47 @@ def signed(value) -> str:
 @register.filter
 def citation(key: str) -> str:
     return cite_text(key)
+
+
+@register.filter
+def when(value) -> str:
+    """Return a time (or a stored ISO 8601 string) as "25 Nov 14:05", hospital time."""
+    if not value:
+        return ""
+    if isinstance(value, str):
+        try:
+            value = datetime.fromisoformat(value)
+        except ValueError:
+            return value
+    if isinstance(value, datetime):
+        if timezone.is_aware(value):
+            value = timezone.localtime(value)
+        return date_format(value, "j M H:i")
+    return str(value)
+
+
+ISO_TIME = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d(?::\d\d(?:\.\d+)?)?(?:Z|[+-]\d\d:\d\d)?")
+
+
+@register.filter
+def times(text: str) -> str:
+    """Return ``text`` with any ISO 8601 time in it written as "25 Nov 14:05" (hospital time).
+
+    Stored flag titles and reasons carry machine times; a nurse reads these.
+    """
+    if not text:
+        return text
+    return ISO_TIME.sub(lambda m: when(m.group(0).replace("Z", "+00:00")), str(text))
+
+
+@cache
+def _option_names() -> dict[str, str]:
+    from patients.clinical.treatments import catalogue
+
+    return {o["id"]: o["name"] for o in catalogue()}
+
+
+@register.filter
+def option_name(option_id: str) -> str:
+    """Return a treatment option's name from the catalogue, never its id."""
+    return _option_names().get(option_id, plain(option_id))

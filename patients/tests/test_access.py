@@ -63,6 +63,12 @@ ALLOWED = {
     "patient": {"nurse", "clinician"},
     "round_create": {"nurse", "clinician"},
     "round_detail": {"nurse", "clinician"},
+    "round_result": {"nurse", "clinician"},
+    "round_draft": {"nurse", "clinician"},
+    "round_draft_discard": {"nurse", "clinician"},
+    "lab_create": {"nurse", "clinician"},
+    "session_keepalive": {"nurse", "clinician", "admin"},
+    "session_status": {"nurse", "clinician", "admin"},
     "flag_history": {"nurse", "clinician"},
     "rounds_csv": {"nurse", "clinician"},
     "handover": {"nurse", "clinician"},
@@ -71,6 +77,7 @@ ALLOWED = {
     "intervention_create": {"clinician"},
     "intervention_correct": {"clinician"},
     "flag_acknowledge": {"clinician"},
+    "flags_acknowledge": {"clinician"},
     "flag_resolve": {"clinician"},
     "audit_log": {"admin"},
     "password_change": {"nurse", "clinician", "admin"},
@@ -78,7 +85,15 @@ ALLOWED = {
     "healthz": {"anonymous", "nurse", "clinician", "admin"},
     "logout": {"nurse", "clinician", "admin"},
 }
-POST_ONLY = {"flag_acknowledge", "flag_resolve", "logout"}
+POST_ONLY = {
+    "flag_acknowledge",
+    "flags_acknowledge",
+    "flag_resolve",
+    "logout",
+    "round_draft",
+    "round_draft_discard",
+    "session_keepalive",
+}
 
 
 def test_every_named_url_has_an_access_rule() -> None:

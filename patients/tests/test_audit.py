@@ -69,7 +69,8 @@ def test_each_write_path_leaves_its_audit_row(clinician_client, clinician) -> No
         reverse("flag_acknowledge", args=[patient.pk, flag.pk]), {"note": "seen"}
     )
     clinician_client.post(
-        reverse("flag_resolve", args=[patient.pk, flag.pk]), {"reason": "delirium screen negative"}
+        reverse("flag_resolve", args=[patient.pk, flag.pk]),
+        {"reason": "delirium screen negative", "confirm": "on"},
     )
     rnd = ObservationRound.objects.get()
     clinician_client.post(

@@ -107,7 +107,7 @@ def test_a_clinicians_whole_path(live_server, page, ward) -> None:
     # Print the handover sheet.
     page.get_by_role("link", name="Handover", exact=True).click()
     page.wait_for_load_state("load")
-    expect(page.locator("table.handover")).to_contain_text(patient.mrn)
+    expect(page.locator("table.handover-sheet")).to_contain_text(patient.mrn)
     page.emulate_media(media="print")
     page.pdf(path=str(ARTIFACTS / "handover.pdf"))
     page.screenshot(path=ARTIFACTS / "handover-print.png", full_page=True)
@@ -124,6 +124,8 @@ PAGES = [
     "PATIENT",
     "PATIENT/rounds/new/",
     "PATIENT/interventions/new/",
+    "PATIENT/labs/new/",
+    "RESULT",
 ]
 
 
@@ -134,8 +136,11 @@ def test_every_page_passes_axe(live_server, browser, ward) -> None:
     patient = Patient.objects.get(mrn="DEMO-0001")
     log_in(page, live_server, "carl")
     found = {}
+    latest = patient.rounds.order_by("-clinical_time").first()
+    result = f"/patients/{patient.pk}/rounds/{latest.pk}/result/"
     for path in PAGES:
-        page.goto(live_server.url + path.replace("PATIENT", f"/patients/{patient.pk}"))
+        url = path.replace("PATIENT", f"/patients/{patient.pk}").replace("RESULT", result)
+        page.goto(live_server.url + url)
         page.wait_for_load_state("load")
         found[path] = axe_violations(page)
     # The login page as an anonymous visitor, the audit trail as an admin.
@@ -167,7 +172,7 @@ def test_the_round_form_works_by_keyboard_alone_on_a_tablet(live_server, page, w
     page.keyboard.type("84")
     page.keyboard.press("Enter")  # submits the form
     page.wait_for_load_state("load")
-    expect(page.get_by_role("status")).to_contain_text("Round recorded")
+    expect(page.get_by_role("heading", name="Round saved")).to_be_visible()
     assert ObservationRound.objects.filter(patient=patient, heart_rate=84).exists()
     width = page.evaluate("document.documentElement.scrollWidth")
     assert width <= 768, "the page must not scroll sideways on a 768 px tablet"

@@ -60,7 +60,7 @@ def test_it_flags_new_oxygen_need_with_before_and_after() -> None:
     steps, _ = course({}, {"oxygen_device": "nasal_cannula", "oxygen_flow_l_min": 2})
     flag = next(e for e in steps[1].opened if e.kind == "worsening")
     assert flag.organ_system == "respiratory"
-    assert "oxygen room air -> nasal cannula" in flag.basis["changes"]
+    assert "oxygen Room air -> Nasal cannula" in flag.basis["changes"]
     assert flag.basis["before"]["time"] == T0.isoformat()
     assert flag.basis["after"]["severity"] == 2
 
@@ -71,7 +71,7 @@ def test_it_flags_a_step_up_in_oxygen_device() -> None:
         {"oxygen_device": "non_rebreather_mask", "oxygen_flow_l_min": 2},
     )
     flag = next(e for e in worsening_events(prev, cur) if e.organ_system == "respiratory")
-    assert "oxygen nasal cannula -> non rebreather mask" in flag.basis["changes"]
+    assert "oxygen Nasal cannula -> Non-rebreather mask" in flag.basis["changes"]
 
 
 def states(*changes: dict):
@@ -234,6 +234,7 @@ def test_a_masked_fever_still_grades_hypoxia_after_tocilizumab() -> None:
 
 
 def test_a_system_not_assessed_recently_is_compared_with_baseline_and_says_so() -> None:
-    steps, _ = course({}, {}, {"labs": {"alt_u_l": 200.0}}, baseline=Baseline({"alt_u_l": 25.0}))
+    baseline = Baseline({"alt_u_l": 25.0}, {"alt_u_l": 40.0})
+    steps, _ = course({}, {}, {"labs": {"alt_u_l": 200.0}}, baseline=baseline)
     flag = next(e for e in steps[2].opened if e.organ_system == "hepatic")
     assert "not assessed in the recent rounds reviewed" in flag.title

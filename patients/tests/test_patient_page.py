@@ -40,9 +40,10 @@ def test_a_cached_patient_page_reads_none_of_the_chart_data(
     url = patient.get_absolute_url()
     first = clinician_client.get(url).content.decode()
     # session, user, 2 x permissions, patient, audit, exposure, latest round,
-    # status, interventions, open flags, past-flag count: no rounds, heat-map
-    # flags or pages (the charts, heat map and rounds come from the cache)
-    with django_assert_num_queries(12):
+    # status, interventions, open flags, past-flag count, look-alikes on the
+    # ward: no rounds, heat-map flags or pages (the charts, heat map and
+    # rounds come from the cache)
+    with django_assert_num_queries(13):
         again = clinician_client.get(url).content.decode()
     assert again.count('<circle class="pt') == first.count('<circle class="pt') > 0
 
@@ -87,14 +88,19 @@ def test_it_pins_the_flag_item_partial_query_count(
     assert 'class="error"' in response.content.decode()
 
 
-def test_each_patient_page_carries_its_own_form_key_and_address(clinician_client, nurse) -> None:
+def test_each_round_screen_carries_its_own_form_key_and_address(clinician_client, nurse) -> None:
     first, second = make_patient(mrn="F1"), make_patient(mrn="F2")
-    pages = [clinician_client.get(p.get_absolute_url()).content.decode() for p in (first, second)]
-    again = clinician_client.get(first.get_absolute_url()).content.decode()
+    pages = [
+        clinician_client.get(reverse("round_create", args=[p.pk])).content.decode()
+        for p in (first, second)
+    ]
+    again = clinician_client.get(reverse("round_create", args=[first.pk])).content.decode()
     keys = [re.search(r'name="client_key" value="([^"]+)"', p).group(1) for p in (*pages, again)]
     assert len(set(keys)) == 3  # a fresh one-time key on every view
-    assert reverse("round_create", args=[first.pk]) in pages[0]
-    assert reverse("round_create", args=[second.pk]) in pages[1]
-    assert reverse("round_create", args=[first.pk]) not in pages[1]
+    assert f'action="{reverse("round_create", args=[first.pk])}"' in pages[0]
+    assert f'action="{reverse("round_create", args=[second.pk])}"' in pages[1]
+    # One click from the patient page.
+    detail = clinician_client.get(first.get_absolute_url()).content.decode()
+    assert f'href="{reverse("round_create", args=[first.pk])}"' in detail
     token = clinician_client.cookies["csrftoken"].value
     assert token and 'name="csrfmiddlewaretoken"' in pages[1]

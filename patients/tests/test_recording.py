@@ -38,7 +38,7 @@ def test_a_worsening_round_opens_an_explained_flag(patient, nurse) -> None:
     assert flag.opened_by_round == rnd
     assert flag.basis["changes"] == [
         "severity 0 -> 2",
-        "oxygen room_air -> nasal_cannula".replace("_", " "),
+        "oxygen Room air -> Nasal cannula",
     ]
     assert AuditEvent.objects.filter(action="flag_opened", object_id=str(flag.pk)).exists()
 

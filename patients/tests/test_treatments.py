@@ -86,10 +86,34 @@ CASES = [
         set(),
     ),
     (
-        "article-covid-crs-tocilizumab-article-only",
-        Presentation(crs_grade=2, cause="infection"),
+        "who-covid-severe-corticosteroids-and-il6-blocker",
+        Presentation(crs_grade=2, cause="infection", who_severity="severe"),
         {"tocilizumab", "corticosteroids"},
-        {"telemetry"},
+        {"telemetry", "siltuximab"},
+    ),
+    (
+        "who-covid-non-severe-no-corticosteroids-or-il6-blocker",
+        Presentation(crs_grade=1, cause="infection", who_severity="non-severe", fever=True),
+        {"infection_workup"},
+        {"tocilizumab", "siltuximab", "corticosteroids"},
+    ),
+    (
+        "k-cartox-grade-2-3-hypotension-statements-not-at-grade-4-hypoxia",
+        Presentation(crs_grade=4),
+        set(),
+        {"siltuximab"},
+    ),
+    (
+        "k-asco-persistent-icans-alternatives-not-at-first-icans-3",
+        Presentation(icans_grade=3),
+        {"corticosteroids"},
+        {"siltuximab", "anakinra"},
+    ),
+    (
+        "k-asco-persistent-icans-alternatives-when-icans-persists",
+        Presentation(icans_grade=3, icans_earlier=True),
+        {"siltuximab", "anakinra"},
+        set(),
     ),
 ]
 

@@ -22,13 +22,15 @@ from patients.clinical.inputs import Baseline
 from patients.clinical.parse import (
     InputError,
     choice,
+    integer,
     parse_baseline,
     parse_observation,
     parse_time,
 )
 
 EXPOSURE_KINDS = ("car_t", "bispecific", "monoclonal", "infection")
-COURSE_KEYS = {"rounds", "interventions", "baseline", "upper_limits", "exposure"}
+COURSE_KEYS = {"rounds", "interventions", "baseline", "upper_limits", "exposure", "patient"}
+PATIENT_KEYS = {"weight_kg", "age_years"}
 
 
 class Command(BaseCommand):
@@ -66,7 +68,10 @@ class Command(BaseCommand):
         if isinstance(data, list):
             return assess_json_course({"rounds": data}, now)
         if isinstance(data, dict):
-            return assess_json_course({"rounds": [data]}, now)[0]
+            course = {"rounds": [{k: v for k, v in data.items() if k != "patient"}]}
+            if "patient" in data:
+                course["patient"] = data["patient"]
+            return assess_json_course(course, now)[0]
         raise InputError("input", 'must be a round object, a list of rounds, or {"rounds": [...]}')
 
 
@@ -95,6 +100,7 @@ def assess_json_course(data: dict[str, Any], now: datetime) -> list[dict[str, An
     if not isinstance(raw, list) or not raw:
         raise InputError("rounds", "must be a non-empty list of rounds")
     many = len(raw) > 1
+    weight, age = parse_patient(data.get("patient"))
     rounds = []
     for i, item in enumerate(raw):
         where = f"rounds[{i}]." if many else ""
@@ -103,6 +109,8 @@ def assess_json_course(data: dict[str, Any], now: datetime) -> list[dict[str, An
             if many:
                 raise InputError(f"{where}time", "every round of a trajectory needs a time")
             obs = obs.__class__(**{**obs.__dict__, "time": now})
+        if obs.age_years is None and age is not None:
+            obs = obs.__class__(**{**obs.__dict__, "age_years": age})
         rounds.append(obs)
     # A round's own baseline applies when the course gives none.
     base_src = data if ("baseline" in data or "upper_limits" in data) else raw[0]
@@ -121,6 +129,8 @@ def assess_json_course(data: dict[str, Any], now: datetime) -> list[dict[str, An
         persistence=timedelta(hours=settings.CRS_WATCH["PERSISTENCE_HOURS"]),
         resolve_period=timedelta(hours=settings.CRS_WATCH["FLAG_AUTO_RESOLVE_HOURS"]),
         episode_rule=EndRule(settings.CRS_WATCH["CRS_EPISODE_CLEAR_HOURS"]),
+        weight_kg=weight,
+        ice_interval=timedelta(hours=settings.CRS_WATCH["ICE_INTERVAL_HOURS"]),
     )
     return [step.as_dict() for step in steps]
 
@@ -146,6 +156,30 @@ def parse_interventions(raw: Any) -> list[Given]:
                 raise InputError(f"{where}.{key}", "must be a finite number")
         out.append(Given(time, kind, detail, indication))
     return sorted(out, key=lambda g: g.time)
+
+
+def parse_patient(raw: Any) -> tuple[float | None, int | None]:
+    """Return the patient's weight (kg) and age (years), each optional."""
+    if raw is None:
+        return None, None
+    if not isinstance(raw, dict):
+        raise InputError("patient", "must be an object with weight_kg and/or age_years")
+    unknown = sorted(set(raw) - PATIENT_KEYS)
+    if unknown:
+        raise InputError(f"patient.{unknown[0]}", "unknown field")
+    weight = raw.get("weight_kg")
+    if weight is not None:
+        if (
+            isinstance(weight, bool)
+            or not isinstance(weight, int | float)
+            or not 0.5 <= weight <= 400
+        ):
+            raise InputError("patient.weight_kg", "must be a number of kilograms from 0.5 to 400")
+        weight = float(weight)
+    age = raw.get("age_years")
+    if age is not None:
+        age = integer("patient.age_years", age, 0, 120)
+    return weight, age
 
 
 def parse_exposure(raw: Any) -> tuple[datetime | None, str | None]:

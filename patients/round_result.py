@@ -1,0 +1,68 @@
+"""What the nurse sees right after saving a round, read from what was stored."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+from django.db.models import Q
+
+from .clinical.news2 import PARAMETERS, RED_SCORE, clinical_response
+from .models import Exposure, Patient
+from .words import ACVPU_WORDS, WORDS, plain
+
+
+def news2_rows(news2: dict[str, Any]) -> list[dict[str, Any]]:
+    """Return one row per NEWS2 chart parameter: value entered and its points."""
+    values = {}
+    for finding in news2.get("basis", []):
+        rule = finding.get("rule", "")
+        for param in PARAMETERS:
+            if rule == f"NEWS2 {param.replace('_', ' ')}":
+                values[param] = next(iter(finding["values"].items()), (None, None))
+    scores = news2.get("parameter_scores", {})
+    rows = []
+    for param in PARAMETERS:
+        field, value = values.get(param, (None, None))
+        points = scores.get(param)
+        rows.append(
+            {
+                "parameter": WORDS[param] if param != "spo2" else WORDS.get(field, "SpO2"),
+                "value": (
+                    ACVPU_WORDS.get(value, plain(value)) if points is not None else "not recorded"
+                ),
+                "points": points,
+                "red": points == RED_SCORE,
+            }
+        )
+    return rows
+
+
+def round_response(rnd) -> Any:
+    news2 = rnd.assessment.get("news2", {})
+    return clinical_response(news2.get("total"), news2.get("clinical_risk"))
+
+
+def lookalikes(patient: Patient) -> dict[str, list[Patient]]:
+    """Return the patients on the same ward sharing this one's surname or bed."""
+    alikes = list(
+        Patient.objects.filter(ward=patient.ward)
+        .exclude(pk=patient.pk)
+        .filter(Q(family_name__iexact=patient.family_name) | (Q(bed=patient.bed) & ~Q(bed="")))
+        .only("family_name", "given_name", "bed", "mrn")
+    )
+    return {
+        "same_name": [p for p in alikes if p.family_name.lower() == patient.family_name.lower()],
+        "same_bed": [p for p in alikes if patient.bed and p.bed == patient.bed],
+    }
+
+
+def banner(patient: Patient, today: date) -> dict[str, Any]:
+    """Return the patient banner: identity, Day +N with its cause, look-alikes."""
+    exposure: Exposure | None = patient.exposures.order_by("-day0", "-pk").first()
+    return {
+        "patient": patient,
+        "exposure": exposure,
+        "day_number": exposure.day_number(today) if exposure else None,
+        **lookalikes(patient),
+    }
