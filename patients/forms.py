@@ -479,7 +479,10 @@ class RoundForm(ClinicalTimeForm):
         if self.patient is None or when is None or data.get("confirm_early"):
             return
         reasons = []
-        if self.patient.created_at and when < self.patient.created_at:
+        # The form takes whole minutes: a round in the minute of
+        # registration is not before it.
+        registered_minute = self.patient.created_at.replace(second=0, microsecond=0)
+        if when < registered_minute:
             registered = timezone.localtime(self.patient.created_at)
             reasons.append(f"before the patient was registered ({registered:%d %b %Y %H:%M})")
         exposure = self.patient.exposures.order_by("-day0", "-pk").first()

@@ -98,11 +98,13 @@ def test_a_second_resolve_is_answered_not_dropped(clinician_client, patient, nur
     )
     flag = Flag.objects.get(key="red_flag:confusion")
     url = reverse("flag_resolve", args=[patient.pk, flag.pk])
-    clinician_client.post(url, {"reason": "delirium screen negative"})
-    full = clinician_client.post(url, {"reason": "seen by neuro"}, follow=True).content.decode()
+    clinician_client.post(url, {"reason": "delirium screen negative", "confirm": "on"})
+    full = clinician_client.post(
+        url, {"reason": "seen by neuro", "confirm": "on"}, follow=True
+    ).content.decode()
     assert "already resolved by carl" in full and "delirium screen negative" in full
     partial = clinician_client.post(
-        url, {"reason": "third try"}, HTTP_HX_REQUEST="true"
+        url, {"reason": "third try", "confirm": "on"}, HTTP_HX_REQUEST="true"
     ).content.decode()
     assert "already resolved by carl" in partial
     reasons = [
