@@ -9,7 +9,8 @@ Loopback only, bounded in time. Usage (from the project root):
 
 Prints requests per second, p50 and p99 latency, each page's throughput as a
 ratio of a trivial Django view served by the same server in the same run,
-and the database queries each request makes.
+and the database queries each request makes; then FHIR ingest (transaction
+Bundles of 1 and of 20 rounds from a service token) in rounds per second.
 """
 
 from __future__ import annotations
@@ -29,6 +30,9 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
+
+from bench import fhir_ingest  # noqa: E402
+
 DEFAULT_DB = f"sqlite:///{ROOT / 'bench' / 'results' / 'bench.sqlite3'}"
 CSRF = "benchcsrftoken0benchcsrftoken0ab"  # 32 characters, as Django expects
 
@@ -113,7 +117,9 @@ def session_cookie() -> str:
     return session.session_key
 
 
-def queries_per_request(paths: dict[str, tuple[str, str]]) -> dict[str, int]:
+def queries_per_request(
+    paths: dict[str, tuple[str, str]], bearer: str = "", mrn: str = ""
+) -> dict[str, int]:
     from django.contrib.auth.models import User
     from django.db import connection
     from django.test import Client, utils
@@ -128,6 +134,13 @@ def queries_per_request(paths: dict[str, tuple[str, str]]) -> dict[str, int]:
         with CaptureQueriesContext(connection) as ctx:
             if method == "POST":
                 client.post(path, post_body(path))
+            elif method.startswith("FHIR"):
+                client.post(
+                    path,
+                    fhir_ingest.bundle(mrn, int(method[4:])),
+                    content_type="application/fhir+json",
+                    HTTP_AUTHORIZATION=f"Bearer {bearer}",
+                )
             else:
                 client.get(path)
         counts[name] = len(ctx.captured_queries)
@@ -158,6 +171,10 @@ def run_wrk(url: str, seconds: int, connections: int, cookie: str, script: Path 
         "-d",
         f"{seconds}s",
         "--latency",
+        # A Bundle of 20 rounds takes longer than wrk's 2 s default on a
+        # loaded machine: count it, do not drop it.
+        "--timeout",
+        "60s",
         "-H",
         f"Cookie: sessionid={cookie}; csrftoken={CSRF}",
         "-H",
@@ -181,18 +198,20 @@ def run_wrk(url: str, seconds: int, connections: int, cookie: str, script: Path 
     }
 
 
-def check(url: str, method: str, cookie: str) -> None:
+def check(url: str, method: str, cookie: str, bearer: str = "", mrn: str = "") -> None:
     """Fail unless the page answers as a signed-in clinician would see it."""
+    import json
     import urllib.error
     import urllib.parse
     import urllib.request
 
+    headers = {"Cookie": f"sessionid={cookie}; csrftoken={CSRF}", "X-CSRFToken": CSRF}
     data = urllib.parse.urlencode(post_body(url)).encode() if method == "POST" else None
+    if method.startswith("FHIR"):
+        data = json.dumps(fhir_ingest.bundle(mrn, int(method[4:]))).encode()
+        headers = {"Authorization": f"Bearer {bearer}", "Content-Type": "application/fhir+json"}
     request = urllib.request.Request(
-        url,
-        data=data,
-        method=method,
-        headers={"Cookie": f"sessionid={cookie}; csrftoken={CSRF}", "X-CSRFToken": CSRF},
+        url, data=data, method="GET" if data is None else "POST", headers=headers
     )
 
     class NoRedirect(urllib.request.HTTPRedirectHandler):
@@ -281,8 +300,18 @@ def measure(args, database_url: str) -> list[dict]:
         "review queue, one ward": ("GET", f"/?ward={ward.replace(' ', '+')}"),
         "patient page (14 days, charts)": ("GET", f"/patients/{patient}/"),
         "record a round (POST)": ("POST", f"/patients/{targets[0]}/rounds/new/"),
+        "FHIR ingest, Bundle of 1 round": ("FHIR1", "/fhir/"),
+        "FHIR ingest, Bundle of 20 rounds": ("FHIR20", "/fhir/"),
     }
-    queries = queries_per_request(pages)
+    from patients.fhir.tokens import create_token
+
+    _, bearer = create_token(f"bench-monitor-{secrets.token_hex(4)}", source="monitor")
+    mrns = list(Patient.objects.filter(pk__in=targets).values_list("mrn", flat=True))
+    from django.core.management import call_command
+
+    # Pages render static URLs from the manifest, as the server will.
+    call_command("collectstatic", interactive=False, verbosity=0)
+    queries = queries_per_request(pages, bearer, mrns[0])
     port = free_port()
     server = serve(port, database_url, args.workers)
     rows = []
@@ -296,23 +325,33 @@ def measure(args, database_url: str) -> list[dict]:
                     "time": timezone.localtime().strftime("%Y-%m-%dT%H:%M").replace(":", "%3A"),
                 }
             )
+            scripts = {"POST": lua}
+            for rounds in (1, 20):
+                scripts[f"FHIR{rounds}"] = Path(tmp) / f"fhir{rounds}.lua"
+                scripts[f"FHIR{rounds}"].write_text(fhir_ingest.lua_script(mrns, rounds, bearer))
             for name, (method, path) in pages.items():
-                check(f"http://127.0.0.1:{port}{path}", method, cookie)
+                check(f"http://127.0.0.1:{port}{path}", method, cookie, bearer, mrns[-1])
                 run_wrk(
                     f"http://127.0.0.1:{port}{path}",
                     1,
                     args.connections,
                     cookie,
-                    lua if method == "POST" else None,
+                    scripts.get(method),
                 )  # warm-up
+                # A Bundle of 20 rounds needs long enough to finish a few.
+                seconds = max(args.seconds, 45) if method == "FHIR20" else args.seconds
+                # One Bundle per worker: queued behind others it would
+                # outlast wrk's timeout on a busy machine.
+                conns = min(args.connections, 2) if method == "FHIR20" else args.connections
                 result = run_wrk(
                     f"http://127.0.0.1:{port}{path}",
-                    args.seconds,
-                    args.connections,
+                    seconds,
+                    conns,
                     cookie,
-                    lua if method == "POST" else None,
+                    scripts.get(method),
                 )
-                rows.append({"page": name, "queries": queries[name], **result})
+                rounds = int(method[4:]) if method.startswith("FHIR") else 0
+                rows.append({"page": name, "queries": queries[name], "rounds": rounds, **result})
     finally:
         server.send_signal(signal.SIGTERM)
         server.wait(timeout=20)
@@ -330,9 +369,20 @@ def print_table(rows: list[dict], title: str) -> None:
     )
     for r in rows:
         print(
-            f"{r['page']:34} {r['rps']:8.0f} {r['p50']:8.1f} {r['p99']:8.1f} "
+            f"{r['page']:34} {r['rps']:8.1f} {r['p50']:8.1f} {r['p99']:8.1f} "
             f"{r['ratio']:6.2f} {r['queries']:7d} {r['errors']:6d}"
         )
+    ingest = [r for r in rows if r.get("rounds")]
+    if ingest:
+        ceiling = rows[0]["rps"]
+        print("\nFHIR ingest (goal: a Bundle of 20 rounds at >= 0.02 of the trivial rate)")
+        print(f"{'Bundle':34} {'rounds/s':>8} {'p99 ms':>8} {'ratio':>6}")
+        for r in ingest:
+            rate = r["rps"] * r["rounds"]
+            print(
+                f"{r['rounds']:>3} round(s) per Bundle{'':14} {rate:8.1f} {r['p99']:8.1f} "
+                f"{rate / ceiling if ceiling else 0:6.3f}"
+            )
 
 
 def main() -> None:

@@ -282,6 +282,11 @@ CRS_WATCH = {
     # ICE assessment interval: ASCO 2021 "at least twice daily" (12 h);
     # ASH-SAP Table 2 says every 8 hours.
     "ICE_INTERVAL_HOURS": envint("ICE_INTERVAL_HOURS", "12"),
+    # FHIR: the hospital's MRN identifier system (Patient.identifier.system).
+    "FHIR_MRN_SYSTEM": os.getenv("FHIR_MRN_SYSTEM", "urn:crswatch:mrn"),
+    # FHIR ingest: Observations of one patient this close in time (minutes)
+    # form one round, as a nurse's round spans a few minutes.
+    "FHIR_ROUND_WINDOW_MINUTES": envint("FHIR_ROUND_WINDOW_MINUTES", "10"),
     # Links in notifications point here.
     "BASE_URL": os.getenv("BASE_URL", "http://127.0.0.1:8000").rstrip("/"),
     # Failed notifications are tried again after 1, 2, 4, ... minutes.

@@ -20,5 +20,6 @@ urlpatterns = [
         name="password_change",
     ),
     path("admin/", admin.site.urls),
+    path("fhir/", include("patients.fhir.urls")),
     path("", include("patients.urls")),
 ]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import json
 import re
 from collections.abc import Iterator
 
@@ -80,3 +81,24 @@ def csv_lines(patient: Patient) -> Iterator[str]:
     writer = csv.writer(_Echo(), quoting=csv.QUOTE_ALL)
     for row in rows(patient):
         yield writer.writerow(row)
+
+
+AUDIT_HEADER = ["at", "user", "action", "object_type", "object_id", "mrn", "address", "detail"]
+
+
+def audit_lines(events) -> Iterator[str]:
+    """Yield the audit trail as CSV lines (times in the hospital's zone)."""
+    writer = csv.writer(_Echo(), quoting=csv.QUOTE_ALL)
+    yield writer.writerow(AUDIT_HEADER)
+    for e in events.iterator(chunk_size=1000):
+        row = [
+            localtime(e.at).isoformat(),
+            e.user.get_username() if e.user else "system",
+            e.action,
+            e.object_type,
+            e.object_id,
+            e.patient.mrn if e.patient else "",
+            e.address or "",
+            json.dumps(e.detail, sort_keys=True, ensure_ascii=False),
+        ]
+        yield writer.writerow([safe(v) for v in row])

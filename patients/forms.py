@@ -861,3 +861,17 @@ class QueueFilterForm(forms.Form):
     def __init__(self, *args: Any, wards: list[str], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.fields["ward"].choices = [("", "All wards")] + [(w, w) for w in wards]
+
+
+class AuditRangeForm(forms.Form):
+    """The dates (inclusive, hospital time) of an audit-trail CSV export."""
+
+    start = forms.DateField(label="From", widget=forms.DateInput(attrs={"type": "date"}))
+    end = forms.DateField(label="To", widget=forms.DateInput(attrs={"type": "date"}))
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean()
+        start, end = data.get("start"), data.get("end")
+        if start and end and end < start:
+            self.add_error("end", "The end date is before the start date.")
+        return data

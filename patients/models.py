@@ -188,9 +188,20 @@ class RoundStatus(models.TextChoices):
     ENTERED_IN_ERROR = "entered_in_error", "Entered in error"
 
 
+class RoundSource(models.TextChoices):
+    """Who produced a round's values: typed at the bedside or sent by a system."""
+
+    NURSE = "nurse", "Nurse"
+    MONITOR = "monitor", "Monitor"
+    EHR = "ehr", "EHR"
+
+
 class ObservationRound(Undeletable):
     patient = models.ForeignKey(Patient, on_delete=models.PROTECT, related_name="rounds")
     clinical_time = models.DateTimeField()
+    source = models.CharField(
+        max_length=10, choices=RoundSource.choices, default=RoundSource.NURSE
+    )
     entered_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
     )
@@ -797,3 +808,80 @@ class RoundDraft(models.Model):
 
     def __str__(self) -> str:
         return f"Draft round for {self.patient_id} by {self.user_id}"
+
+
+class ServiceToken(models.Model):
+    """A bearer token of a service account (monitor gateway, EHR interface).
+
+    Only a SHA-256 of the token is kept: it is shown once, when created.
+    Tokens are long random strings, so a fast hash is enough to make a
+    stolen table useless, and lets every FHIR request check it cheaply.
+    """
+
+    class Source(models.TextChoices):
+        MONITOR = RoundSource.MONITOR.value, RoundSource.MONITOR.label
+        EHR = RoundSource.EHR.value, RoundSource.EHR.label
+
+    name = models.CharField(max_length=60)
+    account = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="service_tokens"
+    )
+    token_hash = models.CharField(max_length=64, unique=True)
+    can_read = models.BooleanField(default=True)
+    can_write = models.BooleanField(default=True)
+    # The source that rounds written with this token show on the timeline.
+    source = models.CharField(max_length=10, choices=Source.choices, default=Source.EHR)
+    created_at = models.DateTimeField(auto_now_add=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    revoked_at = models.DateTimeField(null=True, blank=True)
+    revoked_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["name", "-created_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["name"],
+                condition=models.Q(revoked_at__isnull=True),
+                name="one_active_service_token_per_name",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def revoke(self, by) -> None:
+        self.revoked_at = timezone.now()
+        self.revoked_by = by
+        self.save(update_fields=["revoked_at", "revoked_by"])
+
+    @property
+    def scopes(self) -> str:
+        return " ".join(s for s, ok in (("read", self.can_read), ("write", self.can_write)) if ok)
+
+
+class IngestedObservation(models.Model):
+    """The identifier of a FHIR Observation already stored, and its round.
+
+    Makes ingest idempotent: a Bundle sent twice stores nothing new.
+    """
+
+    system = models.CharField(max_length=255, blank=True)
+    value = models.CharField(max_length=255)
+    round = models.ForeignKey(
+        ObservationRound, on_delete=models.PROTECT, related_name="fhir_identifiers"
+    )
+    element = models.CharField(max_length=40)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["system", "value"], name="unique_observation_identifier"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.system}|{self.value}"

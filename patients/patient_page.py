@@ -19,7 +19,15 @@ from django.utils.functional import SimpleLazyObject
 from .charts import heat_map, patient_charts
 from .clinical.inputs import ORGAN_SYSTEMS
 from .clinical.treatments import TOCILIZUMAB_MAX_24H, TOCILIZUMAB_MAX_TOTAL, dose_counts, expand
-from .models import Flag, FlagState, ObservationRound, Patient, PatientStatus, RoundStatus
+from .models import (
+    Exposure,
+    Flag,
+    FlagState,
+    ObservationRound,
+    Patient,
+    PatientStatus,
+    RoundStatus,
+)
 from .round_result import lookalikes
 
 CHART_NOW_STEP = 5  # minutes
@@ -79,8 +87,15 @@ def grade_rounds(status: PatientStatus | None, latest) -> dict[str, Any]:
     return {name: found.get(pk) for name, pk in ids.items()}
 
 
-def grade_boxes(status: PatientStatus | None, latest) -> list[dict[str, Any]]:
-    """Return the header's CRS, ICANS and NEWS2 boxes, each with its basis."""
+def grade_boxes(
+    status: PatientStatus | None, latest, infection: bool = False
+) -> list[dict[str, Any]]:
+    """Return the header's CRS, ICANS and NEWS2 boxes, each with its basis.
+
+    For an infection exposure NEWS2 comes first and the CRS grade is
+    labelled CRS-style: ASTCT grading is defined for immune effector cell
+    therapy (REFERENCE k4).
+    """
     rounds = grade_rounds(status, latest)
 
     def result(name: str) -> dict[str, Any]:
@@ -100,9 +115,9 @@ def grade_boxes(status: PatientStatus | None, latest) -> list[dict[str, Any]]:
 
     ice = status.ice_score if status else None
     news2 = status.news2_total if status else None
-    return [
+    boxes = [
         {
-            "label": "CRS grade",
+            "label": "CRS-style grade" if infection else "CRS grade",
             "value": grade_text("crs", status and status.crs_grade),
             "r": rounds.get("crs"),
             "result": result("crs"),
@@ -126,6 +141,7 @@ def grade_boxes(status: PatientStatus | None, latest) -> list[dict[str, Any]]:
             "monitoring": True,
         },
     ]
+    return [boxes[2], *boxes[:2]] if infection else boxes
 
 
 def latest_round(patient: Patient) -> ObservationRound | None:
@@ -196,7 +212,9 @@ def header_context(patient: Patient, now: datetime) -> dict[str, Any]:
         "risk_factors": patient.risk_factors(today, exposure),
         "latest": latest,
         "status": status,
-        "grade_boxes": grade_boxes(status, latest),
+        "grade_boxes": grade_boxes(
+            status, latest, bool(exposure and exposure.kind == Exposure.Kind.INFECTION)
+        ),
         "overdue": status.overdue(now) if status else False,
         "now": now,
     }

@@ -33,6 +33,9 @@ ROLES = {
         "auth.add_user",
         "auth.change_user",
         "auth.view_group",
+        "patients.view_servicetoken",
+        "patients.add_servicetoken",
+        "patients.change_servicetoken",
         "patients.view_escalation",
         "patients.view_escalationtier",
         "patients.add_escalationtier",
@@ -60,3 +63,15 @@ def ensure_roles(group_model, permission_model) -> None:
             # permissions) exist; the migration that adds them adds these.
             if permission is not None:
                 group.permissions.add(permission)
+
+
+def migrate_roles(apps, schema_editor) -> None:
+    """Data migration: create missing permissions, then grant the roles'."""
+    from django.contrib.auth.management import create_permissions
+
+    # Permissions are normally created after migrations; make sure they exist.
+    for app_config in apps.get_app_configs():
+        app_config.models_module = True
+        create_permissions(app_config, verbosity=0)
+        app_config.models_module = None
+    ensure_roles(apps.get_model("auth", "Group"), apps.get_model("auth", "Permission"))

@@ -1,6 +1,7 @@
 from django.urls import path
 
 from . import views
+from .fhir import pages as fhir_pages
 
 urlpatterns = [
     path("", views.queue, name="queue"),
@@ -9,6 +10,9 @@ urlpatterns = [
     path("session/status/", views.session_status, name="session_status"),
     path("about/", views.about, name="about"),
     path("audit/", views.audit_log, name="audit_log"),
+    path("audit.csv", views.audit_csv, name="audit_csv"),
+    path("service-tokens/", fhir_pages.service_tokens, name="service_tokens"),
+    path("service-tokens/revoke/", fhir_pages.service_token_revoke, name="service_token_revoke"),
     path("patients/", views.patient_list, name="patient_list"),
     path("patients/new/", views.patient_create, name="patient_create"),
     path("patients/<int:pk>/", views.patient_detail, name="patient"),

@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from datetime import date, datetime, time, timedelta
+
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_not_required, permission_required
@@ -20,10 +22,11 @@ from .clinical.history import INTERVENTION_KINDS
 from .clinical.sources import SOURCES
 from .clinical.treatments import catalogue, dose_counts
 from .drafts import current_draft, discard_draft, draft_initial, save_draft
-from .export import csv_lines
+from .export import audit_lines, csv_lines
 from .forms import (
     AcknowledgeForm,
     AcknowledgeSeveralForm,
+    AuditRangeForm,
     InterventionForm,
     LabForm,
     PatientForm,
@@ -530,7 +533,7 @@ def about(request: HttpRequest) -> HttpResponse:
 
 @permission_required("patients.view_auditevent", raise_exception=True)
 @require_safe
-def audit_log(request: HttpRequest) -> HttpResponse:
+def audit_log(request: HttpRequest, range_form: AuditRangeForm | None = None) -> HttpResponse:
     events = AuditEvent.objects.select_related("user", "patient")
     action = request.GET.get("action", "")
     user = request.GET.get("user", "")
@@ -544,8 +547,51 @@ def audit_log(request: HttpRequest) -> HttpResponse:
     return render(
         request,
         "patients/audit_log.html",
-        {"page": page, "actions": actions, "action": action, "user_filter": user},
+        {
+            "page": page,
+            "actions": actions,
+            "action": action,
+            "user_filter": user,
+            "range_form": range_form or AuditRangeForm(initial=default_audit_range()),
+        },
+        status=422 if range_form else 200,
     )
+
+
+def default_audit_range() -> dict[str, date]:
+    today = timezone.localdate()
+    return {"start": today - timedelta(days=7), "end": today}
+
+
+@permission_required("patients.view_auditevent", raise_exception=True)
+@require_safe
+def audit_csv(request: HttpRequest) -> HttpResponse:
+    """Stream the audit trail between two dates (inclusive) as CSV."""
+    given = {k: request.GET[k] for k in ("start", "end") if k in request.GET}
+    form = AuditRangeForm(given or {k: v.isoformat() for k, v in default_audit_range().items()})
+    if not form.is_valid():
+        return audit_log(request, range_form=form)
+    start, end = form.cleaned_data["start"], form.cleaned_data["end"]
+    zone = timezone.get_current_timezone()
+    since = datetime.combine(start, time.min, tzinfo=zone)
+    until = datetime.combine(end + timedelta(days=1), time.min, tzinfo=zone)
+    events = (
+        AuditEvent.objects.filter(at__gte=since, at__lt=until)
+        .select_related("user", "patient")
+        .order_by("at", "pk")
+    )
+    recording.audit(
+        request.user,
+        "audit_exported",
+        request.user,
+        None,
+        client_address(request),
+        start=start.isoformat(),
+        end=end.isoformat(),
+    )
+    response = StreamingHttpResponse(audit_lines(events), content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="audit-{start}-{end}.csv"'
+    return response
 
 
 @permission_required("patients.view_patient", raise_exception=True)

@@ -1,18 +1,8 @@
 """Create the three roles and what each may do."""
 
-from django.contrib.auth.management import create_permissions
 from django.db import migrations
 
-from patients.roles import ensure_roles
-
-
-def create_roles(apps, schema_editor):
-    # Permissions are normally created after migrations; make sure they exist.
-    for app_config in apps.get_app_configs():
-        app_config.models_module = True
-        create_permissions(app_config, verbosity=0)
-        app_config.models_module = None
-    ensure_roles(apps.get_model("auth", "Group"), apps.get_model("auth", "Permission"))
+from patients.roles import migrate_roles
 
 
 class Migration(migrations.Migration):
@@ -22,4 +12,4 @@ class Migration(migrations.Migration):
         ("contenttypes", "0002_remove_content_type_name"),
     ]
 
-    operations = [migrations.RunPython(create_roles, migrations.RunPython.noop)]
+    operations = [migrations.RunPython(migrate_roles, migrations.RunPython.noop)]

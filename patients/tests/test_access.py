@@ -80,6 +80,14 @@ ALLOWED = {
     "flags_acknowledge": {"clinician"},
     "flag_resolve": {"clinician"},
     "audit_log": {"admin"},
+    "audit_csv": {"admin"},
+    "service_tokens": {"admin"},
+    "service_token_revoke": {"admin"},
+    # FHIR endpoints answer 401/403 OperationOutcomes, not login redirects;
+    # test_fhir_access covers tokens and sessions.
+    "fhir_everything": {"nurse", "clinician"},
+    "fhir_patient_search": set(),
+    "fhir_bundle": set(),
     "password_change": {"nurse", "clinician", "admin"},
     "login": {"anonymous", "nurse", "clinician", "admin"},
     "healthz": {"anonymous", "nurse", "clinician", "admin"},
@@ -93,7 +101,9 @@ POST_ONLY = {
     "round_draft",
     "round_draft_discard",
     "session_keepalive",
+    "service_token_revoke",
 }
+FHIR = {"fhir_everything", "fhir_patient_search", "fhir_bundle"}
 
 
 def test_every_named_url_has_an_access_rule() -> None:
@@ -106,6 +116,9 @@ def test_anonymous_users_are_sent_to_login(client, world, name, converters) -> N
         assert client.get(url_for(name, converters, world)).status_code == 200
         return
     url = url_for(name, converters, world)
+    if name in FHIR:
+        assert client.get(url).status_code in {401, 405}
+        return
     response = client.post(url) if name in POST_ONLY else client.get(url)
     assert response.status_code == 302
     assert response["Location"].startswith("/login/")
@@ -114,8 +127,8 @@ def test_anonymous_users_are_sent_to_login(client, world, name, converters) -> N
 @pytest.mark.parametrize("role", ["nurse", "clinician", "admin"])
 @pytest.mark.parametrize(("name", "converters"), ALL, ids=[n for n, _ in ALL])
 def test_each_role_gets_only_what_it_may(client, world, role, name, converters) -> None:
-    if name in {"login", "logout", "healthz"}:
-        return  # open to all, or ends the session
+    if name in {"login", "logout", "healthz"} | FHIR:
+        return  # open to all, ends the session, or FHIR (test_fhir_access)
     user = make_user(f"{role}-x", role)
     client.force_login(user)
     url = url_for(name, converters, world)

@@ -130,3 +130,16 @@ def test_cartox_grade_2_3_hypotension_statements_are_not_listed_at_grade_4():
     # "if hypotension persists after anti-IL-6 therapy" waits for a dose.
     steroid_texts = [s["text"] for s in found["corticosteroids"]["statements"]]
     assert not [t for t in steroid_texts if "persists after 1-2 doses" in t]
+
+
+def test_an_infection_patients_header_shows_news2_first_and_a_crs_style_grade(
+    clinician_client, nurse, db
+) -> None:
+    from .conftest import ago, make_patient
+    from .test_recording import record
+
+    patient = make_patient(mrn="MRN-COVID", kind="infection")
+    record(patient, nurse, ago(hours=1), temperature_c=38.4)
+    page = clinician_client.get(patient.get_absolute_url()).content.decode()
+    news2, crs = page.find("NEWS2 <strong>"), page.find("CRS-style grade")
+    assert news2 != -1 and crs != -1 and news2 < crs

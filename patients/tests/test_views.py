@@ -218,7 +218,7 @@ class TestRounds:
             nurse_client.post(reverse("round_create", args=[patient.pk]), data)
         page = nurse_client.get(patient.get_absolute_url()).content.decode()
         assert page.index("HR 73") < page.index("HR 72") < page.index("HR 71")
-        assert "nina," in page
+        assert "nina (Nurse)," in page  # who, and that a nurse typed it
 
     def test_the_timeline_paginates_with_htmx(self, nurse_client, patient) -> None:
         for hours in range(12):
