@@ -9,9 +9,10 @@ from django.utils import timezone
 
 from .clinical import inputs
 from .clinical.contradictions import Contradiction, contradictions
+from .clinical.products import LateNeuro
 from .clinical.ranges import PLAUSIBLE
 from .identifiers import bidi_controls_in, normalise_mrn
-from .models import Exposure, Intervention, Patient
+from .models import DoseEvent, Exposure, Intervention, Patient, product_choices
 from .words import ACVPU_WORDS, WORDS, plain, plain_choices
 
 # Clocks on ward PCs drift: allow a minute before calling a time "future".
@@ -363,7 +364,13 @@ class RoundForm(ClinicalTimeForm):
     NOT_MEASURED = {"client_key", "clinical_time", "clinical_time_fold", "note", *CONFIRMATIONS}
     NOT_BEDSIDE = {*NOT_MEASURED, *inputs.LABS}
 
-    def __init__(self, *args: Any, patient: Patient | None = None, **kwargs: Any) -> None:
+    def __init__(
+        self,
+        *args: Any,
+        patient: Patient | None = None,
+        late_neuro: LateNeuro | None = None,
+        **kwargs: Any,
+    ) -> None:
         super().__init__(*args, **kwargs)
         self.patient = patient
         self.contradictions: list[Contradiction] = []
@@ -373,6 +380,13 @@ class RoundForm(ClinicalTimeForm):
                 label=f"CAPD (children 12 and under): {inputs.CAPD_ITEM_LABELS[name].lower()}",
                 choices=NOT_RECORDED + plain_choices(inputs.CAPD_SCALE),
                 required=False,
+            )
+        # The product's late-neurotoxicity questions, asked in their window.
+        self.late_neuro = late_neuro
+        for q in late_neuro.questions if late_neuro else ():
+            label = q.text if q.status == "confirmed" else f"{q.text} ({q.status})"
+            self.fields[f"late_neuro_{q.id}"] = forms.ChoiceField(
+                label=f"Late neurotoxicity: {label}", choices=TRI_STATE, required=False
             )
         for name, (_system, label) in inputs.SYMPTOMS.items():
             self.fields[f"symptom_{name}"] = forms.TypedChoiceField(
@@ -555,6 +569,11 @@ class RoundForm(ClinicalTimeForm):
         values["global_aphasia"] = tri_state(d.get("global_aphasia", ""))
         values["vasopressors"] = sorted(d.get("vasopressors") or [])
         values["ice_not_assessable"] = bool(d.get("ice_not_assessable"))
+        values["late_neuro"] = {
+            q.id: tri_state(d.get(f"late_neuro_{q.id}", ""))
+            for q in (self.late_neuro.questions if self.late_neuro else ())
+            if tri_state(d.get(f"late_neuro_{q.id}", "")) is not None
+        }
         values["symptoms"] = {
             name: d[f"symptom_{name}"]
             for name in inputs.SYMPTOMS
@@ -604,6 +623,11 @@ class PatientForm(forms.ModelForm):
         widget=forms.DateInput(attrs={"type": "date"}),
         help_text="Infusion date, first dose date, or infection onset",
     )
+    product = forms.ChoiceField(
+        label="Product (catalogue)",
+        required=False,
+        help_text="Sets the label's monitoring plan; left blank, it is matched from the name",
+    )
     dose_dates = forms.CharField(
         label="Further dose dates",
         required=False,
@@ -627,6 +651,7 @@ class PatientForm(forms.ModelForm):
             "diabetes",
             "kidney_disease",
             "spo2_scale",
+            "label_jurisdiction",
             "baseline_creatinine_umol_l",
             "baseline_alt_u_l",
             "baseline_ast_u_l",
@@ -639,6 +664,7 @@ class PatientForm(forms.ModelForm):
 
     def __init__(self, *args: Any, viewer=None, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
+        self.fields["product"].choices = [("", "Match from the name")] + product_choices()
         # Who is registering: told which patient an MRN belongs to only if
         # they may see patients.
         self.viewer = viewer
@@ -723,6 +749,7 @@ class PatientForm(forms.ModelForm):
             "agent": d["exposure_agent"],
             "day0": d["day0"],
             "dose_dates": d["dose_dates"],
+            "product": d.get("product") or "",
         }
 
 
@@ -802,6 +829,81 @@ class InterventionForm(forms.ModelForm):
         values = {k: d[k] for k in keys}
         values["dose_check"] = " ".join(self.dose_warnings)
         return values
+
+
+class DoseForm(forms.ModelForm):
+    """One dose of the therapy's schedule: its time starts the window's clock."""
+
+    client_key = forms.UUIDField(widget=forms.HiddenInput)
+    step = forms.ChoiceField(label="Schedule step")
+    given_at = ClinicalTimeField(
+        label="Given at", help_text="The time the label counts from (see the plan)"
+    )
+
+    premed_kind = forms.ChoiceField(
+        label="Premedication given",
+        required=False,
+        choices=[
+            ("", "None recorded"),
+            ("corticosteroid", "Corticosteroid"),
+            ("antipyretic", "Antipyretic"),
+        ],
+        help_text="Recorded as premedication: it never counts as treatment of CRS",
+    )
+    premed_drug = forms.CharField(label="Premedication drug", required=False, max_length=100)
+    premed_dose = forms.CharField(label="Premedication dose", required=False, max_length=50)
+    premed_given_at = ClinicalTimeField(label="Premedication given at", required=False)
+
+    class Meta:
+        model = DoseEvent
+        fields = ["step", "dose", "given_at", "note"]
+        widgets = {"note": forms.Textarea(attrs={"rows": 2})}
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean()
+        if data.get("premed_kind"):
+            at = data.get("premed_given_at")
+            if at is None:
+                self.add_error("premed_given_at", "Enter when the premedication was given.")
+            else:
+                check_premed = data.get("given_at")
+                if check_premed and at > check_premed:
+                    self.add_error(
+                        "premed_given_at", "Premedication is given before the dose it covers."
+                    )
+        elif data.get("premed_drug") or data.get("premed_dose"):
+            self.add_error("premed_kind", "Choose what kind of premedication was given.")
+        return data
+
+    def premedication_values(self) -> dict[str, Any] | None:
+        d = self.cleaned_data
+        if not d.get("premed_kind"):
+            return None
+        return {
+            "kind": d["premed_kind"],
+            "drug": d.get("premed_drug", ""),
+            "dose": d.get("premed_dose", ""),
+            "route": "",
+            "indication": "premedication",
+            "given_at": d["premed_given_at"],
+            "note": f"Premedication before dose {d['step']}",
+        }
+
+    def __init__(self, *args: Any, steps: list[tuple[str, str]], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["step"].choices = steps + [("other", "Other dose (not in the schedule)")]
+        if not self.is_bound:
+            self.initial.setdefault("client_key", uuid.uuid4())
+            self.initial.setdefault("given_at", local_now_input())
+
+    def clean_given_at(self):
+        value = self.cleaned_data["given_at"]
+        check_clinical_time(value, "Given at")
+        return value
+
+    def dose_values(self) -> dict[str, Any]:
+        d = self.cleaned_data
+        return {k: d[k] for k in ["step", "dose", "given_at", "note"]}
 
 
 class ReasonForm(forms.Form):

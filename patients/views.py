@@ -22,11 +22,13 @@ from .clinical.history import INTERVENTION_KINDS
 from .clinical.sources import SOURCES
 from .clinical.treatments import catalogue, dose_counts
 from .drafts import current_draft, discard_draft, draft_initial, save_draft
+from .escalation_views import round_escalations
 from .export import audit_lines, csv_lines
 from .forms import (
     AcknowledgeForm,
     AcknowledgeSeveralForm,
     AuditRangeForm,
+    DoseForm,
     InterventionForm,
     LabForm,
     PatientForm,
@@ -49,6 +51,7 @@ from .models import (
     PatientStatus,
 )
 from .patient_page import flag_item_context, patient_context, rounds_context
+from .plans import late_neuro_asked, plan_position
 from .queue_rows import QueuePage, change_stamp, queue_wards
 from .round_result import banner, news2_rows, round_response
 from .security import client_address
@@ -209,7 +212,8 @@ def _round_screen(request: HttpRequest, patient: Patient, form, status: int = 20
 def round_create(request: HttpRequest, pk: int) -> HttpResponse:
     """Record a round on its own bedside screen; the result follows the save."""
     patient = _get_patient(request, pk)
-    form = RoundForm(request.POST or None, patient=patient)
+    late_neuro = late_neuro_asked(patient, timezone.now())
+    form = RoundForm(request.POST or None, late_neuro=late_neuro, patient=patient)
     if request.method == "POST" and form.is_valid():
         rnd, created = _record(request, patient, form)
         discard_draft(request.user, patient.pk)
@@ -230,7 +234,7 @@ def round_create(request: HttpRequest, pk: int) -> HttpResponse:
     if request.method == "GET":
         restored = current_draft(request.user, patient.pk)
         if restored:
-            form = RoundForm(initial=draft_initial(restored, RoundForm))
+            form = RoundForm(initial=draft_initial(restored, RoundForm), late_neuro=late_neuro)
     return _round_screen(request, patient, form, status, restored=restored)
 
 
@@ -269,6 +273,7 @@ def round_result(request: HttpRequest, pk: int, round_pk: int) -> HttpResponse:
         "news2_rows": news2_rows(news2),
         "response": round_response(rnd),
         "opened_flags": list(rnd.opened_flags.order_by("-severity_rank", "pk")),
+        **round_escalations(rnd),
     }
     return render(request, "patients/round_result.html", context)
 
@@ -390,6 +395,40 @@ def intervention_correct(request: HttpRequest, pk: int, item_pk: int) -> HttpRes
         request,
         "patients/intervention_correct.html",
         {"patient": patient, "item": item, "form": form},
+        status=422 if request.method == "POST" else 200,
+    )
+
+
+@permission_required("patients.add_intervention", raise_exception=True)
+@require_http_methods(["GET", "POST"])
+def dose_create(request: HttpRequest, pk: int) -> HttpResponse:
+    patient = _get_patient(request, pk)
+    position = plan_position(patient, timezone.now())
+    if position is None:
+        messages.error(request, "Doses are recorded for CAR-T and bispecific exposures only.")
+        return redirect(patient)
+    steps = position.product.step_choices() if position.product else []
+    form = DoseForm(request.POST or None, steps=steps)
+    if request.method == "POST" and form.is_valid():
+        dose, created = recording.record_dose(
+            patient,
+            form.dose_values(),
+            request.user,
+            form.cleaned_data["client_key"],
+            client_address(request),
+            premedication=form.premedication_values(),
+        )
+        messages.success(
+            request,
+            f"Recorded dose {dose.step} at {timezone.localtime(dose.given_at):%d %b %H:%M}."
+            if created
+            else "This dose had already been recorded.",
+        )
+        return redirect(patient)
+    return render(
+        request,
+        "patients/dose_form.html",
+        {"patient": patient, "form": form, "plan": position},
         status=422 if request.method == "POST" else 200,
     )
 

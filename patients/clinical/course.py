@@ -5,6 +5,7 @@ The same steps the database write path takes, without a database.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Any
@@ -28,10 +29,13 @@ from .flags import (
     overdue_events,
     round_events,
 )
+from .followup import FOLLOWUP_LABS, followup_events, followup_findings, late_neuro_events
 from .history import Given, on_dialysis_at
+from .iechs import DEFAULT_RISES
 from .inputs import Baseline, Observation
 from .lifecycle import OpenFlag, apply_events, cleared
 from .presentation import presentation_of
+from .products import Product
 from .treatments import OptionMatch, match_options
 
 DEFAULT_RESOLVE_PERIOD = timedelta(hours=24)
@@ -63,9 +67,10 @@ class CourseStep:
     episode: Episode | None = None
     # Label checks of the tocilizumab doses given up to this round.
     dose_checks: tuple[dict[str, Any], ...] = ()
+    followup: dict[str, Any] | None = None
 
     def as_dict(self) -> dict[str, Any]:
-        return {
+        out = {
             "time": self.state.time.isoformat(),
             **self.state.assessment.as_dict(),
             "flags": [e.as_dict() for e in self.opened],
@@ -73,6 +78,9 @@ class CourseStep:
             "crs_episode": self.episode.as_dict() if self.episode else None,
             "tocilizumab_dose_checks": list(self.dose_checks),
         }
+        if self.followup is not None:
+            out["followup"] = self.followup
+        return out
 
 
 def tocilizumab_checks(
@@ -163,14 +171,21 @@ def assess_course(
     day0: datetime | None = None,
     exposure_kind: str | None = None,
     cause: str = "immunotherapy",
+    windows: Sequence[Any] = (),
     persistence: timedelta = DEFAULT_PERSISTENCE,
     resolve_period: timedelta = DEFAULT_RESOLVE_PERIOD,
+    followup: Followup | None = None,
     episode_rule: EndRule | None = None,
     weight_kg: float | None = None,
     ice_interval: timedelta = ICE_INTERVAL,
 ) -> tuple[list[CourseStep], list[FlagRecord]]:
     """Return each round's assessment and the flags it opened, in time order,
-    and every flag with its resolution."""
+    and every flag with its resolution.
+
+    With ``followup``, rounds carrying blood counts or ferritin also get
+    their ICAHT grades and the IEC-HS prompt, and late-neurotoxicity answers
+    raise flags, as when recorded on the ward.
+    """
     given = given or []
     baseline = baseline or Baseline()
     states: list[RoundState] = []
@@ -183,12 +198,17 @@ def assess_course(
             obs, time, states, given, baseline, rule=episode_rule, cause=cause
         )
         opened = []
-        late = overdue_events(states, time, day0, exposure_kind, ice_interval)
+        late = overdue_events(states, time, day0, exposure_kind, ice_interval, windows)
         decision = apply_events(flags, late, time)
         opened += decision.opened
         flags += [_open(e, time, index, records) for e in decision.opened]
         states.append(state)
-        decision = apply_events(flags, round_events(states, persistence), time)
+        events = round_events(states, persistence)
+        findings = None
+        if followup is not None:
+            findings, more = followup.step(states)
+            events += more
+        decision = apply_events(flags, events, time)
         for old in decision.superseded:
             flags.remove(old)
             old.ref.resolved_at = time
@@ -206,10 +226,45 @@ def assess_course(
         )
         presentation = presentation_of(states, given, cause, persistence, episode)
         options = match_options(replace(presentation, tocilizumab_dose_notes=notes))
-        steps.append(CourseStep(state, opened, options, episode, checks))
+        steps.append(CourseStep(state, opened, options, episode, checks, findings))
     for flag in flags:
         flag.ref.last_active_at = flag.last_active_at
     return steps, records
+
+
+@dataclass(frozen=True)
+class Followup:
+    """What the course-level rules need: product, day 0, and the IEC-HS setting."""
+
+    product: Product | None
+    day0: datetime | None
+    icaht: bool  # ICAHT is graded after CAR-T only
+    rises_needed: int = DEFAULT_RISES
+    rule: EndRule | None = None
+
+    def step(self, states: list[RoundState]) -> tuple[dict[str, Any] | None, list[FlagEvent]]:
+        """Return the last round's follow-up findings and the flags they raise."""
+        cur = states[-1]
+        events = late_neuro_events(self.product, self.day0, cur.time, cur.obs.late_neuro)
+        if not any(n in own_labs(cur) for n in FOLLOWUP_LABS):
+            return None, events
+        labs = [(s.time, own_labs(s)) for s in states]
+        labs = [(t, v) for t, v in labs if any(n in v for n in FOLLOWUP_LABS)]
+        crs = [graded_round(s) for s in states]
+
+        def at(time: datetime) -> dict[str, Any]:
+            day0 = self.day0 if self.icaht else None
+            return followup_findings(labs, crs, day0, time, self.rises_needed, self.rule)
+
+        findings = at(cur.time)
+        before = at(labs[-2][0]) if len(labs) > 1 else None
+        return findings, events + followup_events(before, findings)
+
+
+def own_labs(state: RoundState) -> dict[str, float]:
+    """Return the labs measured at this round (not carried from an earlier one)."""
+    obs = state.obs
+    return {n: v for n, v in obs.labs.items() if obs.lab_times.get(n, state.time) == state.time}
 
 
 def _open(event: FlagEvent, time: datetime, index: int, records: list[FlagRecord]) -> OpenFlag:

@@ -62,6 +62,7 @@ OTHER = {
     "symptoms",
     "baseline",
     "upper_limits",
+    "late_neuro",
 }
 # Keys people send on a round that belong elsewhere: said so, never ignored.
 MISPLACED = {
@@ -170,7 +171,26 @@ def parse_observation(data: Any, where: str = "") -> Observation:
         kwargs["symptoms"] = parse_symptoms(data["symptoms"], where)
     labs = {name: number(where + name, data[name]) for name in LABS if data.get(name) is not None}
     kwargs["labs"] = labs
+    if data.get("late_neuro") is not None:
+        kwargs["late_neuro"] = parse_late_neuro(data["late_neuro"], where)
     return Observation(**kwargs)
+
+
+def parse_late_neuro(data: Any, where: str) -> dict[str, bool]:
+    from .products import catalogue
+
+    known = sorted(
+        {q.id for p in catalogue().values() if p.late_neuro for q in p.late_neuro.questions}
+    )
+    if not isinstance(data, dict):
+        raise InputError(where + "late_neuro", "must be an object of question: true/false")
+    out = {}
+    for name, answer in data.items():
+        field = f"{where}late_neuro.{name}"
+        if name not in known:
+            raise InputError(field, f"unknown question; known: {', '.join(known)}")
+        out[name] = boolean(field, answer)
+    return out
 
 
 def parse_ice(data: dict[str, Any], where: str) -> dict[str, Any]:

@@ -15,7 +15,7 @@ from typing import Any
 from django.conf import settings
 from django.core.management.base import BaseCommand
 
-from patients.clinical.course import assess_course
+from patients.clinical.course import Followup, assess_course
 from patients.clinical.episodes import INDICATIONS, EndRule
 from patients.clinical.history import INTERVENTION_KINDS, Given
 from patients.clinical.inputs import Baseline
@@ -27,9 +27,29 @@ from patients.clinical.parse import (
     parse_observation,
     parse_time,
 )
+from patients.clinical.products import (
+    JURISDICTIONS,
+    DoseClock,
+    PlanPosition,
+    Product,
+    catalogue,
+    find_product,
+    ice_windows,
+    plan_position,
+    windows_of,
+)
 
 EXPOSURE_KINDS = ("car_t", "bispecific", "monoclonal", "infection")
-COURSE_KEYS = {"rounds", "interventions", "baseline", "upper_limits", "exposure", "patient"}
+COURSE_KEYS = {
+    "rounds",
+    "interventions",
+    "baseline",
+    "upper_limits",
+    "exposure",
+    "patient",
+    "doses",
+}
+EXPOSURE_KEYS = {"kind", "day0", "product", "jurisdiction"}
 PATIENT_KEYS = {"weight_kg", "age_years"}
 
 
@@ -119,6 +139,19 @@ def assess_json_course(data: dict[str, Any], now: datetime) -> list[dict[str, An
         baseline = Baseline(baseline.labs, settings.CRS_WATCH["LAB_UPPER_LIMITS"])
     given = parse_interventions(data.get("interventions") or [])
     day0, kind = parse_exposure(data.get("exposure"))
+    product, jurisdiction = parse_product(data.get("exposure"))
+    doses = parse_doses(data.get("doses") or [], product, jurisdiction)
+    plan = product.plan_for(jurisdiction) if product else None
+    windows = windows_of(plan, day0, doses) if plan and day0 else []
+    followup = None
+    if kind in ("car_t", "bispecific"):
+        followup = Followup(
+            product,
+            day0,
+            icaht=kind == "car_t",
+            rises_needed=settings.CRS_WATCH["IEC_HS_FERRITIN_RISES"],
+            rule=EndRule(settings.CRS_WATCH["CRS_EPISODE_CLEAR_HOURS"]),
+        )
     steps, _ = assess_course(
         rounds,
         given=given,
@@ -128,11 +161,72 @@ def assess_json_course(data: dict[str, Any], now: datetime) -> list[dict[str, An
         cause="infection" if kind == "infection" else "immunotherapy",
         persistence=timedelta(hours=settings.CRS_WATCH["PERSISTENCE_HOURS"]),
         resolve_period=timedelta(hours=settings.CRS_WATCH["FLAG_AUTO_RESOLVE_HOURS"]),
+        windows=ice_windows(windows),
+        followup=followup,
         episode_rule=EndRule(settings.CRS_WATCH["CRS_EPISODE_CLEAR_HOURS"]),
         weight_kg=weight,
         ice_interval=timedelta(hours=settings.CRS_WATCH["ICE_INTERVAL_HOURS"]),
     )
-    return [step.as_dict() for step in steps]
+    out = [step.as_dict() for step in steps]
+    if kind in ("car_t", "bispecific") and data.get("exposure", {}).get("product"):
+        for item, step in zip(out, steps, strict=True):
+            item["plan"] = plan_json(
+                plan_position(product, jurisdiction, day0, doses, step.state.time)
+            )
+    return out
+
+
+def plan_json(position: PlanPosition) -> dict[str, Any]:
+    return {
+        "product": position.product.id if position.product else None,
+        "jurisdiction": position.jurisdiction,
+        "summary": position.summary,
+        "unknown": position.unknown,
+        "lines": [
+            {"text": line.text, "state": line.state, "status": line.status, "source": line.source}
+            for line in position.lines
+            if line.state != "ended"
+        ],
+    }
+
+
+def parse_product(raw: Any) -> tuple[Product | None, str]:
+    """Return the exposure's catalogue product (by id or name) and jurisdiction."""
+    if not isinstance(raw, dict):
+        return None, settings.CRS_WATCH["LABEL_JURISDICTION"]
+    jurisdiction = raw.get("jurisdiction", settings.CRS_WATCH["LABEL_JURISDICTION"])
+    choice("exposure.jurisdiction", jurisdiction, JURISDICTIONS)
+    name = raw.get("product")
+    if name is None:
+        return None, jurisdiction
+    if not isinstance(name, str):
+        raise InputError("exposure.product", "must be a catalogue id or a product name")
+    product = find_product(name if name in catalogue() else "", name)
+    if product is None:
+        raise InputError(
+            "exposure.product", f"not in the catalogue; known: {', '.join(catalogue())}"
+        )
+    return product, jurisdiction
+
+
+def parse_doses(raw: Any, product: Product | None, jurisdiction: str) -> list[DoseClock]:
+    if not isinstance(raw, list):
+        raise InputError("doses", "must be a list of {step, time}")
+    plan = product.plan_for(jurisdiction) if product else None
+    known = [s.id for s in plan.steps] if plan else []
+    out = []
+    for i, item in enumerate(raw):
+        where = f"doses[{i}]"
+        if not isinstance(item, dict):
+            raise InputError(where, "must be an object with step and time")
+        unknown = sorted(set(item) - {"step", "time", "dose"})
+        if unknown:
+            raise InputError(f"{where}.{unknown[0]}", "unknown field")
+        step = item.get("step")
+        if not isinstance(step, str) or (known and step not in known + ["other"]):
+            raise InputError(f"{where}.step", f"must be one of {', '.join(known + ['other'])}")
+        out.append(DoseClock(step, parse_time(f"{where}.time", item.get("time"))))
+    return sorted(out, key=lambda d: d.at)
 
 
 def parse_interventions(raw: Any) -> list[Given]:
@@ -187,6 +281,9 @@ def parse_exposure(raw: Any) -> tuple[datetime | None, str | None]:
         return None, None
     if not isinstance(raw, dict):
         raise InputError("exposure", "must be an object with kind and day0")
+    unknown = sorted(set(raw) - EXPOSURE_KEYS)
+    if unknown:
+        raise InputError(f"exposure.{unknown[0]}", "unknown field")
     kind = choice("exposure.kind", raw.get("kind"), EXPOSURE_KINDS)
     day0 = raw.get("day0")
     if isinstance(day0, str) and len(day0) == 10:
