@@ -220,3 +220,50 @@ def test_assess_rejects_an_unknown_late_neurotoxicity_question() -> None:
     status, _, err = run({"temperature_c": 37.0, "late_neuro": {"dizzy": True}})
     assert status == 2
     assert "late_neuro.dizzy" in err
+
+
+def test_assess_episodes_counts_crs_onset_from_the_preceding_dose_and_leaves_out_premedication():
+    # REFERENCE k1 (premedication never treats CRS) and k10 (registry
+    # fields: onset, highest grade, resolution); episode bounds from
+    # episodes.py (local end rule).
+    course = {
+        "exposure": {"kind": "bispecific", "day0": "2026-11-01", "product": "teclistamab"},
+        "doses": [
+            {"step": "SUD1", "time": "2026-11-01T09:00:00Z"},
+            {"step": "SUD2", "time": "2026-11-04T09:00:00Z"},
+        ],
+        "interventions": [
+            {
+                "time": "2026-11-04T08:00:00Z",
+                "kind": "corticosteroid",
+                "drug": "dexamethasone",
+                "indication": "premedication",
+            },
+            {"time": "2026-11-05T12:00:00Z", "kind": "tocilizumab", "indication": "crs"},
+        ],
+        "rounds": [
+            {
+                "time": f"2026-11-{day}:00:00Z",
+                "temperature_c": temp,
+                "systolic_bp": sbp,
+                "hypotension": sbp < 90,
+                "spo2": 97,
+                "oxygen_device": "room_air",
+            }
+            for day, temp, sbp in [
+                ("05T09", 38.5, 120),
+                ("05T15", 38.9, 85),
+                ("06T09", 37.0, 120),
+                ("10T09", 36.8, 120),
+            ]
+        ],
+    }
+    status, out, _ = run(course, "--episodes")
+    assert status == 0
+    (episode,) = out["episodes"]
+    assert episode["kind"] == "crs"
+    assert episode["onset"] == "2026-11-05T09:00:00+00:00"
+    assert episode["onset_after"] == {"reference": "SUD2", "hours": 24.0, "day": 1}
+    assert (episode["max_grade"], episode["max_grade_at"]) == (2, "2026-11-05T15:00:00+00:00")
+    assert episode["resolved"] == "2026-11-06T09:00:00+00:00"
+    assert [t["kind"] for t in episode["treatments"]] == ["tocilizumab"]

@@ -117,7 +117,13 @@ def test_the_fall_back_hour_can_be_entered_either_time(
     assert "The first 01:30 (BST" in page and "The second 01:30 (GMT" in page
     for fold, _utc_hour in (("0", 0), ("1", 1)):
         nurse_client.post(
-            url, {**data, "client_key": str(uuid.uuid4()), "clinical_time_fold": fold}
+            url,
+            {
+                **data,
+                "client_key": str(uuid.uuid4()),
+                "clinical_time_fold": fold,
+                "confirm_early": "on",  # a year before day 0 in this fixture
+            },
         )
     times = sorted(r.clinical_time for r in ObservationRound.objects.all())
     assert [t.astimezone(UTC).hour for t in times] == [0, 1]
