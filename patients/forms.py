@@ -11,6 +11,7 @@ from .clinical import inputs
 from .clinical.contradictions import Contradiction, contradictions
 from .clinical.products import LateNeuro
 from .clinical.ranges import PLAUSIBLE
+from .identifiers import bidi_controls_in, normalise_mrn
 from .models import DoseEvent, Exposure, Intervention, Patient, product_choices
 from .words import ACVPU_WORDS, WORDS, plain, plain_choices
 
@@ -205,6 +206,10 @@ class RoundForm(ClinicalTimeForm):
 
     client_key = forms.UUIDField(widget=forms.HiddenInput)
     clinical_time = ClinicalTimeField(label="Time of observations")
+    # Asked for only when the time is before registration or day 0.
+    confirm_early = forms.BooleanField(
+        label="The time is right: record this round anyway", required=False
+    )
 
     temperature_c = measure("temperature_c", "Temperature (°C)", step="0.1")
     heart_rate = measure("heart_rate", "Heart rate (/min)", whole=True)
@@ -317,7 +322,7 @@ class RoundForm(ClinicalTimeForm):
     ICE_FIELDS = [f"ice_{name}" for name in inputs.ICE_ITEMS]
     CAPD_FIELDS = [f"capd_{name}" for name in inputs.CAPD_ITEMS]
     # Shown only when the answers disagree (the form asks once).
-    CONFIRMATIONS = {"confirm_consciousness", "confirm_contradictions"}
+    CONFIRMATIONS = {"confirm_consciousness", "confirm_contradictions", "confirm_early"}
     # The bedside screen: RCP NEWS2 chart 1 row order, then ICE/ICANS.
     BEDSIDE_ORDER = [
         (
@@ -359,9 +364,18 @@ class RoundForm(ClinicalTimeForm):
     NOT_MEASURED = {"client_key", "clinical_time", "clinical_time_fold", "note", *CONFIRMATIONS}
     NOT_BEDSIDE = {*NOT_MEASURED, *inputs.LABS}
 
-    def __init__(self, *args: Any, late_neuro: LateNeuro | None = None, **kwargs: Any) -> None:
+    def __init__(
+        self,
+        *args: Any,
+        patient: Patient | None = None,
+        late_neuro: LateNeuro | None = None,
+        **kwargs: Any,
+    ) -> None:
         super().__init__(*args, **kwargs)
+        self.patient = patient
         self.contradictions: list[Contradiction] = []
+        # Fields that do not apply to this patient (CAPD for an adult): not shown.
+        self.not_applicable: set[str] = set()
         self.fields.update(lab_fields())
         for name in inputs.CAPD_ITEMS:
             self.fields[f"capd_{name}"] = forms.ChoiceField(
@@ -396,7 +410,11 @@ class RoundForm(ClinicalTimeForm):
         sections = []
         for key, title, names in self.BEDSIDE_ORDER:
             placed.update(names)
-            shown = [n for n in names if n in self.fields and self.shows(n)]
+            shown = [
+                n
+                for n in names
+                if n in self.fields and n not in self.not_applicable and self.shows(n)
+            ]
             sections.append((key, title, [self[n] for n in shown]))
         symptoms = []
         for system in inputs.ORGAN_SYSTEMS:
@@ -468,7 +486,34 @@ class RoundForm(ClinicalTimeForm):
                     self.add_error(
                         item.field if item.field in self.fields else None, item.question
                     )
+        self.check_early(data)
         return data
+
+    def check_early(self, data: dict[str, Any]) -> None:
+        """Ask for confirmation of a time before registration or day 0.
+
+        Usually a mistyped date, which would slot the round into the wrong
+        place in the course; a pre-infusion baseline is confirmed once.
+        """
+        when = data.get("clinical_time")
+        if self.patient is None or when is None or data.get("confirm_early"):
+            return
+        reasons = []
+        # The form takes whole minutes: a round in the minute of
+        # registration is not before it.
+        registered_minute = self.patient.created_at.replace(second=0, microsecond=0)
+        if when < registered_minute:
+            registered = timezone.localtime(self.patient.created_at)
+            reasons.append(f"before the patient was registered ({registered:%d %b %Y %H:%M})")
+        exposure = self.patient.exposures.order_by("-day0", "-pk").first()
+        if exposure and when < exposure.day0_start():
+            reasons.append(f"before day 0 ({exposure.day0:%d %b %Y})")
+        if reasons:
+            self.add_error(
+                "confirm_early",
+                f"This time is {' and '.join(reasons)}. Check the date; if it is right, "
+                "tick the box to record it.",
+            )
 
     def ask_hypotension(self, data: dict[str, Any]) -> None:
         """Ask for the hypotension judgement when the systolic is low.
@@ -620,6 +665,55 @@ class PatientForm(forms.ModelForm):
         ]
         widgets = {"birth_date": forms.DateInput(attrs={"type": "date"})}
 
+    # Free text shown to other users: no hidden direction controls.
+    TEXT_FIELDS = ("mrn", "given_name", "family_name", "ward", "bed", "exposure_agent")
+
+    def __init__(self, *args: Any, viewer=None, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["product"].choices = [("", "Match from the name")] + product_choices()
+        # Who is registering: told which patient an MRN belongs to only if
+        # they may see patients.
+        self.viewer = viewer
+
+    def clean_mrn(self) -> str:
+        typed = self.cleaned_data["mrn"]
+        self.refuse_bidi("mrn", typed)
+        mrn = normalise_mrn(typed)
+        if not mrn:
+            raise forms.ValidationError("Enter the MRN (letters and digits).")
+        holder = Patient.objects.filter(mrn=mrn).exclude(pk=self.instance.pk).first()
+        if holder:
+            raise forms.ValidationError(self.collision_message(mrn, holder))
+        return mrn
+
+    def collision_message(self, mrn: str, holder: Patient) -> str:
+        if self.viewer is not None and self.viewer.has_perm("patients.view_patient"):
+            return (
+                f"MRN {mrn} is already registered to {holder.family_name.upper()}, "
+                f"{holder.given_name}, born {holder.birth_date:%d %b %Y} "
+                f"(record {holder.get_absolute_url()}). MRNs are compared ignoring case, "
+                f"spacing, invisible characters and full-width forms."
+            )
+        return f"MRN {mrn} is already registered."
+
+    def refuse_bidi(self, name: str, value: str) -> None:
+        found = bidi_controls_in(value or "")
+        if found:
+            raise forms.ValidationError(
+                f"Remove the invisible text-direction character ({', '.join(found)}): it "
+                f"makes the text display differently from what is stored."
+            )
+
+    def _clean_fields(self) -> None:
+        super()._clean_fields()
+        for name in self.TEXT_FIELDS:
+            if name == "mrn" or name not in self.cleaned_data:
+                continue
+            try:
+                self.refuse_bidi(name, self.cleaned_data[name])
+            except forms.ValidationError as error:
+                self.add_error(name, error)
+
     RANGES = {
         "weight_kg": (1, 400, "Weight"),
         "height_cm": (30, 250, "Height"),
@@ -628,10 +722,6 @@ class PatientForm(forms.ModelForm):
         "baseline_ast_u_l": (*PLAUSIBLE["ast_u_l"], "AST"),
         "baseline_bilirubin_umol_l": (*PLAUSIBLE["bilirubin_umol_l"], "Bilirubin"),
     }
-
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        self.fields["product"].choices = [("", "Match from the name")] + product_choices()
 
     def clean(self) -> dict[str, Any]:
         data = super().clean()

@@ -13,6 +13,7 @@ from .clinical import inputs, products
 from .clinical.episodes import INDICATION_LABELS
 from .clinical.history import INTERVENTION_KINDS, Given
 from .clinical.parse import capd_points
+from .identifiers import normalise_mrn
 
 
 def choices(values: tuple[str, ...]) -> list[tuple[str, str]]:
@@ -110,6 +111,12 @@ class Patient(Undeletable):
 
     def __str__(self) -> str:
         return f"{self.family_name.upper()}, {self.given_name} ({self.mrn})"
+
+    def save(self, *args, **kwargs) -> None:
+        # One spelling per MRN whatever the write path (form, FHIR, demo):
+        # the unique index then refuses look-alikes too.
+        self.mrn = normalise_mrn(self.mrn)
+        super().save(*args, **kwargs)
 
     def get_absolute_url(self) -> str:
         return reverse("patient", args=[self.pk])

@@ -702,6 +702,43 @@ def record_intervention(
         return Intervention.objects.get(patient=patient, client_key=client_key), False
 
 
+def mark_intervention_in_error(
+    item: Intervention, user, reason: str, address: str | None = None
+) -> tuple[Intervention, bool]:
+    """Mark what was given entered in error (kept, visible); re-assess after it.
+
+    A wrong dose changes grading (treatment lifts the fever requirement)
+    and the tocilizumab ledger: every round from its time on is re-assessed
+    without it. Return (item, True), or (item, False) when someone had
+    already marked it: the first reason stands.
+    """
+    with transaction.atomic():
+        patient = lock(item.patient)
+        item = Intervention.objects.select_for_update().get(pk=item.pk)
+        if item.in_error:
+            return item, False
+        item.status = RoundStatus.ENTERED_IN_ERROR
+        item.error_reason = reason
+        item.error_by = user
+        item.error_by_name = user.get_username()
+        item.error_at = timezone.now()
+        item.save(
+            update_fields=["status", "error_reason", "error_by", "error_by_name", "error_at"]
+        )
+        reassess(patient, since=item.given_at)
+        refresh_status(patient)
+        audit(
+            user,
+            "intervention_entered_in_error",
+            item,
+            patient,
+            address,
+            kind=item.kind,
+            reason=reason,
+        )
+        return item, True
+
+
 def record_dose(
     patient: Patient,
     values: dict[str, Any],

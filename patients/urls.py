@@ -43,6 +43,11 @@ urlpatterns = [
         views.intervention_create,
         name="intervention_create",
     ),
+    path(
+        "patients/<int:pk>/interventions/<int:item_pk>/entered-in-error/",
+        views.intervention_correct,
+        name="intervention_correct",
+    ),
     path("patients/<int:pk>/doses/new/", views.dose_create, name="dose_create"),
     path("patients/<int:pk>/flags/", views.flag_history, name="flag_history"),
     path(

@@ -62,9 +62,14 @@ OTHER = {
     "symptoms",
     "baseline",
     "upper_limits",
-    "dialysis",
     "late_neuro",
 }
+# Keys people send on a round that belong elsewhere: said so, never ignored.
+MISPLACED = {
+    "dialysis": 'not a round field: record dialysis as an intervention {"kind": "dialysis", "time": ...}',
+}
+# Far beyond any plausible value, and still exact as a float.
+LARGEST_NUMBER = 10**15
 KNOWN = set(MEASUREMENTS) | set(CHOICES) | set(BOOLEANS) | set(LABS) | OTHER
 
 
@@ -72,6 +77,9 @@ def number(field: str, value: Any) -> float:
     # bool is an int in Python; true is not a temperature.
     if isinstance(value, bool) or not isinstance(value, int | float):
         raise InputError(field, f"must be a number, not {type(value).__name__}")
+    if isinstance(value, int) and abs(value) > LARGEST_NUMBER:
+        # A huge integer cannot even become a float: refuse it by size.
+        raise InputError(field, "is far outside any plausible range")
     if not math.isfinite(value):
         raise InputError(field, "must be a finite number")
     low, high = PLAUSIBLE[field.rsplit(".", 1)[-1]]
@@ -93,7 +101,7 @@ def boolean(field: str, value: Any) -> bool:
 
 
 def integer(field: str, value: Any, low: int, high: int) -> int:
-    if isinstance(value, bool) or not isinstance(value, int):
+    if isinstance(value, bool) or not isinstance(value, int) or abs(value) > LARGEST_NUMBER:
         raise InputError(field, f"must be a whole number from {low} to {high}")
     if not low <= value <= high:
         raise InputError(field, f"{value} is outside {low} to {high}")
@@ -133,7 +141,7 @@ def parse_observation(data: Any, where: str = "") -> Observation:
         raise InputError(where or "round", "must be a JSON object")
     unknown = sorted(set(data) - KNOWN)
     if unknown:
-        raise InputError(where + unknown[0], "unknown field")
+        raise InputError(where + unknown[0], MISPLACED.get(unknown[0], "unknown field"))
     kwargs: dict[str, Any] = {}
     for name in MEASUREMENTS:
         if data.get(name) is not None:

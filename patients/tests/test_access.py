@@ -12,7 +12,7 @@ from patients.models import Escalation, Flag, ObservationRound
 
 from .conftest import NORMAL, ago, make_user
 
-ARGS = {"pk", "round_pk", "flag_pk", "esc_pk"}
+ARGS = {"pk", "round_pk", "flag_pk", "item_pk", "esc_pk"}
 
 
 def patterns(resolver=None, prefix=""):
@@ -35,10 +35,17 @@ def world(db):
     recording.record_round(
         patient, {"clinical_time": ago(hours=2), **NORMAL, "acvpu": "C"}, nurse, uuid.uuid4()
     )
+    item, _ = recording.record_intervention(
+        patient,
+        {"kind": "antipyretic", "drug": "paracetamol", "given_at": ago(hours=1)},
+        make_user("carla", "clinician"),
+        uuid.uuid4(),
+    )
     return {
         "pk": patient.pk,
         "round_pk": ObservationRound.objects.get().pk,
         "flag_pk": Flag.objects.first().pk,
+        "item_pk": item.pk,
         # New confusion is a red flag: the default policy escalates it.
         "esc_pk": Escalation.objects.get().pk,
     }
@@ -70,6 +77,7 @@ ALLOWED = {
     "patient_handover": {"nurse", "clinician"},
     "round_correct": {"clinician"},
     "intervention_create": {"clinician"},
+    "intervention_correct": {"clinician"},
     "dose_create": {"clinician"},
     "flag_acknowledge": {"clinician"},
     "flags_acknowledge": {"clinician"},

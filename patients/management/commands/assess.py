@@ -7,6 +7,7 @@ rename. Bad input exits with status 2 and a message naming the field.
 from __future__ import annotations
 
 import json
+import math
 import sys
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -60,6 +61,9 @@ PATIENT_KEYS = {"weight_kg", "age_years"}
 
 class Command(BaseCommand):
     help = "Assess observation rounds given as JSON on stdin (see README)."
+    # Offline and database-free: runs with no configuration at all (the
+    # start-up checks guard servers, which this is not).
+    requires_system_checks: list[str] = []
 
     def add_arguments(self, parser) -> None:
         parser.add_argument("--indent", type=int, default=None)
@@ -82,11 +86,13 @@ class Command(BaseCommand):
 
     def run(self, text: str, now_text: str | None, episodes: bool = False) -> Any:
         try:
-            data = json.loads(text, parse_constant=reject_constant)
+            data = json.loads(text, parse_constant=reject_constant, parse_int=bounded_int)
         except json.JSONDecodeError as error:
             raise InputError(
                 "input", f"not valid JSON ({error.msg}, line {error.lineno})"
             ) from None
+        except RecursionError:
+            raise InputError("input", "nested too deeply to be a round or a course") from None
         now = parse_time("--now", now_text) if now_text else datetime.now(UTC)
         if isinstance(data, dict) and "rounds" in data:
             return assess_json_course(data, now, episodes)
@@ -100,6 +106,18 @@ class Command(BaseCommand):
                 course["patient"] = data["patient"]
             return assess_json_course(course, now)[0]
         raise InputError("input", 'must be a round object, a list of rounds, or {"rounds": [...]}')
+
+
+def bounded_int(digits: str) -> int | float:
+    """Parse a JSON integer; one too long to be any value becomes infinite.
+
+    Python refuses to convert integers over 4,300 digits (and a long one
+    costs time to convert): left as infinity, the field check names the
+    field and says the number is out of range.
+    """
+    if len(digits.lstrip("-")) > 18:
+        return float("-inf") if digits.startswith("-") else float("inf")
+    return int(digits)
 
 
 # What the episode summary lists as treatment of CRS (premedication and
@@ -301,6 +319,8 @@ def parse_interventions(raw: Any) -> list[Given]:
         for key, value in detail.items():
             if not isinstance(value, str | int | float) or isinstance(value, bool):
                 raise InputError(f"{where}.{key}", "must be a string or a number")
+            if isinstance(value, float) and not math.isfinite(value):
+                raise InputError(f"{where}.{key}", "must be a finite number")
         out.append(Given(time, kind, detail, indication))
     return sorted(out, key=lambda g: g.time)
 
