@@ -73,6 +73,9 @@ local vitals = {
 }
 init = function(args)
   math.randomseed(os.time() + tonumber(tostring({}):match("0x(%%x+)") or "1", 16) %% 100000)
+  -- Each thread starts at its own patient: two Bundles for one patient
+  -- would wait on each other's row lock.
+  n = math.random(0, #patients - 1)
 end
 request = function()
   n = n + 1

@@ -276,6 +276,12 @@ CRS_WATCH = {
     "QUEUE_REFRESH_SECONDS": envint("QUEUE_REFRESH_SECONDS", "30"),
     # A flag whose condition has been absent this long resolves itself.
     "FLAG_AUTO_RESOLVE_HOURS": envint("FLAG_AUTO_RESOLVE_HOURS", "24"),
+    # Whose product labels set monitoring plans when a patient has none set
+    # (REFERENCE k8): US, EU or GB.
+    "LABEL_JURISDICTION": os.getenv("LABEL_JURISDICTION", "US"),
+    # Local rule (derived): consecutive ferritin rises after CRS settled
+    # that prompt "consider IEC-HS / HLH evaluation" (REFERENCE k9).
+    "IEC_HS_FERRITIN_RISES": envint("IEC_HS_FERRITIN_RISES", "2"),
     # Local policy (DERIVED): a CRS episode ends at the first round free of
     # fever, hypotension and hypoxia not followed by CRS within this long.
     "CRS_EPISODE_CLEAR_HOURS": envint("CRS_EPISODE_CLEAR_HOURS", "72"),

@@ -10,6 +10,7 @@ constraint, so however many workers run, each step happens once.
 from __future__ import annotations
 
 import re
+import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -336,7 +337,34 @@ def cascade_one(esc: Escalation, now: datetime) -> bool:
     return True
 
 
-# -- the nurse's record ----------------------------------------------------
+# -- the nurse's record and a nurse's concern --------------------------------
+
+
+def raise_concern(patient: Patient, user, reason: str, address: str | None = None):
+    """Open a "concern" flag (escalated if the policy names ``concern``)."""
+    from . import recording
+    from .clinical.flags import FlagEvent
+
+    now = timezone.now()
+    event = FlagEvent(
+        kind=CONCERN,
+        key=f"concern:{uuid.uuid4().hex}",
+        organ_system=None,
+        severity="high",
+        title=f"Nurse worried about this patient: {reason}"[:300],
+        source="The nurse's clinical judgement",
+        basis={
+            "rule": "A nurse recorded that they are worried about this patient",
+            "reason": reason,
+            "after": {"time": now.isoformat(), "recorded_by": user.get_username()},
+        },
+    )
+    with transaction.atomic():
+        patient = recording.lock(patient)
+        [flag] = recording.apply_flag_events(patient, [event], now, None)
+        recording.audit(user, "concern_raised", flag, patient, address, reason=reason)
+        recording.refresh_status(patient)
+    return Escalation.objects.filter(flags=flag).first()
 
 
 def record_bedside(

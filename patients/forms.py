@@ -9,8 +9,10 @@ from django.utils import timezone
 
 from .clinical import inputs
 from .clinical.contradictions import Contradiction, contradictions
+from .clinical.products import LateNeuro
 from .clinical.ranges import PLAUSIBLE
-from .models import Exposure, Intervention, Patient
+from .identifiers import bidi_controls_in, normalise_mrn
+from .models import DoseEvent, Exposure, Intervention, Patient, product_choices
 from .words import ACVPU_WORDS, WORDS, plain, plain_choices
 
 # Clocks on ward PCs drift: allow a minute before calling a time "future".
@@ -204,6 +206,10 @@ class RoundForm(ClinicalTimeForm):
 
     client_key = forms.UUIDField(widget=forms.HiddenInput)
     clinical_time = ClinicalTimeField(label="Time of observations")
+    # Asked for only when the time is before registration or day 0.
+    confirm_early = forms.BooleanField(
+        label="The time is right: record this round anyway", required=False
+    )
 
     temperature_c = measure("temperature_c", "Temperature (°C)", step="0.1")
     heart_rate = measure("heart_rate", "Heart rate (/min)", whole=True)
@@ -316,7 +322,7 @@ class RoundForm(ClinicalTimeForm):
     ICE_FIELDS = [f"ice_{name}" for name in inputs.ICE_ITEMS]
     CAPD_FIELDS = [f"capd_{name}" for name in inputs.CAPD_ITEMS]
     # Shown only when the answers disagree (the form asks once).
-    CONFIRMATIONS = {"confirm_consciousness", "confirm_contradictions"}
+    CONFIRMATIONS = {"confirm_consciousness", "confirm_contradictions", "confirm_early"}
     # The bedside screen: RCP NEWS2 chart 1 row order, then ICE/ICANS.
     BEDSIDE_ORDER = [
         (
@@ -358,15 +364,31 @@ class RoundForm(ClinicalTimeForm):
     NOT_MEASURED = {"client_key", "clinical_time", "clinical_time_fold", "note", *CONFIRMATIONS}
     NOT_BEDSIDE = {*NOT_MEASURED, *inputs.LABS}
 
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
+    def __init__(
+        self,
+        *args: Any,
+        patient: Patient | None = None,
+        late_neuro: LateNeuro | None = None,
+        **kwargs: Any,
+    ) -> None:
         super().__init__(*args, **kwargs)
+        self.patient = patient
         self.contradictions: list[Contradiction] = []
+        # Fields that do not apply to this patient (CAPD for an adult): not shown.
+        self.not_applicable: set[str] = set()
         self.fields.update(lab_fields())
         for name in inputs.CAPD_ITEMS:
             self.fields[f"capd_{name}"] = forms.ChoiceField(
                 label=f"CAPD (children 12 and under): {inputs.CAPD_ITEM_LABELS[name].lower()}",
                 choices=NOT_RECORDED + plain_choices(inputs.CAPD_SCALE),
                 required=False,
+            )
+        # The product's late-neurotoxicity questions, asked in their window.
+        self.late_neuro = late_neuro
+        for q in late_neuro.questions if late_neuro else ():
+            label = q.text if q.status == "confirmed" else f"{q.text} ({q.status})"
+            self.fields[f"late_neuro_{q.id}"] = forms.ChoiceField(
+                label=f"Late neurotoxicity: {label}", choices=TRI_STATE, required=False
             )
         for name, (_system, label) in inputs.SYMPTOMS.items():
             self.fields[f"symptom_{name}"] = forms.TypedChoiceField(
@@ -388,7 +410,11 @@ class RoundForm(ClinicalTimeForm):
         sections = []
         for key, title, names in self.BEDSIDE_ORDER:
             placed.update(names)
-            shown = [n for n in names if n in self.fields and self.shows(n)]
+            shown = [
+                n
+                for n in names
+                if n in self.fields and n not in self.not_applicable and self.shows(n)
+            ]
             sections.append((key, title, [self[n] for n in shown]))
         symptoms = []
         for system in inputs.ORGAN_SYSTEMS:
@@ -460,7 +486,34 @@ class RoundForm(ClinicalTimeForm):
                     self.add_error(
                         item.field if item.field in self.fields else None, item.question
                     )
+        self.check_early(data)
         return data
+
+    def check_early(self, data: dict[str, Any]) -> None:
+        """Ask for confirmation of a time before registration or day 0.
+
+        Usually a mistyped date, which would slot the round into the wrong
+        place in the course; a pre-infusion baseline is confirmed once.
+        """
+        when = data.get("clinical_time")
+        if self.patient is None or when is None or data.get("confirm_early"):
+            return
+        reasons = []
+        # The form takes whole minutes: a round in the minute of
+        # registration is not before it.
+        registered_minute = self.patient.created_at.replace(second=0, microsecond=0)
+        if when < registered_minute:
+            registered = timezone.localtime(self.patient.created_at)
+            reasons.append(f"before the patient was registered ({registered:%d %b %Y %H:%M})")
+        exposure = self.patient.exposures.order_by("-day0", "-pk").first()
+        if exposure and when < exposure.day0_start():
+            reasons.append(f"before day 0 ({exposure.day0:%d %b %Y})")
+        if reasons:
+            self.add_error(
+                "confirm_early",
+                f"This time is {' and '.join(reasons)}. Check the date; if it is right, "
+                "tick the box to record it.",
+            )
 
     def ask_hypotension(self, data: dict[str, Any]) -> None:
         """Ask for the hypotension judgement when the systolic is low.
@@ -522,6 +575,11 @@ class RoundForm(ClinicalTimeForm):
         values["global_aphasia"] = tri_state(d.get("global_aphasia", ""))
         values["vasopressors"] = sorted(d.get("vasopressors") or [])
         values["ice_not_assessable"] = bool(d.get("ice_not_assessable"))
+        values["late_neuro"] = {
+            q.id: tri_state(d.get(f"late_neuro_{q.id}", ""))
+            for q in (self.late_neuro.questions if self.late_neuro else ())
+            if tri_state(d.get(f"late_neuro_{q.id}", "")) is not None
+        }
         values["symptoms"] = {
             name: d[f"symptom_{name}"]
             for name in inputs.SYMPTOMS
@@ -571,6 +629,11 @@ class PatientForm(forms.ModelForm):
         widget=forms.DateInput(attrs={"type": "date"}),
         help_text="Infusion date, first dose date, or infection onset",
     )
+    product = forms.ChoiceField(
+        label="Product (catalogue)",
+        required=False,
+        help_text="Sets the label's monitoring plan; left blank, it is matched from the name",
+    )
     dose_dates = forms.CharField(
         label="Further dose dates",
         required=False,
@@ -594,12 +657,62 @@ class PatientForm(forms.ModelForm):
             "diabetes",
             "kidney_disease",
             "spo2_scale",
+            "label_jurisdiction",
             "baseline_creatinine_umol_l",
             "baseline_alt_u_l",
             "baseline_ast_u_l",
             "baseline_bilirubin_umol_l",
         ]
         widgets = {"birth_date": forms.DateInput(attrs={"type": "date"})}
+
+    # Free text shown to other users: no hidden direction controls.
+    TEXT_FIELDS = ("mrn", "given_name", "family_name", "ward", "bed", "exposure_agent")
+
+    def __init__(self, *args: Any, viewer=None, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["product"].choices = [("", "Match from the name")] + product_choices()
+        # Who is registering: told which patient an MRN belongs to only if
+        # they may see patients.
+        self.viewer = viewer
+
+    def clean_mrn(self) -> str:
+        typed = self.cleaned_data["mrn"]
+        self.refuse_bidi("mrn", typed)
+        mrn = normalise_mrn(typed)
+        if not mrn:
+            raise forms.ValidationError("Enter the MRN (letters and digits).")
+        holder = Patient.objects.filter(mrn=mrn).exclude(pk=self.instance.pk).first()
+        if holder:
+            raise forms.ValidationError(self.collision_message(mrn, holder))
+        return mrn
+
+    def collision_message(self, mrn: str, holder: Patient) -> str:
+        if self.viewer is not None and self.viewer.has_perm("patients.view_patient"):
+            return (
+                f"MRN {mrn} is already registered to {holder.family_name.upper()}, "
+                f"{holder.given_name}, born {holder.birth_date:%d %b %Y} "
+                f"(record {holder.get_absolute_url()}). MRNs are compared ignoring case, "
+                f"spacing, invisible characters and full-width forms."
+            )
+        return f"MRN {mrn} is already registered."
+
+    def refuse_bidi(self, name: str, value: str) -> None:
+        found = bidi_controls_in(value or "")
+        if found:
+            raise forms.ValidationError(
+                f"Remove the invisible text-direction character ({', '.join(found)}): it "
+                f"makes the text display differently from what is stored."
+            )
+
+    def _clean_fields(self) -> None:
+        super()._clean_fields()
+        for name in self.TEXT_FIELDS:
+            if name == "mrn" or name not in self.cleaned_data:
+                continue
+            try:
+                self.refuse_bidi(name, self.cleaned_data[name])
+            except forms.ValidationError as error:
+                self.add_error(name, error)
 
     RANGES = {
         "weight_kg": (1, 400, "Weight"),
@@ -642,6 +755,7 @@ class PatientForm(forms.ModelForm):
             "agent": d["exposure_agent"],
             "day0": d["day0"],
             "dose_dates": d["dose_dates"],
+            "product": d.get("product") or "",
         }
 
 
@@ -721,6 +835,81 @@ class InterventionForm(forms.ModelForm):
         values = {k: d[k] for k in keys}
         values["dose_check"] = " ".join(self.dose_warnings)
         return values
+
+
+class DoseForm(forms.ModelForm):
+    """One dose of the therapy's schedule: its time starts the window's clock."""
+
+    client_key = forms.UUIDField(widget=forms.HiddenInput)
+    step = forms.ChoiceField(label="Schedule step")
+    given_at = ClinicalTimeField(
+        label="Given at", help_text="The time the label counts from (see the plan)"
+    )
+
+    premed_kind = forms.ChoiceField(
+        label="Premedication given",
+        required=False,
+        choices=[
+            ("", "None recorded"),
+            ("corticosteroid", "Corticosteroid"),
+            ("antipyretic", "Antipyretic"),
+        ],
+        help_text="Recorded as premedication: it never counts as treatment of CRS",
+    )
+    premed_drug = forms.CharField(label="Premedication drug", required=False, max_length=100)
+    premed_dose = forms.CharField(label="Premedication dose", required=False, max_length=50)
+    premed_given_at = ClinicalTimeField(label="Premedication given at", required=False)
+
+    class Meta:
+        model = DoseEvent
+        fields = ["step", "dose", "given_at", "note"]
+        widgets = {"note": forms.Textarea(attrs={"rows": 2})}
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean()
+        if data.get("premed_kind"):
+            at = data.get("premed_given_at")
+            if at is None:
+                self.add_error("premed_given_at", "Enter when the premedication was given.")
+            else:
+                check_premed = data.get("given_at")
+                if check_premed and at > check_premed:
+                    self.add_error(
+                        "premed_given_at", "Premedication is given before the dose it covers."
+                    )
+        elif data.get("premed_drug") or data.get("premed_dose"):
+            self.add_error("premed_kind", "Choose what kind of premedication was given.")
+        return data
+
+    def premedication_values(self) -> dict[str, Any] | None:
+        d = self.cleaned_data
+        if not d.get("premed_kind"):
+            return None
+        return {
+            "kind": d["premed_kind"],
+            "drug": d.get("premed_drug", ""),
+            "dose": d.get("premed_dose", ""),
+            "route": "",
+            "indication": "premedication",
+            "given_at": d["premed_given_at"],
+            "note": f"Premedication before dose {d['step']}",
+        }
+
+    def __init__(self, *args: Any, steps: list[tuple[str, str]], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["step"].choices = steps + [("other", "Other dose (not in the schedule)")]
+        if not self.is_bound:
+            self.initial.setdefault("client_key", uuid.uuid4())
+            self.initial.setdefault("given_at", local_now_input())
+
+    def clean_given_at(self):
+        value = self.cleaned_data["given_at"]
+        check_clinical_time(value, "Given at")
+        return value
+
+    def dose_values(self) -> dict[str, Any]:
+        d = self.cleaned_data
+        return {k: d[k] for k in ["step", "dose", "given_at", "note"]}
 
 
 class ReasonForm(forms.Form):

@@ -10,6 +10,7 @@ from django.db.models import Q
 
 from .clinical.treatments import dose_counts
 from .models import Exposure, Flag, FlagState, Intervention, PatientStatus, RoundStatus
+from .plans import status_plan_summary
 
 # What a handover reports as "given": the last 24 hours (steroids for 48 h,
 # as a course is often given once or twice a day).
@@ -64,6 +65,7 @@ def handover_rows(
                     or (i.kind == "corticosteroid" and now - i.given_at < STEROID_WINDOW)
                 ],
                 "overdue": status.overdue(now),
+                "plan": status_plan_summary(status, now),
             }
         )
     return rows

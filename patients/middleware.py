@@ -8,6 +8,7 @@ the form saves its draft as the nurse types.
 
 from __future__ import annotations
 
+import re
 import time
 from urllib.parse import urlencode, urlsplit
 
@@ -30,6 +31,11 @@ DRAFTED = {"round_create", "round_draft"}
 # Record activity at most this often: a session write on every request
 # would cost a database write per page for no gain in safety.
 ACTIVITY_RESOLUTION = 60
+
+
+# 19 digits or more: beyond a 64-bit database integer.
+OVERSIZED_INTEGER = re.compile(r"[+-]?0*[0-9]{19,}")
+FREE_TEXT_PARAMETERS = {"q"}
 
 
 def seconds_left(request: HttpRequest, now: float | None = None) -> int:
@@ -87,20 +93,29 @@ class IdleTimeoutMiddleware:
 
 
 class HostileInputMiddleware:
-    """Refuse query strings carrying NUL bytes, before any view reads them.
+    """Refuse query strings no page can mean, before any view reads them.
 
-    No form field or filter legitimately contains one, and PostgreSQL
-    rejects NUL in text, so it could only ever end in a server error.
+    NUL bytes: no field or filter legitimately contains one, and PostgreSQL
+    rejects NUL in text. Whole numbers beyond 64 bits: no identifier,
+    page or count is that large, and the admin's filters hand them to the
+    database (SQLite overflows, PostgreSQL errs). Free-text search (``q``,
+    an MRN or a name) is left to the page.
     """
 
     def __init__(self, get_response) -> None:
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
-        if any("\x00" in key or "\x00" in value for key, value in _query_items(request)):
-            return HttpResponseBadRequest(
-                "The address contains a NUL character.", content_type="text/plain"
-            )
+        for key, value in _query_items(request):
+            if "\x00" in key or "\x00" in value:
+                return HttpResponseBadRequest(
+                    "The address contains a NUL character.", content_type="text/plain"
+                )
+            if key not in FREE_TEXT_PARAMETERS and OVERSIZED_INTEGER.fullmatch(value.strip()):
+                return HttpResponseBadRequest(
+                    f"The number given for {key[:40]!r} is far too large.",
+                    content_type="text/plain",
+                )
         return self.get_response(request)
 
 

@@ -9,13 +9,14 @@ from django.db import models
 from django.urls import reverse
 from django.utils import timezone
 
-from .clinical import inputs
+from .clinical import inputs, products
 from .clinical.episodes import INDICATION_LABELS
 from .clinical.flags import SEVERITY_RANK, FlagEvent
 from .clinical.history import INTERVENTION_KINDS, Given
 from .clinical.lifecycle import OpenFlag
 from .clinical.parse import capd_points
 from .clinical.sources import compact
+from .identifiers import normalise_mrn
 
 
 def choices(values: tuple[str, ...]) -> list[tuple[str, str]]:
@@ -40,6 +41,18 @@ class Undeletable(models.Model):
 
     def delete(self, *args, **kwargs):
         raise PermissionDenied("Clinical records are never deleted; mark them entered in error.")
+
+
+def product_choices() -> list[tuple[str, str]]:
+    return [(p.id, p.label) for p in products.catalogue().values()]
+
+
+class Jurisdiction(models.TextChoices):
+    """Whose label applies (REFERENCE k8: a patient-level setting)."""
+
+    US = "US", "United States (FDA label)"
+    EU = "EU", "European Union (EU SmPC)"
+    GB = "GB", "Great Britain (MHRA SmPC)"
 
 
 class Sex(models.TextChoices):
@@ -70,6 +83,13 @@ class Patient(Undeletable):
         choices=[(1, "Scale 1"), (2, "Scale 2 (target 88-92 %, hypercapnic failure)")],
         default=1,
     )
+    label_jurisdiction = models.CharField(
+        "Label jurisdiction",
+        max_length=2,
+        choices=Jurisdiction.choices,
+        blank=True,
+        help_text="Whose product label sets the monitoring plan; blank: the hospital default",
+    )
     baseline_creatinine_umol_l = models.FloatField(
         "Baseline creatinine (µmol/L)", null=True, blank=True
     )
@@ -94,6 +114,12 @@ class Patient(Undeletable):
 
     def __str__(self) -> str:
         return f"{self.family_name.upper()}, {self.given_name} ({self.mrn})"
+
+    def save(self, *args, **kwargs) -> None:
+        # One spelling per MRN whatever the write path (form, FHIR, demo):
+        # the unique index then refuses look-alikes too.
+        self.mrn = normalise_mrn(self.mrn)
+        super().save(*args, **kwargs)
 
     def get_absolute_url(self) -> str:
         return reverse("patient", args=[self.pk])
@@ -135,6 +161,9 @@ class Patient(Undeletable):
             found.append(f"BMI 40 or more ({self.bmi})")
         return found
 
+    def jurisdiction(self) -> str:
+        return self.label_jurisdiction or settings.CRS_WATCH["LABEL_JURISDICTION"]
+
     def baseline_labs(self) -> dict[str, float]:
         return {
             name: getattr(self, f"baseline_{name}")
@@ -163,6 +192,8 @@ class Exposure(Undeletable):
     dose_dates = models.JSONField(
         default=list, blank=True, help_text="Further (step-up) dose dates, ISO format"
     )
+    # The catalogue id (products.toml); blank: matched from the agent's name.
+    product = models.CharField(max_length=40, blank=True, choices=product_choices)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -170,6 +201,9 @@ class Exposure(Undeletable):
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()}: {self.agent} (day 0 {self.day0})"
+
+    def catalogue_product(self) -> products.Product | None:
+        return products.find_product(self.product, self.agent)
 
     def day_number(self, today: date) -> int:
         return (today - self.day0).days
@@ -264,6 +298,14 @@ class ObservationRound(Undeletable):
     alt_u_l = models.FloatField("ALT (U/L)", null=True, blank=True)
     ast_u_l = models.FloatField("AST (U/L)", null=True, blank=True)
     bilirubin_umol_l = models.FloatField("Bilirubin (µmol/L)", null=True, blank=True)
+    anc_10e9_l = models.FloatField("ANC (×10⁹/L)", null=True, blank=True)
+    platelets_10e9_l = models.FloatField("Platelets (×10⁹/L)", null=True, blank=True)
+    haemoglobin_g_l = models.FloatField("Haemoglobin (g/L)", null=True, blank=True)
+    fibrinogen_g_l = models.FloatField("Fibrinogen (g/L)", null=True, blank=True)
+    triglycerides_mmol_l = models.FloatField("Triglycerides (mmol/L)", null=True, blank=True)
+    # Answers to the product's late-neurotoxicity questions, by question id
+    # (products.toml): true, false; a question not asked is absent.
+    late_neuro = models.JSONField(default=dict, blank=True)
     note = models.TextField(blank=True, max_length=4000)
 
     status = models.CharField(
@@ -346,6 +388,7 @@ class ObservationRound(Undeletable):
             cerebral_edema=self.cerebral_edema or None,
             symptoms={k: int(v) for k, v in self.symptoms.items()},
             labs={n: getattr(self, n) for n in inputs.LABS if getattr(self, n) is not None},
+            late_neuro=dict(self.late_neuro),
         )
 
 
@@ -405,6 +448,40 @@ class Intervention(Undeletable):
         """Return this intervention as the clinical rules read it."""
         detail = {"drug": self.drug, "dose": self.dose, "route": self.route}
         return Given(self.given_at, self.kind, detail, self.indication)
+
+
+class DoseEvent(Undeletable):
+    """One dose of a bispecific schedule (or a CAR-T infusion): its own clock."""
+
+    patient = models.ForeignKey(Patient, on_delete=models.PROTECT, related_name="doses")
+    exposure = models.ForeignKey(Exposure, on_delete=models.PROTECT, related_name="doses")
+    step = models.CharField(max_length=20, help_text="Schedule step, e.g. SUD1 or C1D15")
+    dose = models.CharField(max_length=50, blank=True, help_text="e.g. 0.06 mg/kg, 48 mg")
+    given_at = models.DateTimeField()
+    note = models.TextField(blank=True, max_length=2000)
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    recorded_at = models.DateTimeField(auto_now_add=True)
+    client_key = models.UUIDField(default=uuid.uuid4, unique=True)
+    status = models.CharField(
+        max_length=20, choices=RoundStatus.choices, default=RoundStatus.FINAL
+    )
+    error_reason = models.TextField(blank=True)
+    error_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    error_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["given_at", "pk"]
+        indexes = [models.Index(fields=["patient", "given_at"])]
+
+    def __str__(self) -> str:
+        return f"{self.step} at {self.given_at:%Y-%m-%d %H:%M}"
+
+    def clock(self) -> products.DoseClock:
+        return products.DoseClock(self.step, self.given_at)
 
 
 class FlagState(models.TextChoices):
@@ -581,6 +658,11 @@ class PatientStatus(models.Model):
     last_round_at = models.DateTimeField(null=True)
     next_round_due_at = models.DateTimeField(null=True)
     next_ice_due_at = models.DateTimeField(null=True)
+    # The label plan's windows (products.Window.as_dict), for the queue's
+    # "where in the plan" line without reading the catalogue per row.
+    plan_windows = models.JSONField(default=list)
+    # The latest lab entry's ICAHT grades and IEC-HS prompt, with its time.
+    followup = models.JSONField(default=dict)
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
@@ -838,6 +920,14 @@ class NotificationAttempt(models.Model):
         return f"Attempt {self.number}: {self.outcome}"
 
 
+BEDSIDE_HOW = {
+    "phone": "Phone",
+    "bleep": "Bleep / pager",
+    "in_person": "In person",
+    "message": "Message",
+}
+
+
 class BedsideRecord(Undeletable):
     """What the nurse did about an escalation: who was informed, or why not."""
 
@@ -858,6 +948,10 @@ class BedsideRecord(Undeletable):
 
     def __str__(self) -> str:
         return f"Bedside record for escalation {self.escalation_id}"
+
+    @property
+    def how_label(self) -> str:
+        return BEDSIDE_HOW.get(self.how, self.how)
 
 
 class RoundDraft(models.Model):

@@ -19,6 +19,7 @@ from django.utils.functional import SimpleLazyObject
 from .charts import heat_map, patient_charts
 from .clinical.inputs import ORGAN_SYSTEMS
 from .clinical.treatments import TOCILIZUMAB_MAX_24H, TOCILIZUMAB_MAX_TOTAL, dose_counts, expand
+from .escalation_views import escalation_panel
 from .models import (
     Exposure,
     Flag,
@@ -28,6 +29,7 @@ from .models import (
     PatientStatus,
     RoundStatus,
 )
+from .plans import current_exposure, plan_position
 from .round_result import lookalikes
 
 CHART_NOW_STEP = 5  # minutes
@@ -202,12 +204,16 @@ class Readings:
 
 def header_context(patient: Patient, now: datetime) -> dict[str, Any]:
     today = timezone.localdate()
-    exposure = patient.exposures.order_by("-day0", "-pk").first()
+    exposure = current_exposure(patient)
     latest = latest_round(patient)
     status = status_of(patient)
+    followup = status.followup if status else {}
     return {
         "patient": patient,
         "exposure": exposure,
+        "plan": plan_position(patient, now),
+        "followup": followup or None,
+        "followup_at": datetime.fromisoformat(followup["at"]) if followup else None,
         "day_number": exposure.day_number(today) if exposure else None,
         "risk_factors": patient.risk_factors(today, exposure),
         "latest": latest,
@@ -294,4 +300,5 @@ def patient_context(patient: Patient, page_number: str | None, user) -> dict[str
         perms_can_change_flag=user.has_perm("patients.change_flag"),
         **lookalikes(patient),
     )
+    context.update(escalation_panel(patient))
     return context

@@ -18,6 +18,7 @@ from django.utils import timezone
 
 from .clinical.flags import SEVERITY_RANK
 from .models import QUEUE_ORDER, Patient, PatientStatus
+from .plans import status_plan_summary
 
 PAGE_SIZE = 50
 CACHE_SECONDS = 60
@@ -78,6 +79,7 @@ class QueuePage:
                 "patient": s.patient,
                 "day": (today - s.day0).days if s.day0 else None,
                 "overdue": s.overdue(self.now),
+                "plan": status_plan_summary(s, self.now),
                 "same_name": (s.ward, s.patient.family_name.lower()) in names,
                 "same_bed": bool(s.patient.bed) and (s.ward, s.patient.bed) in beds,
             }

@@ -18,19 +18,27 @@ from django.utils import timezone
 
 from . import escalation
 from .clinical import flags as rules
-from .clinical.course import assess_in_context, episode_through
+from .clinical.course import (
+    Followup,
+    assess_in_context,
+    episode_through,
+    graded_round,
+)
 from .clinical.episodes import EndRule, GradedRound
-from .clinical.flags import SEVERITY_RANK, SEVERITY_SHAPES, RoundState
+from .clinical.flags import SEVERITY_RANK, SEVERITY_SHAPES, FlagEvent, RoundState
+from .clinical.followup import FOLLOWUP_LABS, followup_events, followup_findings, late_neuro_events
 from .clinical.history import Given
 from .clinical.inputs import Baseline
 from .clinical.known import known_grades
 from .clinical.lifecycle import OpenFlag, RoundChanges, after_clock, after_round
 from .clinical.news2 import BAND_ORDER
 from .clinical.presentation import presentation_of
+from .clinical.products import ice_windows
 from .clinical.sources import compact
 from .clinical.treatments import match_options, stored
 from .models import (
     AuditEvent,
+    DoseEvent,
     Exposure,
     Flag,
     FlagState,
@@ -40,6 +48,7 @@ from .models import (
     PatientStatus,
     RoundStatus,
 )
+from .plans import current_exposure, plan_windows
 from .words import WORDS
 
 
@@ -74,13 +83,6 @@ def audit(
         address=address,
         detail=detail,
     )
-
-
-def current_exposure(patient: Patient) -> Exposure | None:
-    # Read once per patient instance: the write path asks several times.
-    if not hasattr(patient, "_current_exposure"):
-        patient._current_exposure = patient.exposures.order_by("-day0", "-pk").first()
-    return patient._current_exposure
 
 
 def day0_datetime(exposure: Exposure | None) -> datetime | None:
@@ -166,9 +168,93 @@ def reassess(
             store_assessment(rnd, state, [stored(o) for o in options])
             changed.append(rnd)
         out.append((rnd, state))
+    followup = [r for r in changed if has_followup_labs(r)]
+    if followup:
+        course = followup_course(patient, {r.pk: graded_round(s) for r, s in out})
+        for rnd in followup:
+            rnd.assessment["followup"] = findings_at(patient, course, rnd.clinical_time)
     if changed:
         ObservationRound.objects.bulk_update(changed, STORED_FIELDS)
     return out
+
+
+FollowupCourse = tuple[list[tuple[datetime, dict[str, float]]], list[GradedRound]]
+
+
+def has_followup_labs(rnd: ObservationRound) -> bool:
+    return any(getattr(rnd, name) is not None for name in FOLLOWUP_LABS)
+
+
+def followup_course(patient: Patient, graded: dict[int, GradedRound]) -> FollowupCourse:
+    """Return the patient's follow-up labs and CRS grades since day 0, in one
+    query; ``graded`` overrides the stored grades of rounds just re-assessed."""
+    exposure = current_exposure(patient)
+    final = patient.rounds.filter(status=RoundStatus.FINAL)
+    if exposure is not None:
+        final = final.filter(clinical_time__gte=exposure.day0_start())
+    labs, crs = [], []
+    rows = final.order_by("clinical_time", "pk").values_list(
+        "pk", "clinical_time", "crs_grade", "assessment__crs__missing", *FOLLOWUP_LABS
+    )
+    for pk, time, grade, missing, *values in rows:
+        crs.append(graded.get(pk) or GradedRound(time, grade, not missing))
+        found = {n: v for n, v in zip(FOLLOWUP_LABS, values, strict=True) if v is not None}
+        if found:
+            labs.append((time, found))
+    return labs, crs
+
+
+def latest_followup(patient: Patient) -> dict[str, Any]:
+    """Return the latest lab entry's follow-up findings with its time, or {}."""
+    rnd = (
+        patient.rounds.filter(status=RoundStatus.FINAL, assessment__has_key="followup")
+        .order_by("-clinical_time", "-pk")
+        .values_list("clinical_time", "assessment__followup")
+        .first()
+    )
+    if rnd is None or not rnd[1]:
+        return {}
+    return {"at": rnd[0].isoformat(), **rnd[1]}
+
+
+def course_followup(exposure: Exposure | None) -> Followup | None:
+    """Return what the pure course needs for ICAHT, IEC-HS and late neurotoxicity."""
+    if exposure is None or exposure.kind == Exposure.Kind.INFECTION:
+        return None
+    return Followup(
+        exposure.catalogue_product(),
+        exposure.day0_start(),
+        icaht=exposure.kind == Exposure.Kind.CAR_T,
+        rises_needed=settings.CRS_WATCH["IEC_HS_FERRITIN_RISES"],
+        rule=episode_rule(),
+    )
+
+
+def findings_at(patient: Patient, course: FollowupCourse, at: datetime) -> dict[str, Any]:
+    """Return ICAHT (after CAR-T) and the IEC-HS prompt as they stand at ``at``."""
+    exposure = current_exposure(patient)
+    labs, crs = course
+    if exposure is None or exposure.kind == Exposure.Kind.INFECTION:
+        return {"icaht": [], "iec_hs": None}
+    day0 = exposure.day0_start() if exposure.kind == Exposure.Kind.CAR_T else None
+    rises = settings.CRS_WATCH["IEC_HS_FERRITIN_RISES"]
+    return followup_findings(labs, crs, day0, at, rises, episode_rule())
+
+
+def followup_flag_events(patient: Patient, rnd: ObservationRound) -> list[FlagEvent]:
+    """Return the ICAHT, IEC-HS and late-neurotoxicity flags ``rnd`` raises."""
+    exposure = current_exposure(patient)
+    events = []
+    if exposure is not None and rnd.late_neuro:
+        events += late_neuro_events(
+            exposure.catalogue_product(), exposure.day0_start(), rnd.clinical_time, rnd.late_neuro
+        )
+    if has_followup_labs(rnd) and "followup" in rnd.assessment:
+        course = followup_course(patient, {})
+        earlier = [t for t, _ in course[0] if t < rnd.clinical_time]
+        before = findings_at(patient, course, earlier[-1]) if earlier else None
+        events += followup_events(before, rnd.assessment["followup"])
+    return events
 
 
 STORED_FIELDS = [
@@ -246,6 +332,18 @@ def apply_changes(
         created.append(flag)
     escalation.on_flags_opened(patient, created, rnd, at)
     return created
+
+
+def apply_flag_events(
+    patient: Patient,
+    events: list[FlagEvent],
+    at: datetime,
+    rnd: ObservationRound | None,
+) -> list[Flag]:
+    """Open or refresh flags for events raised outside a round (the clock, a
+    nurse's concern); return the new flags."""
+    flags = open_flags(patient)
+    return apply_changes(patient, flags, after_clock(flags, events, at), at, rnd)
 
 
 def flag_groups(flags: list[Flag], current: dict[int, bool]) -> list[dict[str, Any]]:
@@ -350,6 +448,9 @@ def refresh_status(
         for f in flags
     ]
     status.flag_groups = flag_groups(flags, current)
+    windows = plan_windows(patient)
+    status.plan_windows = [w.as_dict() for w in windows]
+    status.followup = latest_followup(patient)
     if last:
         known = last_known(results)
         status.crs_grade = known["crs"][0]
@@ -377,7 +478,11 @@ def refresh_status(
         status.latest_round = results[-1][0]
         status.next_round_due_at = rules.next_round_due(states)[0]
         status.next_ice_due_at = rules.ice_due(
-            states, day0_datetime(exposure), exposure.kind if exposure else None, ice_interval()
+            states,
+            day0_datetime(exposure),
+            exposure.kind if exposure else None,
+            ice_interval(),
+            ice_windows(windows),
         )
     else:
         status.crs_grade = status.icans_grade = status.ice_score = status.news2_total = None
@@ -407,48 +512,90 @@ def record_round(
     Return (round, created); a repeated ``client_key`` returns the round
     already stored, so a double or replayed submit stores one round.
     """
-    existing = ObservationRound.objects.filter(patient=patient, client_key=client_key).first()
-    if existing:
-        return existing, False
+    return record_rounds(patient, [(values, client_key)], user, address)[0]
+
+
+def record_rounds(
+    patient: Patient,
+    rounds: list[tuple[dict[str, Any], uuid.UUID]],
+    user,
+    address: str | None = None,
+) -> list[tuple[ObservationRound, bool]]:
+    """Store several rounds of one patient as if recorded one by one in time order.
+
+    Each round's flags are decided from the rounds up to it, exactly as when
+    it is typed; only the re-assessment runs once, from the earliest new
+    round, instead of once per round (a Bundle of rounds from a monitor).
+    Return (round, created) for each ``(values, client_key)`` given.
+    """
+    keys = [key for _, key in rounds]
+    found = {
+        r.client_key: r
+        for r in ObservationRound.objects.filter(patient=patient, client_key__in=keys)
+    }
+    new = sorted(
+        [(values, key) for values, key in rounds if key not in found],
+        key=lambda item: item[0]["clinical_time"],
+    )
+    if not new:
+        return [(found[key], False) for key in keys]
     try:
         with transaction.atomic():
             patient = lock(patient)
-            rnd = ObservationRound.objects.create(
-                patient=patient,
-                entered_by=user,
-                entered_by_name=user.get_username(),
-                client_key=client_key,
-                **values,
-            )
-            results = reassess(patient, since=rnd.clinical_time)
+            created = [
+                ObservationRound.objects.create(
+                    patient=patient,
+                    entered_by=user,
+                    entered_by_name=user.get_username(),
+                    client_key=key,
+                    **values,
+                )
+                for values, key in new
+            ]
+            results = reassess(patient, since=created[0].clinical_time)
             states = [s for _, s in results]
-            index = next(i for i, (r, _) in enumerate(results) if r.pk == rnd.pk)
-            history = states[: index + 1]
+            position = {r.pk: i for i, (r, _) in enumerate(results)}
+            new_pks = {r.pk for r in created}
+            last_old = max(
+                (i for i, (r, _) in enumerate(results) if r.pk not in new_pks), default=-1
+            )
             exposure = current_exposure(patient)
-            flags = open_flags(patient)
-            # Overdue flags are raised by the scan; the awaited round clears
-            # them (only the newest round clears anything).
-            changes = after_round(
-                flags,
-                history,
-                persistence_limit(),
-                resolve_period(),
-                newest=index == len(states) - 1,
-            )
-            apply_changes(patient, flags, changes, rnd.clinical_time, rnd)
-            refresh_status(patient, results)
-            audit(
-                user,
-                "round_recorded",
-                rnd,
-                patient,
-                address,
-                exposure=exposure.pk if exposure else None,
-            )
-            return results[index][0], True
+            window = history_window()
+            for rnd in created:
+                index = position[rnd.pk]
+                # What the rules saw when this round was the newest stored.
+                start = rnd.clinical_time - window
+                history = [s for s in states[: index + 1] if s.time >= start]
+                flags = open_flags(patient)
+                # Overdue flags are raised by the scan; the awaited round
+                # clears them (only a round newer than every stored one
+                # clears anything).
+                changes = after_round(
+                    flags,
+                    history,
+                    persistence_limit(),
+                    resolve_period(),
+                    newest=index > last_old,
+                    extra=followup_flag_events(patient, results[index][0]),
+                )
+                apply_changes(patient, flags, changes, rnd.clinical_time, rnd)
+                audit(
+                    user,
+                    "round_recorded",
+                    rnd,
+                    patient,
+                    address,
+                    exposure=exposure.pk if exposure else None,
+                )
+            latest = created[-1].clinical_time - window
+            refresh_status(patient, [(r, s) for r, s in results if r.clinical_time >= latest])
+            stored = {rnd.client_key: results[position[rnd.pk]][0] for rnd in created}
+            return [(stored[key], True) if key in stored else (found[key], False) for key in keys]
     except IntegrityError:
-        # Two identical submits raced: the other one stored the round.
-        return ObservationRound.objects.get(patient=patient, client_key=client_key), False
+        # Two identical submits raced: the other one stored the rounds.
+        return [
+            (ObservationRound.objects.get(patient=patient, client_key=key), False) for key in keys
+        ]
 
 
 def mark_round_in_error(
@@ -503,6 +650,86 @@ def record_intervention(
         return Intervention.objects.get(patient=patient, client_key=client_key), False
 
 
+def mark_intervention_in_error(
+    item: Intervention, user, reason: str, address: str | None = None
+) -> tuple[Intervention, bool]:
+    """Mark what was given entered in error (kept, visible); re-assess after it.
+
+    A wrong dose changes grading (treatment lifts the fever requirement)
+    and the tocilizumab ledger: every round from its time on is re-assessed
+    without it. Return (item, True), or (item, False) when someone had
+    already marked it: the first reason stands.
+    """
+    with transaction.atomic():
+        patient = lock(item.patient)
+        item = Intervention.objects.select_for_update().get(pk=item.pk)
+        if item.in_error:
+            return item, False
+        item.status = RoundStatus.ENTERED_IN_ERROR
+        item.error_reason = reason
+        item.error_by = user
+        item.error_by_name = user.get_username()
+        item.error_at = timezone.now()
+        item.save(
+            update_fields=["status", "error_reason", "error_by", "error_by_name", "error_at"]
+        )
+        reassess(patient, since=item.given_at)
+        refresh_status(patient)
+        audit(
+            user,
+            "intervention_entered_in_error",
+            item,
+            patient,
+            address,
+            kind=item.kind,
+            reason=reason,
+        )
+        return item, True
+
+
+def record_dose(
+    patient: Patient,
+    values: dict[str, Any],
+    user,
+    client_key: uuid.UUID,
+    address: str | None = None,
+    premedication: dict[str, Any] | None = None,
+) -> tuple[DoseEvent, bool]:
+    """Store a dose of the current exposure (and its premedication, recorded
+    as such); its window and the ICE schedule follow from it."""
+    existing = DoseEvent.objects.filter(client_key=client_key).first()
+    if existing:
+        return existing, False
+    try:
+        with transaction.atomic():
+            patient = lock(patient)
+            exposure = current_exposure(patient)
+            dose = DoseEvent.objects.create(
+                patient=patient,
+                exposure=exposure,
+                recorded_by=user,
+                client_key=client_key,
+                **values,
+            )
+            if premedication:
+                item = Intervention.objects.create(
+                    patient=patient,
+                    recorded_by=user,
+                    client_key=uuid.uuid5(client_key, "premedication"),
+                    **premedication,
+                )
+                audit(user, "intervention_recorded", item, patient, address, kind=item.kind)
+                # Premedication never masks fever, but the ledger feeds the
+                # assessment: re-assess as any intervention does.
+                refresh_status(patient, reassess(patient, since=item.given_at))
+            else:
+                refresh_status(patient)
+            audit(user, "dose_recorded", dose, patient, address, step=dose.step)
+            return dose, True
+    except IntegrityError:
+        return DoseEvent.objects.get(client_key=client_key), False
+
+
 def acknowledge_flag(flag: Flag, user, note: str, address: str | None = None) -> bool:
     """Acknowledge an open flag; return False if someone already had."""
     now = timezone.now()
@@ -543,10 +770,9 @@ def scan_overdue(now: datetime, ward: str | None = None) -> int:
                 day0_datetime(exposure),
                 exposure.kind if exposure else None,
                 ice_interval(),
+                ice_windows(plan_windows(patient)),
             )
-            flags = open_flags(patient)
-            changes = after_clock(flags, events, now)
-            count += len(apply_changes(patient, flags, changes, now, None))
+            count += len(apply_flag_events(patient, events, now, None))
             refresh_status(patient, results)
     return count
 
@@ -578,14 +804,18 @@ def import_course(
             baseline=baseline_for(patient),
             day0=day0_datetime(exposure),
             exposure_kind=exposure.kind if exposure else None,
+            windows=ice_windows(plan_windows(patient)),
             cause=cause_of(exposure),
             persistence=persistence_limit(),
             resolve_period=resolve_period(),
+            followup=course_followup(exposure),
             episode_rule=episode_rule(),
             ice_interval=ice_interval(),
         )
         for rnd, step in zip(rounds, steps, strict=True):
             store_assessment(rnd, step.state, [stored(o) for o in step.options])
+            if step.followup is not None:
+                rnd.assessment["followup"] = step.followup
         ObservationRound.objects.bulk_create(rounds)
         flags = []
         for rec in records:

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views
+from . import escalation_views, views
 from .fhir import pages as fhir_pages
 
 urlpatterns = [
@@ -43,6 +43,12 @@ urlpatterns = [
         views.intervention_create,
         name="intervention_create",
     ),
+    path(
+        "patients/<int:pk>/interventions/<int:item_pk>/entered-in-error/",
+        views.intervention_correct,
+        name="intervention_correct",
+    ),
+    path("patients/<int:pk>/doses/new/", views.dose_create, name="dose_create"),
     path("patients/<int:pk>/flags/", views.flag_history, name="flag_history"),
     path(
         "patients/<int:pk>/flags/acknowledge/",
@@ -56,5 +62,17 @@ urlpatterns = [
     ),
     path(
         "patients/<int:pk>/flags/<int:flag_pk>/resolve/", views.flag_resolve, name="flag_resolve"
+    ),
+    path(
+        "patients/<int:pk>/escalations/<int:esc_pk>/record/",
+        escalation_views.bedside_record,
+        name="escalation_bedside",
+    ),
+    path("patients/<int:pk>/concern/", escalation_views.raise_concern, name="raise_concern"),
+    path("escalations/figures/", escalation_views.response_figures, name="response_figures"),
+    path(
+        "escalations/figures.csv",
+        escalation_views.response_figures_csv,
+        name="response_figures_csv",
     ),
 ]

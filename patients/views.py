@@ -19,14 +19,17 @@ from django.views.decorators.vary import vary_on_headers
 from . import recording
 from .clinical.flags import SEVERITY_RANK
 from .clinical.history import INTERVENTION_KINDS
+from .clinical.icans import CAPD_MAX_AGE
 from .clinical.sources import SOURCES
 from .clinical.treatments import catalogue, dose_counts
 from .drafts import current_draft, discard_draft, draft_initial, save_draft
+from .escalation_views import round_escalations
 from .export import audit_lines, csv_lines
 from .forms import (
     AcknowledgeForm,
     AcknowledgeSeveralForm,
     AuditRangeForm,
+    DoseForm,
     InterventionForm,
     LabForm,
     PatientForm,
@@ -37,6 +40,7 @@ from .forms import (
     SearchForm,
 )
 from .handover import handover_rows
+from .identifiers import normalise_mrn
 from .middleware import seconds_left, touch
 from .models import (
     AuditEvent,
@@ -48,6 +52,7 @@ from .models import (
     PatientStatus,
 )
 from .patient_page import flag_item_context, patient_context, rounds_context
+from .plans import late_neuro_asked, plan_position
 from .queue_rows import QueuePage, change_stamp, queue_wards
 from .round_result import banner, news2_rows, round_response
 from .security import client_address
@@ -100,6 +105,19 @@ def queue(request: HttpRequest) -> HttpResponse:
         "severities": SEVERITIES_WORST_FIRST,
         "refresh_seconds": settings.CRS_WATCH["QUEUE_REFRESH_SECONDS"],
     }
+    # The queue shows identities and grades: every display is audited,
+    # self-refreshes included (marked, so they can be told apart).
+    recording.audit(
+        request.user,
+        "queue_viewed",
+        request.user,
+        None,
+        client_address(request),
+        ward=ward,
+        severity=severity,
+        page=str(request.GET.get("page", ""))[:20],
+        refresh=bool(request.htmx and request.htmx.trigger == "queue-rows"),
+    )
     template = "patients/queue.html#queue-rows" if request.htmx else "patients/queue.html"
     return render(request, template, context)
 
@@ -112,16 +130,29 @@ def patient_list(request: HttpRequest) -> HttpResponse:
     if form.is_valid() and form.cleaned_data["q"]:
         q = form.cleaned_data["q"].strip()
         patients = patients.filter(
-            Q(mrn__iexact=q) | Q(family_name__icontains=q) | Q(given_name__icontains=q)
+            Q(mrn=normalise_mrn(q))
+            | Q(mrn__iexact=q)
+            | Q(family_name__icontains=q)
+            | Q(given_name__icontains=q)
         )
     page = Paginator(patients, QUEUE_PAGE_SIZE).get_page(request.GET.get("page"))
+    recording.audit(
+        request.user,
+        "patient_list_viewed",
+        request.user,
+        None,
+        client_address(request),
+        search=form.cleaned_data.get("q", "") if form.is_valid() else "",
+        page=page.number,
+        shown=[p.pk for p in page],
+    )
     return render(request, "patients/patient_list.html", {"form": form, "page": page})
 
 
 @permission_required("patients.add_patient", raise_exception=True)
 @require_http_methods(["GET", "POST"])
 def patient_create(request: HttpRequest) -> HttpResponse:
-    form = PatientForm(request.POST or None)
+    form = PatientForm(request.POST or None, viewer=request.user)
     if request.method == "POST" and form.is_valid():
         with transaction.atomic():
             patient = form.save(commit=False)
@@ -145,6 +176,7 @@ def patient_detail(request: HttpRequest, pk: int) -> HttpResponse:
     page_number = request.GET.get("page")
     if request.htmx and page_number:
         context = rounds_context(patient, page_number)
+        _audit_view(request, patient, page="rounds", rounds_page=str(page_number)[:20])
         return render(request, "patients/patient_detail.html#rounds", context)
     _audit_view(request, patient)
     context = patient_context(patient, page_number, request.user)
@@ -162,6 +194,8 @@ def _record(request: HttpRequest, patient: Patient, form) -> tuple[ObservationRo
 
 
 def _round_screen(request: HttpRequest, patient: Patient, form, status: int = 200, **extra):
+    if patient.age_on(timezone.localdate()) > CAPD_MAX_AGE:
+        form.not_applicable.update([*RoundForm.CAPD_FIELDS, "capd_not_assessable"])
     form.fields["spo2"].help_text = (
         "Scale 2: a clinician has prescribed a target of 88-92 %."
         if patient.spo2_scale == 2
@@ -181,7 +215,8 @@ def _round_screen(request: HttpRequest, patient: Patient, form, status: int = 20
 def round_create(request: HttpRequest, pk: int) -> HttpResponse:
     """Record a round on its own bedside screen; the result follows the save."""
     patient = _get_patient(request, pk)
-    form = RoundForm(request.POST or None)
+    late_neuro = late_neuro_asked(patient, timezone.now())
+    form = RoundForm(request.POST or None, late_neuro=late_neuro, patient=patient)
     if request.method == "POST" and form.is_valid():
         rnd, created = _record(request, patient, form)
         discard_draft(request.user, patient.pk)
@@ -202,7 +237,7 @@ def round_create(request: HttpRequest, pk: int) -> HttpResponse:
     if request.method == "GET":
         restored = current_draft(request.user, patient.pk)
         if restored:
-            form = RoundForm(initial=draft_initial(restored, RoundForm))
+            form = RoundForm(initial=draft_initial(restored, RoundForm), late_neuro=late_neuro)
     return _round_screen(request, patient, form, status, restored=restored)
 
 
@@ -241,6 +276,7 @@ def round_result(request: HttpRequest, pk: int, round_pk: int) -> HttpResponse:
         "news2_rows": news2_rows(news2),
         "response": round_response(rnd),
         "opened_flags": list(rnd.opened_flags.order_by("-severity_rank", "pk")),
+        **round_escalations(rnd),
     }
     return render(request, "patients/round_result.html", context)
 
@@ -284,10 +320,13 @@ def round_correct(request: HttpRequest, pk: int, round_pk: int) -> HttpResponse:
     rnd = get_object_or_404(ObservationRound, pk=round_pk, patient=patient)
     form = ReasonForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
-        recording.mark_round_in_error(
-            rnd, request.user, form.cleaned_data["reason"], client_address(request)
-        )
-        messages.success(request, "Round marked entered in error; later rounds re-assessed.")
+        reason = form.cleaned_data["reason"]
+        was_in_error = rnd.in_error
+        rnd = recording.mark_round_in_error(rnd, request.user, reason, client_address(request))
+        if was_in_error or (rnd.error_by_id, rnd.error_reason) != (request.user.pk, reason):
+            _refuse_second_submission(request, rnd, patient, "round_entered_in_error", reason)
+        else:
+            messages.success(request, "Round marked entered in error; later rounds re-assessed.")
         return redirect(patient)
     return render(
         request,
@@ -335,15 +374,120 @@ def intervention_create(request: HttpRequest, pk: int) -> HttpResponse:
     )
 
 
+@permission_required("patients.correct_record", raise_exception=True)
+@require_http_methods(["GET", "POST"])
+def intervention_correct(request: HttpRequest, pk: int, item_pk: int) -> HttpResponse:
+    patient = _get_patient(request, pk)
+    item = get_object_or_404(Intervention, pk=item_pk, patient=patient)
+    form = ReasonForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        reason = form.cleaned_data["reason"]
+        item, marked = recording.mark_intervention_in_error(
+            item, request.user, reason, client_address(request)
+        )
+        if marked:
+            messages.success(
+                request, "Marked entered in error; rounds from its time on re-assessed."
+            )
+        else:
+            _refuse_second_submission(
+                request, item, patient, "intervention_entered_in_error", reason
+            )
+        return redirect(patient)
+    return render(
+        request,
+        "patients/intervention_correct.html",
+        {"patient": patient, "item": item, "form": form},
+        status=422 if request.method == "POST" else 200,
+    )
+
+
+@permission_required("patients.add_intervention", raise_exception=True)
+@require_http_methods(["GET", "POST"])
+def dose_create(request: HttpRequest, pk: int) -> HttpResponse:
+    patient = _get_patient(request, pk)
+    position = plan_position(patient, timezone.now())
+    if position is None:
+        messages.error(request, "Doses are recorded for CAR-T and bispecific exposures only.")
+        return redirect(patient)
+    steps = position.product.step_choices() if position.product else []
+    form = DoseForm(request.POST or None, steps=steps)
+    if request.method == "POST" and form.is_valid():
+        dose, created = recording.record_dose(
+            patient,
+            form.dose_values(),
+            request.user,
+            form.cleaned_data["client_key"],
+            client_address(request),
+            premedication=form.premedication_values(),
+        )
+        messages.success(
+            request,
+            f"Recorded dose {dose.step} at {timezone.localtime(dose.given_at):%d %b %H:%M}."
+            if created
+            else "This dose had already been recorded.",
+        )
+        return redirect(patient)
+    return render(
+        request,
+        "patients/dose_form.html",
+        {"patient": patient, "form": form, "plan": position},
+        status=422 if request.method == "POST" else 200,
+    )
+
+
+def _already_done(record, by: str, at, reason: str) -> str:
+    when = timezone.localtime(at).strftime("%d %b %H:%M") if at else "earlier"
+    return f"{record} was already {by}, {when}: “{reason}”. Your reason was not applied; it is kept in the audit trail."
+
+
+def _refuse_second_submission(
+    request: HttpRequest, record, patient: Patient, action: str, reason: str
+) -> str:
+    """Tell the user a second correction changed nothing; keep their reason.
+
+    A second entered-in-error or resolve is never silently dropped: the
+    user is told who did it first and why, and what they wrote is audited.
+    """
+    recording.audit(
+        request.user,
+        "second_submission",
+        record,
+        patient,
+        client_address(request),
+        refused=action,
+        reason=reason,
+    )
+    if isinstance(record, Flag):
+        text = _already_done(
+            "This flag",
+            f"resolved by {record.resolved_by_name or 'the system'}",
+            record.resolved_at,
+            record.resolve_reason,
+        )
+    else:
+        text = _already_done(
+            "This entry",
+            f"marked entered in error by {record.error_by_name}",
+            record.error_at,
+            record.error_reason,
+        )
+    messages.warning(request, text)
+    return text
+
+
 def tocilizumab_counts(patient: Patient) -> tuple[int, int]:
     doses = Intervention.objects.filter(patient=patient, kind="tocilizumab", status="final")
     return dose_counts(list(doses.values_list("given_at", flat=True)), timezone.now())
 
 
-def _flag_response(request: HttpRequest, flag: Flag) -> HttpResponse:
+def _flag_response(request: HttpRequest, flag: Flag, notice: str = "") -> HttpResponse:
     if request.htmx:
         flag.refresh_from_db()
-        context = flag_item_context(flag, request.user)
+        # htmx swaps only the flag: a notice goes inside it, not in messages.
+        if notice:
+            list(messages.get_messages(request))  # shown here, not on the next page
+        context = flag_item_context(flag, request.user, notice=notice)
         return render(request, "patients/patient_detail.html#flag-item", context)
     return redirect(flag.patient)
 
@@ -411,9 +555,11 @@ def flag_resolve(request: HttpRequest, pk: int, flag_pk: int) -> HttpResponse:
             form,
             "To resolve a flag, give a reason and tick to confirm.",
         )
-    recording.resolve_flag(
-        flag, request.user, form.cleaned_data["reason"], client_address(request)
-    )
+    reason = form.cleaned_data["reason"]
+    if not recording.resolve_flag(flag, request.user, reason, client_address(request)):
+        flag.refresh_from_db()
+        notice = _refuse_second_submission(request, flag, flag.patient, "flag_resolved", reason)
+        return _flag_response(request, flag, notice)
     return _flag_response(request, flag)
 
 

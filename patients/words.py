@@ -53,6 +53,11 @@ WORDS: dict[str, str] = {
     "alt_u_l": "ALT (U/L)",
     "ast_u_l": "AST (U/L)",
     "bilirubin_umol_l": "Bilirubin (µmol/L)",
+    "anc_10e9_l": "ANC (×10⁹/L; 0.5 = 500/µL)",
+    "platelets_10e9_l": "Platelets (×10⁹/L)",
+    "haemoglobin_g_l": "Haemoglobin (g/L)",
+    "fibrinogen_g_l": "Fibrinogen (g/L)",
+    "triglycerides_mmol_l": "Triglycerides (mmol/L)",
     **OXYGEN_DEVICE_WORDS,
     # Vasopressors.
     "norepinephrine": "Norepinephrine (noradrenaline)",

@@ -5,6 +5,7 @@ The same steps the database write path takes, without a database.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Any
@@ -27,7 +28,9 @@ from .flags import (
     RoundState,
     overdue_events,
 )
+from .followup import FOLLOWUP_LABS, followup_events, followup_findings, late_neuro_events
 from .history import Given, on_dialysis_at
+from .iechs import DEFAULT_RISES
 from .inputs import Baseline, Observation
 from .lifecycle import (
     DEFAULT_RESOLVE_PERIOD,
@@ -37,6 +40,7 @@ from .lifecycle import (
     after_round,
 )
 from .presentation import presentation_of
+from .products import Product
 from .treatments import OptionMatch, match_options
 
 # A lab result stands for the patient's state until the next one, up to a
@@ -66,9 +70,10 @@ class CourseStep:
     episode: Episode | None = None
     # Label checks of the tocilizumab doses given up to this round.
     dose_checks: tuple[dict[str, Any], ...] = ()
+    followup: dict[str, Any] | None = None
 
     def as_dict(self) -> dict[str, Any]:
-        return {
+        out = {
             "time": self.state.time.isoformat(),
             **self.state.assessment.as_dict(),
             "flags": [e.as_dict() for e in self.opened],
@@ -76,6 +81,9 @@ class CourseStep:
             "crs_episode": self.episode.as_dict() if self.episode else None,
             "tocilizumab_dose_checks": list(self.dose_checks),
         }
+        if self.followup is not None:
+            out["followup"] = self.followup
+        return out
 
 
 def tocilizumab_checks(
@@ -166,14 +174,21 @@ def assess_course(
     day0: datetime | None = None,
     exposure_kind: str | None = None,
     cause: str = "immunotherapy",
+    windows: Sequence[Any] = (),
     persistence: timedelta = DEFAULT_PERSISTENCE,
     resolve_period: timedelta = DEFAULT_RESOLVE_PERIOD,
+    followup: Followup | None = None,
     episode_rule: EndRule | None = None,
     weight_kg: float | None = None,
     ice_interval: timedelta = ICE_INTERVAL,
 ) -> tuple[list[CourseStep], list[FlagRecord]]:
     """Return each round's assessment and the flags it opened, in time order,
-    and every flag with its resolution."""
+    and every flag with its resolution.
+
+    With ``followup``, rounds carrying blood counts or ferritin also get
+    their ICAHT grades and the IEC-HS prompt, and late-neurotoxicity answers
+    raise flags, as when recorded on the ward.
+    """
     given = given or []
     baseline = baseline or Baseline()
     states: list[RoundState] = []
@@ -186,11 +201,12 @@ def assess_course(
             obs, time, states, given, baseline, rule=episode_rule, cause=cause
         )
         # What the overdue scan would have raised just before this round.
-        late_events = overdue_events(states, time, day0, exposure_kind, ice_interval)
+        late_events = overdue_events(states, time, day0, exposure_kind, ice_interval, windows)
         late = after_clock(flags, late_events, time)
         _apply(late, flags, records, time, None)
         states.append(state)
-        changes = after_round(flags, states, persistence, resolve_period)
+        findings, more = followup.step(states) if followup is not None else (None, [])
+        changes = after_round(flags, states, persistence, resolve_period, extra=more)
         _apply(changes, flags, records, time, index)
         episode = episode_through(states, given, episode_rule)
         checks = tocilizumab_checks(given, weight_kg, time)
@@ -200,7 +216,7 @@ def assess_course(
         presentation = presentation_of(states, given, cause, persistence, episode)
         options = match_options(replace(presentation, tocilizumab_dose_notes=notes))
         opened = late.opened + changes.opened
-        steps.append(CourseStep(state, opened, options, episode, checks))
+        steps.append(CourseStep(state, opened, options, episode, checks, findings))
     return steps, records
 
 
@@ -234,3 +250,38 @@ def _apply(
         )
     for flag in flags:
         flag.ref.last_active_at = flag.last_active_at
+
+
+@dataclass(frozen=True)
+class Followup:
+    """What the course-level rules need: product, day 0, and the IEC-HS setting."""
+
+    product: Product | None
+    day0: datetime | None
+    icaht: bool  # ICAHT is graded after CAR-T only
+    rises_needed: int = DEFAULT_RISES
+    rule: EndRule | None = None
+
+    def step(self, states: list[RoundState]) -> tuple[dict[str, Any] | None, list[FlagEvent]]:
+        """Return the last round's follow-up findings and the flags they raise."""
+        cur = states[-1]
+        events = late_neuro_events(self.product, self.day0, cur.time, cur.obs.late_neuro)
+        if not any(n in own_labs(cur) for n in FOLLOWUP_LABS):
+            return None, events
+        labs = [(s.time, own_labs(s)) for s in states]
+        labs = [(t, v) for t, v in labs if any(n in v for n in FOLLOWUP_LABS)]
+        crs = [graded_round(s) for s in states]
+
+        def at(time: datetime) -> dict[str, Any]:
+            day0 = self.day0 if self.icaht else None
+            return followup_findings(labs, crs, day0, time, self.rises_needed, self.rule)
+
+        findings = at(cur.time)
+        before = at(labs[-2][0]) if len(labs) > 1 else None
+        return findings, events + followup_events(before, findings)
+
+
+def own_labs(state: RoundState) -> dict[str, float]:
+    """Return the labs measured at this round (not carried from an earlier one)."""
+    obs = state.obs
+    return {n: v for n, v in obs.labs.items() if obs.lab_times.get(n, state.time) == state.time}

@@ -7,6 +7,7 @@ twice; the lifecycle (``lifecycle.py``) merges repeats into one open flag.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -324,7 +325,7 @@ def red_flag_events(prev: RoundState | None, cur: RoundState) -> list[FlagEvent]
 # -- grade rise ---------------------------------------------------------------
 
 
-def _rise_severity(grade: int) -> str:
+def rise_severity(grade: int) -> str:
     return "urgent" if grade >= 3 else "high" if grade == 2 else "medium"
 
 
@@ -368,7 +369,7 @@ def astct_rise_events(cur: RoundState, earlier: list[RoundState]) -> list[FlagEv
                 kind="grade_rise",
                 key=f"grade_rise:{name}",
                 organ_system="neurological" if name == "icans" else None,
-                severity=_rise_severity(now.grade),
+                severity=rise_severity(now.grade),
                 title=f"{label} grade rose {before} -> {now.grade}",
                 source=cite("ASTCT2019"),
                 basis={
@@ -587,6 +588,33 @@ def round_interval(state: RoundState) -> timedelta:
     return MONITORING_INTERVAL.get(state.assessment.news2.monitoring or "4-6-hourly")
 
 
+def ice_window_start(
+    time: datetime,
+    day0: datetime | None,
+    exposure_kind: str | None,
+    windows: Sequence[Any] = (),
+) -> tuple[datetime | None, str]:
+    """Return when the ICE window holding ``time`` began, and what it is.
+
+    Days 0-14 after a CAR-T infusion (Blood Adv 2024), and, as local policy,
+    any window of the product label's plan in which the patient is to be
+    monitored (``products.ice_windows``: the monitoring days, the hours after
+    each bispecific dose).
+    """
+    found: list[tuple[datetime, str]] = [
+        (w.start, f"label plan: {w.label}") for w in windows if w.start <= time < w.end
+    ]
+    if (
+        exposure_kind in ICANS_RISK_EXPOSURES
+        and day0 is not None
+        and (time - day0).days <= ICANS_RISK_LAST_DAY
+    ):
+        found.append((day0, "CAR-T ICANS risk window (days 0-14)"))
+    if not found:
+        return None, ""
+    return min(found)
+
+
 def next_round_due(history: list[RoundState]) -> tuple[datetime, RoundState]:
     """Return when the next round is due and the round whose interval sets it.
 
@@ -615,22 +643,26 @@ def ice_due(
     day0: datetime | None,
     exposure_kind: str | None,
     interval: timedelta = ICE_INTERVAL,
+    windows: Sequence[Any] = (),
 ) -> datetime | None:
     """Return when the next ICE check is due, or None when none is due."""
     last = history[-1]
-    in_window = (
-        exposure_kind in ICANS_RISK_EXPOSURES
-        and day0 is not None
-        and (last.time - day0).days <= ICANS_RISK_LAST_DAY
-    )
-    if not (in_window or last.assessment.icans.grade):
+    start, _why = ice_window_start(last.time, day0, exposure_kind, windows)
+    # A window opened since the last round (a dose given after it) starts
+    # its own ICE clock.
+    later = [w.start for w in windows if w.start > last.time]
+    if later:
+        start = min(later)
+    if start is None and not last.assessment.icans.grade:
         return None
     ice_times = [
         s.time for s in history if s.obs.ice_score is not None or s.obs.ice_not_assessable
     ]
+    if ice_times and start is not None:
+        return max(ice_times[-1], start) + interval
     if ice_times:
         return ice_times[-1] + interval
-    return (day0 if in_window and day0 else history[0].time) + interval
+    return (start or history[0].time) + interval
 
 
 def overdue_events(
@@ -639,6 +671,7 @@ def overdue_events(
     day0: datetime | None = None,
     exposure_kind: str | None = None,
     ice_interval: timedelta = ICE_INTERVAL,
+    windows: Sequence[Any] = (),
 ) -> list[FlagEvent]:
     """Return the overdue flags at ``now`` after the last round in ``history``."""
     if not history:
@@ -667,9 +700,10 @@ def overdue_events(
                 },
             )
         )
-    ice_deadline = ice_due(history, day0, exposure_kind, ice_interval)
+    ice_deadline = ice_due(history, day0, exposure_kind, ice_interval, windows)
     hours = f"{ice_interval.total_seconds() / 3600:g}"
     if ice_deadline is not None and now > ice_deadline:
+        _start, why = ice_window_start(ice_deadline - ice_interval, day0, exposure_kind, windows)
         events.append(
             FlagEvent(
                 kind="overdue",
@@ -680,8 +714,10 @@ def overdue_events(
                 source=cite("ASCO2021"),
                 basis={
                     "rule": f"ICE assessment at least every {hours} hours while ICANS is "
-                    "present or in the CAR-T ICANS risk window (days 0-14); interval set by "
+                    "present, in the CAR-T ICANS risk window (days 0-14), or (local policy) "
+                    "while the product label's plan has the patient monitored; interval set by "
                     "ICE_INTERVAL_HOURS (ASCO 2021: at least twice daily; ASH-SAP: every 8 h)",
+                    "window": why or "ICANS present",
                     "before": {"time": (ice_deadline - ice_interval).isoformat()},
                     "after": {"time": now.isoformat(), "due": ice_deadline.isoformat()},
                     "window_source": cite("BLOODADV2024"),

@@ -142,6 +142,13 @@ LABS = (
     "alt_u_l",
     "ast_u_l",
     "bilirubin_umol_l",
+    # Blood counts and the labs an IEC-HS / HLH evaluation and ICAHT read
+    # (REFERENCE k9): counts in 10^9/L (ANC 0.5 = 500/uL).
+    "anc_10e9_l",
+    "platelets_10e9_l",
+    "haemoglobin_g_l",
+    "fibrinogen_g_l",
+    "triglycerides_mmol_l",
 )
 BASELINE_LABS = ("creatinine_umol_l", "alt_u_l", "ast_u_l", "bilirubin_umol_l")
 
@@ -192,6 +199,8 @@ class Observation:
     labs: dict[str, float] = field(default_factory=dict)
     # When each lab was measured, when it was carried from an earlier round.
     lab_times: dict[str, datetime] = field(default_factory=dict)
+    # Answers to the product's late-neurotoxicity questions (products.toml).
+    late_neuro: dict[str, bool] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)

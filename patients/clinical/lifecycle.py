@@ -129,19 +129,22 @@ def after_round(
     persistence: timedelta = DEFAULT_PERSISTENCE,
     resolve_period: timedelta = DEFAULT_RESOLVE_PERIOD,
     newest: bool = True,
+    extra: list[FlagEvent] | None = None,
 ) -> RoundChanges:
     """Return how the last round of ``history`` changes the open ``flags``.
 
     First the flags whose condition has cleared resolve (only when the
     round is the patient's newest: a back-dated round says nothing about
-    now); then the round's events refresh, supersede or open flags.
+    now); then the round's events (and ``extra`` ones the course-level
+    follow-up rules raised at this round) refresh, supersede or open flags.
     ``last_active_at`` of the flags is updated in place.
     """
     state = history[-1]
     gone = cleared(flags, state, resolve_period) if newest else []
     resolved = [(flag, AUTO_RESOLVED.format(reason=reason)) for flag, reason in gone]
     still_open = [f for f in flags if all(f is not g for g, _ in gone)]
-    decision = apply_events(still_open, round_events(history, persistence), state.time)
+    events = round_events(history, persistence) + list(extra or [])
+    decision = apply_events(still_open, events, state.time)
     resolved += [(flag, SUPERSEDED) for flag in decision.superseded]
     return RoundChanges(resolved, decision.refreshed, decision.opened)
 

@@ -62,8 +62,14 @@ OTHER = {
     "symptoms",
     "baseline",
     "upper_limits",
-    "dialysis",
+    "late_neuro",
 }
+# Keys people send on a round that belong elsewhere: said so, never ignored.
+MISPLACED = {
+    "dialysis": 'not a round field: record dialysis as an intervention {"kind": "dialysis", "time": ...}',
+}
+# Far beyond any plausible value, and still exact as a float.
+LARGEST_NUMBER = 10**15
 KNOWN = set(MEASUREMENTS) | set(CHOICES) | set(BOOLEANS) | set(LABS) | OTHER
 
 
@@ -71,6 +77,9 @@ def number(field: str, value: Any) -> float:
     # bool is an int in Python; true is not a temperature.
     if isinstance(value, bool) or not isinstance(value, int | float):
         raise InputError(field, f"must be a number, not {type(value).__name__}")
+    if isinstance(value, int) and abs(value) > LARGEST_NUMBER:
+        # A huge integer cannot even become a float: refuse it by size.
+        raise InputError(field, "is far outside any plausible range")
     if not math.isfinite(value):
         raise InputError(field, "must be a finite number")
     low, high = PLAUSIBLE[field.rsplit(".", 1)[-1]]
@@ -92,7 +101,7 @@ def boolean(field: str, value: Any) -> bool:
 
 
 def integer(field: str, value: Any, low: int, high: int) -> int:
-    if isinstance(value, bool) or not isinstance(value, int):
+    if isinstance(value, bool) or not isinstance(value, int) or abs(value) > LARGEST_NUMBER:
         raise InputError(field, f"must be a whole number from {low} to {high}")
     if not low <= value <= high:
         raise InputError(field, f"{value} is outside {low} to {high}")
@@ -132,7 +141,7 @@ def parse_observation(data: Any, where: str = "") -> Observation:
         raise InputError(where or "round", "must be a JSON object")
     unknown = sorted(set(data) - KNOWN)
     if unknown:
-        raise InputError(where + unknown[0], "unknown field")
+        raise InputError(where + unknown[0], MISPLACED.get(unknown[0], "unknown field"))
     kwargs: dict[str, Any] = {}
     for name in MEASUREMENTS:
         if data.get(name) is not None:
@@ -162,7 +171,26 @@ def parse_observation(data: Any, where: str = "") -> Observation:
         kwargs["symptoms"] = parse_symptoms(data["symptoms"], where)
     labs = {name: number(where + name, data[name]) for name in LABS if data.get(name) is not None}
     kwargs["labs"] = labs
+    if data.get("late_neuro") is not None:
+        kwargs["late_neuro"] = parse_late_neuro(data["late_neuro"], where)
     return Observation(**kwargs)
+
+
+def parse_late_neuro(data: Any, where: str) -> dict[str, bool]:
+    from .products import catalogue
+
+    known = sorted(
+        {q.id for p in catalogue().values() if p.late_neuro for q in p.late_neuro.questions}
+    )
+    if not isinstance(data, dict):
+        raise InputError(where + "late_neuro", "must be an object of question: true/false")
+    out = {}
+    for name, answer in data.items():
+        field = f"{where}late_neuro.{name}"
+        if name not in known:
+            raise InputError(field, f"unknown question; known: {', '.join(known)}")
+        out[name] = boolean(field, answer)
+    return out
 
 
 def parse_ice(data: dict[str, Any], where: str) -> dict[str, Any]:

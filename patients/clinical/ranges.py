@@ -21,4 +21,9 @@ PLAUSIBLE: dict[str, tuple[float, float]] = {
     "alt_u_l": (0, 20000),
     "ast_u_l": (0, 20000),
     "bilirubin_umol_l": (0, 1500),
+    "anc_10e9_l": (0, 200),
+    "platelets_10e9_l": (0, 3000),
+    "haemoglobin_g_l": (10, 250),
+    "fibrinogen_g_l": (0, 20),
+    "triglycerides_mmol_l": (0, 100),
 }

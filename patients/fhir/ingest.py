@@ -709,6 +709,7 @@ def store(parsed: Parsed, token: ServiceToken, address: str | None) -> dict[int,
     window = timedelta(minutes=settings.CRS_WATCH["FHIR_ROUND_WINDOW_MINUTES"])
     for mrn, readings in new.items():
         patient = patients[mrn]
+        ready: list[tuple[list[Reading], dict[str, Any], uuid.UUID]] = []
         for group in group_readings(readings, window):
             values: dict[str, Any] = {}
             for r in group:
@@ -722,17 +723,30 @@ def store(parsed: Parsed, token: ServiceToken, address: str | None) -> dict[int,
             )
             values["clinical_time"] = group[0].time
             values["source"] = token.source
+            ready.append((group, values, key))
+        if issues:
+            continue  # The Bundle is rejected: store no more.
+        # Rounds sent as final are stored together (assessed once); each one
+        # sent entered-in-error is stored then marked, in turn, as before.
+        final = [item for item in ready if not item[0][0].in_error]
+        stored = recording.record_rounds(
+            patient, [(values, key) for _, values, key in final], user, address
+        )
+        in_error = [item for item in ready if item[0][0].in_error]
+        for group, values, key in in_error:
             rnd, _ = recording.record_round(patient, values, user, key, address)
-            IngestedObservation.objects.bulk_create(
-                [
-                    IngestedObservation(
-                        system=r.system, value=r.identifier, round=rnd, element=r.element
-                    )
-                    for r in group
-                ]
-            )
-            if group[0].in_error:
-                recording.mark_round_in_error(rnd, user, in_error_reason(group[0]), address)
+            recording.mark_round_in_error(rnd, user, in_error_reason(group[0]), address)
+            stored.append((rnd, True))
+        IngestedObservation.objects.bulk_create(
+            [
+                IngestedObservation(
+                    system=r.system, value=r.identifier, round=rnd, element=r.element
+                )
+                for (group, _, _), (rnd, _) in zip(final + in_error, stored, strict=True)
+                for r in group
+            ]
+        )
+        for (group, _, _), (rnd, _) in zip(final + in_error, stored, strict=True):
             for r in group:
                 responses[r.entry] = {
                     "status": "201 Created",

@@ -89,6 +89,10 @@ def make_patient(
     }
     fields.update(extra)
     patient = Patient.objects.create(**fields)
+    # Registered well before the rounds the tests record (a round dated
+    # before registration asks for confirmation).
+    patient.created_at = timezone.now() - timedelta(days=30)
+    Patient.objects.filter(pk=patient.pk).update(created_at=patient.created_at)
     Exposure.objects.create(
         patient=patient,
         kind=kind,

@@ -8,11 +8,11 @@ import pytest
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
 from patients import recording
-from patients.models import Flag, ObservationRound
+from patients.models import Escalation, Flag, ObservationRound
 
 from .conftest import NORMAL, ago, make_user
 
-ARGS = {"pk", "round_pk", "flag_pk"}
+ARGS = {"pk", "round_pk", "flag_pk", "item_pk", "esc_pk"}
 
 
 def patterns(resolver=None, prefix=""):
@@ -35,10 +35,19 @@ def world(db):
     recording.record_round(
         patient, {"clinical_time": ago(hours=2), **NORMAL, "acvpu": "C"}, nurse, uuid.uuid4()
     )
+    item, _ = recording.record_intervention(
+        patient,
+        {"kind": "antipyretic", "drug": "paracetamol", "given_at": ago(hours=1)},
+        make_user("carla", "clinician"),
+        uuid.uuid4(),
+    )
     return {
         "pk": patient.pk,
         "round_pk": ObservationRound.objects.get().pk,
         "flag_pk": Flag.objects.first().pk,
+        "item_pk": item.pk,
+        # New confusion is a red flag: the default policy escalates it.
+        "esc_pk": Escalation.objects.get().pk,
     }
 
 
@@ -68,10 +77,16 @@ ALLOWED = {
     "patient_handover": {"nurse", "clinician"},
     "round_correct": {"clinician"},
     "intervention_create": {"clinician"},
+    "intervention_correct": {"clinician"},
+    "dose_create": {"clinician"},
     "flag_acknowledge": {"clinician"},
     "flags_acknowledge": {"clinician"},
     "flag_resolve": {"clinician"},
     "audit_log": {"admin"},
+    "escalation_bedside": {"nurse", "clinician"},
+    "raise_concern": {"nurse", "clinician"},
+    "response_figures": {"nurse", "clinician", "admin"},
+    "response_figures_csv": {"nurse", "clinician", "admin"},
     "audit_csv": {"admin"},
     "service_tokens": {"admin"},
     "service_token_revoke": {"admin"},
@@ -93,6 +108,8 @@ POST_ONLY = {
     "round_draft",
     "round_draft_discard",
     "session_keepalive",
+    "escalation_bedside",
+    "raise_concern",
     "service_token_revoke",
 }
 FHIR = {"fhir_everything", "fhir_patient_search", "fhir_bundle"}

@@ -142,3 +142,128 @@ def test_bad_input_names_the_field_and_exits_2(payload, field) -> None:
     assert status == 2
     assert err.startswith(f"error: {field}:")
     assert "Traceback" not in err
+
+
+# -- the course after therapy (REFERENCE k1, k8, k9, k11) ----------------------
+
+AFTER_CILTA = {
+    "exposure": {"kind": "car_t", "day0": "2026-11-01", "product": "cilta-cel"},
+    "rounds": [
+        {"time": "2026-11-03T08:00:00Z", "temperature_c": 38.6, "anc_10e9_l": 0.4},
+        {"time": "2026-11-05T08:00:00Z", "temperature_c": 37.0, "anc_10e9_l": 0.3},
+        {
+            "time": "2026-11-09T08:00:00Z",
+            "temperature_c": 36.8,
+            "anc_10e9_l": 0.2,
+            "late_neuro": {"handwriting": True},
+        },
+    ],
+}
+
+
+def test_assess_places_each_round_in_the_label_plan() -> None:
+    # REFERENCE k8: US CAR-T labels since June 2025, >= 2 weeks' monitoring.
+    status, out, _ = run(AFTER_CILTA)
+    assert status == 0
+    assert out[2]["plan"]["summary"] == "Day +8 of 14 days' monitoring; no driving until Day +14"
+    assert out[2]["plan"]["product"] == "cilta-cel"
+    assert any(line["status"] == "unverified" for line in out[2]["plan"]["lines"])
+
+
+def test_assess_grades_icaht_on_each_lab_entry_and_flags_late_neurotoxicity() -> None:
+    # REFERENCE k9 (ICAHT, single-source) and k11 (late neurotoxicity).
+    status, out, _ = run(AFTER_CILTA)
+    assert status == 0
+    early = [g for g in out[2]["followup"]["icaht"] if g["lineage"] == "neutrophil"][0]
+    assert early["grade"] == 2  # ANC <= 0.5 from day +2 to +8: 7 days
+    assert early["final"] is False
+    titles = [f["title"] for f in out[2]["flags"]]
+    assert any("delayed neurotoxicity" in t for t in titles)
+    assert any("Early N-ICAHT grade 2" in t for t in titles)
+
+
+def test_assess_counts_the_step_up_window_from_the_recorded_dose() -> None:
+    status, out, _ = run(
+        {
+            "exposure": {"kind": "bispecific", "day0": "2026-11-01", "product": "elranatamab"},
+            "doses": [{"step": "SUD2", "time": "2026-11-04T09:00:00Z"}],
+            "rounds": [{"time": "2026-11-04T21:00:00Z", "temperature_c": 37.1}],
+        }
+    )
+    assert status == 0
+    assert out[0]["plan"]["summary"] == "12 h of the 24 h in hospital after step-up dose 2"
+
+
+@pytest.mark.parametrize(
+    ("payload", "field"),
+    [
+        ({"exposure": {"kind": "car_t", "day0": "2026-11-01", "product": "nope"}}, "product"),
+        ({"exposure": {"kind": "car_t", "day0": "2026-11-01", "jurisdiction": "FR"}}, "jurisd"),
+        (
+            {
+                "exposure": {"kind": "bispecific", "day0": "2026-11-01", "product": "teclistamab"},
+                "doses": [{"step": "SUD9", "time": "2026-11-01T09:00:00Z"}],
+            },
+            "doses[0].step",
+        ),
+    ],
+    ids=["unknown-product", "unknown-jurisdiction", "unknown-step"],
+)
+def test_assess_names_the_bad_product_field(payload, field) -> None:
+    payload = {**payload, "rounds": [{"time": "2026-11-02T08:00:00Z", "temperature_c": 37.0}]}
+    status, _, err = run(payload)
+    assert status == 2
+    assert field in err
+
+
+def test_assess_rejects_an_unknown_late_neurotoxicity_question() -> None:
+    status, _, err = run({"temperature_c": 37.0, "late_neuro": {"dizzy": True}})
+    assert status == 2
+    assert "late_neuro.dizzy" in err
+
+
+def test_assess_episodes_counts_crs_onset_from_the_preceding_dose_and_leaves_out_premedication():
+    # REFERENCE k1 (premedication never treats CRS) and k10 (registry
+    # fields: onset, highest grade, resolution); episode bounds from
+    # episodes.py (local end rule).
+    course = {
+        "exposure": {"kind": "bispecific", "day0": "2026-11-01", "product": "teclistamab"},
+        "doses": [
+            {"step": "SUD1", "time": "2026-11-01T09:00:00Z"},
+            {"step": "SUD2", "time": "2026-11-04T09:00:00Z"},
+        ],
+        "interventions": [
+            {
+                "time": "2026-11-04T08:00:00Z",
+                "kind": "corticosteroid",
+                "drug": "dexamethasone",
+                "indication": "premedication",
+            },
+            {"time": "2026-11-05T12:00:00Z", "kind": "tocilizumab", "indication": "crs"},
+        ],
+        "rounds": [
+            {
+                "time": f"2026-11-{day}:00:00Z",
+                "temperature_c": temp,
+                "systolic_bp": sbp,
+                "hypotension": sbp < 90,
+                "spo2": 97,
+                "oxygen_device": "room_air",
+            }
+            for day, temp, sbp in [
+                ("05T09", 38.5, 120),
+                ("05T15", 38.9, 85),
+                ("06T09", 37.0, 120),
+                ("10T09", 36.8, 120),
+            ]
+        ],
+    }
+    status, out, _ = run(course, "--episodes")
+    assert status == 0
+    (episode,) = out["episodes"]
+    assert episode["kind"] == "crs"
+    assert episode["onset"] == "2026-11-05T09:00:00+00:00"
+    assert episode["onset_after"] == {"reference": "SUD2", "hours": 24.0, "day": 1}
+    assert (episode["max_grade"], episode["max_grade_at"]) == (2, "2026-11-05T15:00:00+00:00")
+    assert episode["resolved"] == "2026-11-06T09:00:00+00:00"
+    assert [t["kind"] for t in episode["treatments"]] == ["tocilizumab"]

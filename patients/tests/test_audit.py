@@ -49,6 +49,7 @@ def test_each_write_path_leaves_its_audit_row(clinician_client, clinician) -> No
         {
             "client_key": str(uuid.uuid4()),
             "clinical_time": now_input(hours=1),
+            "confirm_early": "on",  # observed before registration here
             "acvpu": "C",
         },
     )
@@ -156,3 +157,23 @@ def test_rounds_export_as_csv_safely_and_audited(clinician_client, patient, nurs
     assert (row["mrn"], row["temperature_c"], row["crs_grade"]) == ("MRN001", "38.3", "1")
     assert row["note"] == "'=HYPERLINK(1)"  # never a live spreadsheet formula
     assert AuditEvent.objects.filter(action="patient_exported", patient=patient).exists()
+
+
+def test_lists_queue_and_timeline_paging_are_audited(clinician_client, patient, nurse) -> None:
+    for hours in range(1, 30):
+        recording.record_round(
+            patient, {"clinical_time": ago(hours=hours), "heart_rate": 80}, nurse, uuid.uuid4()
+        )
+    clinician_client.get(reverse("queue"), {"ward": "Haem A"})
+    clinician_client.get(reverse("queue"), HTTP_HX_REQUEST="true", HTTP_HX_TRIGGER="queue-rows")
+    clinician_client.get(reverse("patient_list"), {"q": "Lovelace"})
+    before = AuditEvent.objects.filter(action="patient_viewed").count()
+    clinician_client.get(patient.get_absolute_url(), {"page": 2}, HTTP_HX_REQUEST="true")
+    queue = AuditEvent.objects.filter(action="queue_viewed").order_by("pk")
+    assert [e.detail["refresh"] for e in queue] == [False, True]
+    assert queue[0].detail["ward"] == "Haem A"
+    listed = AuditEvent.objects.get(action="patient_list_viewed")
+    assert listed.detail["search"] == "Lovelace" and listed.detail["shown"] == [patient.pk]
+    paged = AuditEvent.objects.filter(action="patient_viewed").latest("pk")
+    assert AuditEvent.objects.filter(action="patient_viewed").count() == before + 1
+    assert paged.detail["page"] == "rounds" and paged.patient == patient

@@ -286,3 +286,87 @@ def test_writes_are_audited_per_round(client, patient, writer):
     post(client, bundle(*full_round(ago(minutes=30), "i")), writer)
     event = AuditEvent.objects.get(action="round_recorded")
     assert event.user.username == "ward-monitors"
+
+
+# A course a monitor sends at once: fever, then tachycardia and oxygen need,
+# then recovery, one round every 15 minutes.
+COURSE = [
+    {"temp": 37.0 + min(k, 8) * 0.3 - max(0, k - 12) * 0.3, "hr": 80 + 5 * min(k, 9),
+     "sat": 97 - (3 if 6 <= k <= 13 else 0),
+     "device": "nasal_cannula" if 6 <= k <= 13 else "room_air",
+     "flow": 3.0 if 6 <= k <= 13 else None}
+    for k in range(20)
+]  # fmt: skip
+
+
+def course_bundle(mrn_tag: str) -> tuple[dict, list[datetime]]:
+    now = timezone.now().replace(microsecond=0)
+    times = [now - timedelta(minutes=15 * (20 - k)) for k in range(20)]
+    resources = [
+        r for k, at in enumerate(times) for r in full_round(at, f"{mrn_tag}{k}", **COURSE[k])
+    ]
+    return bundle(*resources), times
+
+
+def typed_values(k: int, at: datetime) -> dict:
+    c = COURSE[k]
+    values = {**NORMAL, "clinical_time": at, "temperature_c": c["temp"], "heart_rate": c["hr"],
+              "spo2": c["sat"], "oxygen_device": c["device"]}  # fmt: skip
+    if c["flow"] is not None:
+        values["oxygen_flow_l_min"] = c["flow"]
+    return values
+
+
+def stored_course(patient) -> tuple[list, list, dict]:
+    rounds = [
+        (r.clinical_time, r.crs_grade, r.icans_grade, r.news2_total, r.news2_band,
+         r.organ_severity, r.assessment, r.treatment_options)
+        for r in ObservationRound.objects.filter(patient=patient).order_by("clinical_time")
+    ]  # fmt: skip
+    flags = sorted(
+        (f.key, f.severity, f.state, f.opened_at, f.last_active_at, f.resolved_at,
+         f.resolve_reason, f.opened_by_round.clinical_time if f.opened_by_round else None)
+        for f in Flag.objects.filter(patient=patient)
+    )  # fmt: skip
+    status = patient.status
+    status.refresh_from_db()
+    row = {
+        name: getattr(status, name)
+        for name in ("crs_grade", "icans_grade", "news2_total", "open_flag_count",
+                     "worst_flag_rank", "organ_severity", "last_round_at", "next_round_due_at")
+    }  # fmt: skip
+    return rounds, flags, row
+
+
+def test_a_bundle_of_rounds_is_assessed_and_flagged_as_the_same_rounds_typed_one_by_one(
+    client, patient, writer, nurse
+):
+    # A round already stored, later than the Bundle's first rounds: those are
+    # not the newest when stored, so their normal values must not clear the
+    # flags it raised.
+    earlier = {**NORMAL, "clinical_time": ago(minutes=250), "spo2": 88, "respiratory_rate": 26}
+    other = make_patient("MRN002")
+    for who in (patient, other):
+        recording.record_round(who, earlier, nurse, uuid.uuid4())
+    body, times = course_bundle("c")
+    assert post(client, body, writer).status_code == 200
+    for k, at in enumerate(times):
+        recording.record_round(other, typed_values(k, at), nurse, uuid.uuid4())
+    ingested, typed = stored_course(patient), stored_course(other)
+    assert len(ingested[0]) == 21 and ingested[1], "the course raises flags"
+    assert ingested == typed
+
+
+def test_a_bundle_of_20_rounds_costs_a_fixed_number_of_queries(
+    client, patient, writer, django_assert_num_queries
+):
+    # The window is re-assessed once per Bundle, not once per round (394
+    # queries when it was); what remains is per round: the insert, its flags
+    # and their audit entries.
+    body, _ = course_bundle("q")
+    with django_assert_num_queries(QUERIES_FOR_20_ROUNDS):
+        assert post(client, body, writer).status_code == 200
+    assert ObservationRound.objects.filter(patient=patient).count() == 20
+
+
+QUERIES_FOR_20_ROUNDS = 145

@@ -117,7 +117,13 @@ def test_the_fall_back_hour_can_be_entered_either_time(
     assert "The first 01:30 (BST" in page and "The second 01:30 (GMT" in page
     for fold, _utc_hour in (("0", 0), ("1", 1)):
         nurse_client.post(
-            url, {**data, "client_key": str(uuid.uuid4()), "clinical_time_fold": fold}
+            url,
+            {
+                **data,
+                "client_key": str(uuid.uuid4()),
+                "clinical_time_fold": fold,
+                "confirm_early": "on",  # a year before day 0 in this fixture
+            },
         )
     times = sorted(r.clinical_time for r in ObservationRound.objects.all())
     assert [t.astimezone(UTC).hour for t in times] == [0, 1]
@@ -248,3 +254,13 @@ def test_a_draft_older_than_a_shift_is_not_offered_and_is_deleted(
     page = nurse_client.get(reverse("round_create", args=[patient.pk])).content.decode()
     assert 'value="99"' not in page
     assert not RoundDraft.objects.exists()
+
+
+def test_capd_items_show_for_children_only(nurse_client, patient) -> None:
+    from .conftest import make_patient
+
+    child = make_patient(mrn="CH1", birth_date=timezone.localdate() - timedelta(days=365 * 8))
+    adult_page = nurse_client.get(reverse("round_create", args=[patient.pk])).content.decode()
+    child_page = nurse_client.get(reverse("round_create", args=[child.pk])).content.decode()
+    assert "id_capd_eye_contact" not in adult_page
+    assert "id_capd_eye_contact" in child_page

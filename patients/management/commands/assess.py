@@ -7,6 +7,7 @@ rename. Bad input exits with status 2 and a message naming the field.
 from __future__ import annotations
 
 import json
+import math
 import sys
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -14,8 +15,14 @@ from typing import Any
 from django.conf import settings
 from django.core.management.base import BaseCommand
 
-from patients.clinical.course import assess_course
-from patients.clinical.episodes import INDICATIONS, EndRule
+from patients.clinical.course import Followup, assess_course, graded_round
+from patients.clinical.episodes import (
+    INDICATIONS,
+    NEVER_MASKING,
+    EndRule,
+    crs_episodes,
+    describe_dose,
+)
 from patients.clinical.history import INTERVENTION_KINDS, Given
 from patients.clinical.inputs import Baseline
 from patients.clinical.parse import (
@@ -26,41 +33,73 @@ from patients.clinical.parse import (
     parse_observation,
     parse_time,
 )
+from patients.clinical.products import (
+    JURISDICTIONS,
+    DoseClock,
+    PlanPosition,
+    Product,
+    catalogue,
+    find_product,
+    ice_windows,
+    plan_position,
+    windows_of,
+)
 
 EXPOSURE_KINDS = ("car_t", "bispecific", "monoclonal", "infection")
-COURSE_KEYS = {"rounds", "interventions", "baseline", "upper_limits", "exposure", "patient"}
+COURSE_KEYS = {
+    "rounds",
+    "interventions",
+    "baseline",
+    "upper_limits",
+    "exposure",
+    "patient",
+    "doses",
+}
+EXPOSURE_KEYS = {"kind", "day0", "product", "jurisdiction"}
 PATIENT_KEYS = {"weight_kg", "age_years"}
 
 
 class Command(BaseCommand):
     help = "Assess observation rounds given as JSON on stdin (see README)."
+    # Offline and database-free: runs with no configuration at all (the
+    # start-up checks guard servers, which this is not).
+    requires_system_checks: list[str] = []
 
     def add_arguments(self, parser) -> None:
         parser.add_argument("--indent", type=int, default=None)
         parser.add_argument(
             "--now", help="ISO 8601 time for rounds without a time (default: the current time)"
         )
+        parser.add_argument(
+            "--episodes",
+            action="store_true",
+            help='print the course\'s CRS episodes as {"episodes": [...]} instead of each round',
+        )
 
     def handle(self, *args, **options) -> None:
         try:
-            result = self.run(sys.stdin.read(), options.get("now"))
+            result = self.run(sys.stdin.read(), options.get("now"), options.get("episodes"))
         except InputError as error:
             sys.stderr.write(f"error: {error.field}: {error.message}\n")
             sys.exit(2)
         self.stdout.write(json.dumps(result, indent=options["indent"], ensure_ascii=False))
 
-    def run(self, text: str, now_text: str | None) -> Any:
+    def run(self, text: str, now_text: str | None, episodes: bool = False) -> Any:
         try:
-            data = json.loads(text, parse_constant=reject_constant)
+            data = json.loads(text, parse_constant=reject_constant, parse_int=bounded_int)
         except json.JSONDecodeError as error:
             raise InputError(
                 "input", f"not valid JSON ({error.msg}, line {error.lineno})"
             ) from None
+        except RecursionError:
+            raise InputError("input", "nested too deeply to be a round or a course") from None
         now = parse_time("--now", now_text) if now_text else datetime.now(UTC)
         if isinstance(data, dict) and "rounds" in data:
-            return assess_json_course(data, now)
+            return assess_json_course(data, now, episodes)
         if isinstance(data, list):
-            return assess_json_course({"rounds": data}, now)
+            return assess_json_course({"rounds": data}, now, episodes)
+        if episodes:
+            raise InputError("input", '--episodes needs a course: a list or {"rounds": [...]}')
         if isinstance(data, dict):
             course = {"rounds": [{k: v for k, v in data.items() if k != "patient"}]}
             if "patient" in data:
@@ -69,12 +108,82 @@ class Command(BaseCommand):
         raise InputError("input", 'must be a round object, a list of rounds, or {"rounds": [...]}')
 
 
+def bounded_int(digits: str) -> int | float:
+    """Parse a JSON integer; one too long to be any value becomes infinite.
+
+    Python refuses to convert integers over 4,300 digits (and a long one
+    costs time to convert): left as infinity, the field check names the
+    field and says the number is out of range.
+    """
+    if len(digits.lstrip("-")) > 18:
+        return float("-inf") if digits.startswith("-") else float("inf")
+    return int(digits)
+
+
+# What the episode summary lists as treatment of CRS (premedication and
+# prophylaxis excluded, as episodes.py does for fever masking).
+CRS_TREATMENT_KINDS = (
+    "tocilizumab",
+    "siltuximab",
+    "anakinra",
+    "corticosteroid",
+    "antipyretic",
+    "vasopressor",
+    "oxygen_escalation",
+    "icu_transfer",
+)
+
+
+def episodes_json(steps, given, day0, doses) -> list[dict[str, Any]]:
+    """Return each CRS episode (episodes.py definition) with its treatments and
+    its onset counted from the exposure's day 0 or the dose before it."""
+    rounds = [graded_round(step.state) for step in steps]
+    out = []
+    for episode in crs_episodes(
+        rounds, given, EndRule(settings.CRS_WATCH["CRS_EPISODE_CLEAR_HOURS"])
+    ):
+        end = episode.resolved_at
+        treatments = [
+            describe_dose(g)
+            for g in given
+            if g.kind in CRS_TREATMENT_KINDS
+            and g.indication not in NEVER_MASKING
+            and episode.onset <= g.time
+            and (end is None or g.time <= end)
+        ]
+        before = [d for d in doses if d.at <= episode.onset]
+        if before:
+            ref, at = before[-1].step, before[-1].at
+        else:
+            ref, at = ("day 0", day0) if day0 else (None, None)
+        out.append(
+            {
+                "kind": "crs",
+                "onset": episode.onset.isoformat(),
+                "onset_after": {
+                    "reference": ref,
+                    "hours": round((episode.onset - at).total_seconds() / 3600, 1),
+                    "day": (episode.onset - at).days,
+                }
+                if at
+                else None,
+                "max_grade": episode.max_grade,
+                "max_grade_at": episode.max_grade_at.isoformat(),
+                "grading": "ASTCT 2019",
+                "resolved": end.isoformat() if end else None,
+                "treatments": treatments,
+                "end_rule": episode.rule.describe(),
+            }
+        )
+    return out
+
+
 def reject_constant(name: str) -> float:
     # NaN and Infinity parse to floats so the field check can name the field.
     return float(name.replace("Infinity", "inf"))
 
 
-def assess_json_course(data: dict[str, Any], now: datetime) -> list[dict[str, Any]]:
+def assess_json_course(data: dict[str, Any], now: datetime, episodes: bool = False) -> Any:
     unknown = sorted(set(data) - COURSE_KEYS)
     if unknown:
         raise InputError(unknown[0], "unknown field")
@@ -101,6 +210,19 @@ def assess_json_course(data: dict[str, Any], now: datetime) -> list[dict[str, An
         baseline = Baseline(baseline.labs, settings.CRS_WATCH["LAB_UPPER_LIMITS"])
     given = parse_interventions(data.get("interventions") or [])
     day0, kind = parse_exposure(data.get("exposure"))
+    product, jurisdiction = parse_product(data.get("exposure"))
+    doses = parse_doses(data.get("doses") or [], product, jurisdiction)
+    plan = product.plan_for(jurisdiction) if product else None
+    windows = windows_of(plan, day0, doses) if plan and day0 else []
+    followup = None
+    if kind in ("car_t", "bispecific"):
+        followup = Followup(
+            product,
+            day0,
+            icaht=kind == "car_t",
+            rises_needed=settings.CRS_WATCH["IEC_HS_FERRITIN_RISES"],
+            rule=EndRule(settings.CRS_WATCH["CRS_EPISODE_CLEAR_HOURS"]),
+        )
     steps, _ = assess_course(
         rounds,
         given=given,
@@ -110,11 +232,74 @@ def assess_json_course(data: dict[str, Any], now: datetime) -> list[dict[str, An
         cause="infection" if kind == "infection" else "immunotherapy",
         persistence=timedelta(hours=settings.CRS_WATCH["PERSISTENCE_HOURS"]),
         resolve_period=timedelta(hours=settings.CRS_WATCH["FLAG_AUTO_RESOLVE_HOURS"]),
+        windows=ice_windows(windows),
+        followup=followup,
         episode_rule=EndRule(settings.CRS_WATCH["CRS_EPISODE_CLEAR_HOURS"]),
         weight_kg=weight,
         ice_interval=timedelta(hours=settings.CRS_WATCH["ICE_INTERVAL_HOURS"]),
     )
-    return [step.as_dict() for step in steps]
+    if episodes:
+        return {"episodes": episodes_json(steps, given, day0, doses)}
+    out = [step.as_dict() for step in steps]
+    if kind in ("car_t", "bispecific") and data.get("exposure", {}).get("product"):
+        for item, step in zip(out, steps, strict=True):
+            item["plan"] = plan_json(
+                plan_position(product, jurisdiction, day0, doses, step.state.time)
+            )
+    return out
+
+
+def plan_json(position: PlanPosition) -> dict[str, Any]:
+    return {
+        "product": position.product.id if position.product else None,
+        "jurisdiction": position.jurisdiction,
+        "summary": position.summary,
+        "unknown": position.unknown,
+        "lines": [
+            {"text": line.text, "state": line.state, "status": line.status, "source": line.source}
+            for line in position.lines
+            if line.state != "ended"
+        ],
+    }
+
+
+def parse_product(raw: Any) -> tuple[Product | None, str]:
+    """Return the exposure's catalogue product (by id or name) and jurisdiction."""
+    if not isinstance(raw, dict):
+        return None, settings.CRS_WATCH["LABEL_JURISDICTION"]
+    jurisdiction = raw.get("jurisdiction", settings.CRS_WATCH["LABEL_JURISDICTION"])
+    choice("exposure.jurisdiction", jurisdiction, JURISDICTIONS)
+    name = raw.get("product")
+    if name is None:
+        return None, jurisdiction
+    if not isinstance(name, str):
+        raise InputError("exposure.product", "must be a catalogue id or a product name")
+    product = find_product(name if name in catalogue() else "", name)
+    if product is None:
+        raise InputError(
+            "exposure.product", f"not in the catalogue; known: {', '.join(catalogue())}"
+        )
+    return product, jurisdiction
+
+
+def parse_doses(raw: Any, product: Product | None, jurisdiction: str) -> list[DoseClock]:
+    if not isinstance(raw, list):
+        raise InputError("doses", "must be a list of {step, time}")
+    plan = product.plan_for(jurisdiction) if product else None
+    known = [s.id for s in plan.steps] if plan else []
+    out = []
+    for i, item in enumerate(raw):
+        where = f"doses[{i}]"
+        if not isinstance(item, dict):
+            raise InputError(where, "must be an object with step and time")
+        unknown = sorted(set(item) - {"step", "time", "dose"})
+        if unknown:
+            raise InputError(f"{where}.{unknown[0]}", "unknown field")
+        step = item.get("step")
+        if not isinstance(step, str) or (known and step not in known + ["other"]):
+            raise InputError(f"{where}.step", f"must be one of {', '.join(known + ['other'])}")
+        out.append(DoseClock(step, parse_time(f"{where}.time", item.get("time"))))
+    return sorted(out, key=lambda d: d.at)
 
 
 def parse_interventions(raw: Any) -> list[Given]:
@@ -134,6 +319,8 @@ def parse_interventions(raw: Any) -> list[Given]:
         for key, value in detail.items():
             if not isinstance(value, str | int | float) or isinstance(value, bool):
                 raise InputError(f"{where}.{key}", "must be a string or a number")
+            if isinstance(value, float) and not math.isfinite(value):
+                raise InputError(f"{where}.{key}", "must be a finite number")
         out.append(Given(time, kind, detail, indication))
     return sorted(out, key=lambda g: g.time)
 
@@ -167,6 +354,9 @@ def parse_exposure(raw: Any) -> tuple[datetime | None, str | None]:
         return None, None
     if not isinstance(raw, dict):
         raise InputError("exposure", "must be an object with kind and day0")
+    unknown = sorted(set(raw) - EXPOSURE_KEYS)
+    if unknown:
+        raise InputError(f"exposure.{unknown[0]}", "unknown field")
     kind = choice("exposure.kind", raw.get("kind"), EXPOSURE_KINDS)
     day0 = raw.get("day0")
     if isinstance(day0, str) and len(day0) == 10:
