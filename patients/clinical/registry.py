@@ -242,13 +242,19 @@ def summarise(
     rule: EndRule | None = None,
     icans_rule: IcansEndRule | None = None,
     now: datetime | None = None,
+    cause: str = "immunotherapy",
 ) -> tuple[EpisodeSummary, ...]:
     """Return every CRS and ICANS episode of a course, by onset.
 
     ``day0`` is midnight at the start of day 0; ``doses`` the schedule's
     doses (the onset counts from the last one before it); ``now`` (default:
     the last round) decides whether a final clear run has ended an episode.
+    After an infection there are none: ASTCT grading is defined for immune
+    effector cell therapy (REFERENCE k4), so a CRS-style grade is no
+    registry episode.
     """
+    if cause == "infection":
+        return ()
     ordered = sorted(rounds, key=lambda r: r.time)
     given = sorted(given, key=lambda g: g.time)
     doses = sorted(doses, key=lambda d: d.at)

@@ -68,7 +68,7 @@ class Command(BaseCommand):
         parser.add_argument(
             "--episodes",
             action="store_true",
-            help='print the course\'s CRS and ICANS episodes with their registry summary as '
+            help="print the course's CRS and ICANS episodes with their registry summary as "
             '{"episodes": [...]} instead of each round',
         )
 
@@ -134,13 +134,16 @@ def round_facts(step) -> RoundFacts:
     )
 
 
-def episodes_json(steps, given, day0, doses, labels=None) -> list[dict[str, Any]]:
+def episodes_json(
+    steps, given, day0, doses, labels=None, cause: str = "immunotherapy"
+) -> list[dict[str, Any]]:
     """Return each CRS and ICANS episode (episodes.py definitions) with its
     registry summary (registry.py), its onset counted from the exposure's
     day 0 or the dose before it."""
     rule = EndRule(settings.CRS_WATCH["CRS_EPISODE_CLEAR_HOURS"])
     out = []
-    for summary in summarise([round_facts(s) for s in steps], given, day0, doses, labels, rule):
+    facts = [round_facts(s) for s in steps]
+    for summary in summarise(facts, given, day0, doses, labels, rule, cause=cause):
         item = summary.as_dict()
         at = summary.onset_reference_at
         # The fields this command printed before the summary: kept as they were.
@@ -220,7 +223,8 @@ def assess_json_course(data: dict[str, Any], now: datetime, episodes: bool = Fal
     )
     if episodes:
         labels = step_labels(product, jurisdiction)
-        return {"episodes": episodes_json(steps, given, day0, doses, labels)}
+        cause = "infection" if kind == "infection" else "immunotherapy"
+        return {"episodes": episodes_json(steps, given, day0, doses, labels, cause)}
     out = [step.as_dict() for step in steps]
     if kind in ("car_t", "bispecific") and data.get("exposure", {}).get("product"):
         for item, step in zip(out, steps, strict=True):
