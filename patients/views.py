@@ -423,7 +423,8 @@ def dose_create(request: HttpRequest, pk: int) -> HttpResponse:
         )
         messages.success(
             request,
-            f"Recorded dose {dose.step} at {timezone.localtime(dose.given_at):%d %b %H:%M}."
+            f"Recorded {dict(steps).get(dose.step, dose.step)} at "
+            f"{timezone.localtime(dose.given_at):%d %b %H:%M}."
             if created
             else "This dose had already been recorded.",
         )
