@@ -20,11 +20,10 @@ from .clinical.compliance import ICE, ROUND, Due, OnTime, on_time
 
 ALL_PRODUCTS = "All products"
 CRS, ICANS = "crs", "icans"
-# ASTCT 2019 grades 1-4 (REFERENCE a, b). A patient with no episode of the
-# kind is "none"; an episode whose grade could not be determined is shown
-# as such, never folded into a grade.
+# ASTCT 2019 grades 1-4 (REFERENCE a, b); a patient with no episode of the
+# kind is "none", shown as a count like any grade.
 GRADES = (1, 2, 3, 4)
-NONE, UNDETERMINED = "none", "not determined"
+NONE = "none"
 
 
 @dataclass(frozen=True)
@@ -42,12 +41,8 @@ class Treated:
         return [e for e in self.episodes if e.kind == kind]
 
     def max_grade(self, kind: str) -> int | str:
-        """Return the highest grade of any episode of ``kind``, or a word."""
-        episodes = self.episodes_of(kind)
-        if not episodes:
-            return NONE
-        grades = [e.max_grade for e in episodes if e.max_grade is not None]
-        return max(grades) if grades else UNDETERMINED
+        """Return the highest grade of any episode of ``kind``, or "none"."""
+        return max((e.max_grade for e in self.episodes_of(kind)), default=NONE)
 
     @property
     def crs_grade_text(self) -> str:
@@ -71,8 +66,8 @@ def grade_text(grade: int | str) -> str:
 
 
 def grade_slug(grade: int | str) -> str:
-    """Return a grade as it appears in a link (``none``, ``3``, ``not-determined``)."""
-    return str(grade).replace(" ", "-")
+    """Return a grade as it appears in a link and a style (``none``, ``3``)."""
+    return str(grade)
 
 
 @dataclass(frozen=True)
@@ -162,16 +157,14 @@ def incidence(cohort: Sequence[Treated], kind: str) -> Share:
 
 
 def max_grades(cohort: Sequence[Treated], kind: str) -> tuple[GradeCount, ...]:
-    """Return the patients by their highest grade of ``kind``: none, 1-4, undetermined."""
+    """Return the patients by their highest grade of ``kind``: none, then 1-4."""
     by_grade: dict[int | str, list[Treated]] = {}
     for t in cohort:
         by_grade.setdefault(t.max_grade(kind), []).append(t)
     extra = sorted(g for g in by_grade if isinstance(g, int) and g not in GRADES)
-    order = [NONE, *GRADES, *extra, UNDETERMINED]
     return tuple(
         GradeCount(g, len(by_grade.get(g, [])), _ids(by_grade.get(g, [])))
-        for g in order
-        if g != UNDETERMINED or by_grade.get(g)
+        for g in (NONE, *GRADES, *extra)
     )
 
 
@@ -249,7 +242,7 @@ def by_product(cohort: Sequence[Treated]) -> list[ProductRow]:
 
 # -- charts, as data -----------------------------------------------------------
 
-LABEL_WIDTH = 230  # product names sit left of the bars
+LABEL_WIDTH = 300  # product names sit left of the bars
 BAR_WIDTH = 420
 ROW_HEIGHT = 30
 BAR_HEIGHT = 20

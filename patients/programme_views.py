@@ -22,6 +22,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_safe
 
 from .clinical import compliance, products
+from .episode_data import episode_summaries
 from .export import safe
 from .models import DoseEvent, Exposure, ObservationRound, Patient, RoundStatus
 from .programme import (
@@ -30,7 +31,6 @@ from .programme import (
     GRADES,
     ICANS,
     NONE,
-    UNDETERMINED,
     Figures,
     ProductRow,
     Treated,
@@ -69,9 +69,9 @@ WHO = {
     "icu": "Patients transferred to intensive care during CRS or ICANS",
     **{
         f"{kind}-{grade_slug(grade)}": f"Patients whose highest {kind.upper()} grade was "
-        + (str(grade) if isinstance(grade, int) else grade)
+        + str(grade)
         for kind in (CRS, ICANS)
-        for grade in (NONE, *GRADES, UNDETERMINED)
+        for grade in (NONE, *GRADES)
     },
 }
 
@@ -112,14 +112,8 @@ def default_start(today: date) -> date:
         return today.replace(year=today.year - 1, day=28) + timedelta(days=1)
 
 
-def episode_summaries(patients: list[Patient]) -> dict[int, list] | None:
-    """Return each patient's CRS and ICANS episodes; None while unavailable."""
-    return None
-
-
-def cohort_for(start: date, end: date, product: str, now) -> tuple[list[Treated], dict, bool]:
-    """Return the treatments with day 0 in [start, end], their patients, and
-    whether episode figures are available."""
+def cohort_for(start: date, end: date, product: str, now) -> tuple[list[Treated], dict]:
+    """Return the treatments with day 0 in [start, end] and their patients."""
     exposures = [
         e
         for e in Exposure.objects.filter(
@@ -159,7 +153,7 @@ def cohort_for(start: date, end: date, product: str, now) -> tuple[list[Treated]
         .order_by("patient_id", "clinical_time", "pk")
     ):
         rounds.setdefault(r.patient_id, []).append(r)
-    episodes = episode_summaries(list(patients.values()))
+    episodes = episode_summaries(list(patients.values()), now)
     interval = ice_interval()
     treated = []
     for e in exposures:
@@ -188,13 +182,11 @@ def cohort_for(start: date, end: date, product: str, now) -> tuple[list[Treated]
                 product=_product_label(e),
                 product_id=_product_id(e),
                 day0=e.day0,
-                episodes=tuple(
-                    ep for ep in (episodes or {}).get(e.patient_id, []) if within(ep.onset)
-                ),
+                episodes=tuple(ep for ep in episodes.get(e.patient_id, []) if within(ep.onset)),
                 dues=tuple(compliance.dues(stored, now, begins, e.kind, interval, windows)),
             )
         )
-    return treated, patients, episodes is not None
+    return treated, patients
 
 
 def _day_start(day: date):
@@ -241,13 +233,12 @@ def programme_context(form: ProgrammeForm) -> dict[str, Any]:
         return {"form": form}
     data = form.cleaned_data
     now = timezone.now()
-    cohort, patients, episodes_known = cohort_for(data["start"], data["end"], data["product"], now)
+    cohort, patients = cohort_for(data["start"], data["end"], data["product"], now)
     result: Figures = figures(cohort)
     context: dict[str, Any] = {
         "form": form,
         "figures": result,
         "rows": result.rows,
-        "episodes_known": episodes_known,
         "ice_hours": f"{ice_interval().total_seconds() / 3600:g}",
         "start": data["start"],
         "end": data["end"],
@@ -303,10 +294,10 @@ CSV_HEADER = [
     "patients",
     "crs_patients",
     "crs_percent",
-    *(f"crs_highest_grade_{g}" for g in ("none", 1, 2, 3, 4, "not_determined")),
+    *(f"crs_highest_grade_{g}" for g in (NONE, *GRADES)),
     "icans_patients",
     "icans_percent",
-    *(f"icans_highest_grade_{g}" for g in ("none", 1, 2, 3, 4, "not_determined")),
+    *(f"icans_highest_grade_{g}" for g in (NONE, *GRADES)),
     "crs_episodes",
     "crs_episodes_given_tocilizumab",
     "onset_to_first_tocilizumab_hours_median",
@@ -335,50 +326,46 @@ def _number(value: float | None) -> str:
 
 def _grade_counts(grades) -> list[Any]:
     counts = {g.grade: g.count for g in grades}
-    return [counts.get(g, 0) for g in (NONE, 1, 2, 3, 4, UNDETERMINED)]
+    return [counts.get(g, 0) for g in (NONE, *GRADES)]
 
 
-def csv_row(row: ProductRow, start: date, end: date, episodes_known: bool) -> list[Any]:
-    def known(values: list[Any]) -> list[Any]:
-        # Without episode summaries these figures are unknown, not zero.
-        return values if episodes_known else [""] * len(values)
-
+def csv_row(row: ProductRow, start: date, end: date) -> list[Any]:
+    toci, days = row.tocilizumab_hours, row.steroid_days
     return [
         row.product,
         start.isoformat(),
         end.isoformat(),
         row.n,
-        *known([row.crs.count, row.crs.percent]),
-        *known(_grade_counts(row.crs_grades)),
-        *known([row.icans.count, row.icans.percent]),
-        *known(_grade_counts(row.icans_grades)),
-        *known(
-            [
-                row.tocilizumab_hours.of,
-                row.tocilizumab_hours.n,
-                _number(row.tocilizumab_hours.median),
-                _number(row.tocilizumab_hours.low),
-                _number(row.tocilizumab_hours.high),
-            ]
-        ),
-        *known(
-            [
-                row.steroids.count,
-                row.steroids.percent,
-                row.steroid_days.n,
-                _number(row.steroid_days.median),
-                _number(row.steroid_days.low),
-                _number(row.steroid_days.high),
-            ]
-        ),
-        *known([row.icu.count, row.icu.percent]),
+        row.crs.count,
+        _percent(row.crs.percent),
+        *_grade_counts(row.crs_grades),
+        row.icans.count,
+        _percent(row.icans.percent),
+        *_grade_counts(row.icans_grades),
+        toci.of,
+        toci.n,
+        _number(toci.median),
+        _number(toci.low),
+        _number(toci.high),
+        row.steroids.count,
+        _percent(row.steroids.percent),
+        days.n,
+        _number(days.median),
+        _number(days.low),
+        _number(days.high),
+        row.icu.count,
+        _percent(row.icu.percent),
         row.rounds.due,
         row.rounds.on_time,
-        "" if row.rounds.percent is None else row.rounds.percent,
+        _percent(row.rounds.percent),
         row.ice.due,
         row.ice.on_time,
-        "" if row.ice.percent is None else row.ice.percent,
+        _percent(row.ice.percent),
     ]
+
+
+def _percent(value: int | None) -> Any:
+    return "" if value is None else value
 
 
 @permission_required(PERMISSIONS, raise_exception=True)
@@ -397,12 +384,7 @@ def programme_csv(request: HttpRequest) -> HttpResponse:
     writer = csv.writer(response, quoting=csv.QUOTE_ALL)
     writer.writerow(CSV_HEADER)
     for row in context["rows"]:
-        writer.writerow(
-            [
-                safe(v)
-                for v in csv_row(row, context["start"], context["end"], context["episodes_known"])
-            ]
-        )
+        writer.writerow([safe(v) for v in csv_row(row, context["start"], context["end"])])
     audit(
         request.user,
         "programme_exported",
