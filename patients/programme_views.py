@@ -8,7 +8,6 @@ module reads the facts in a fixed number of queries and renders them.
 
 from __future__ import annotations
 
-import csv
 from datetime import date, timedelta
 from typing import Any
 from urllib.parse import urlencode
@@ -22,8 +21,8 @@ from django.utils import timezone
 from django.views.decorators.http import require_safe
 
 from .clinical import compliance, products
-from .episode_data import episode_summaries
-from .export import safe
+from .episode_data import ICE_FIELDS, episode_summaries
+from .export import filter_errors, table_download
 from .models import DoseEvent, Exposure, ObservationRound, Patient, RoundStatus
 from .programme import (
     ALL_PRODUCTS,
@@ -143,11 +142,7 @@ def cohort_for(start: date, end: date, product: str, now) -> tuple[list[Treated]
             "news2_total",
             "news2_monitoring",
             "icans_grade",
-            "ice_orientation",
-            "ice_naming",
-            "ice_commands",
-            "ice_writing",
-            "ice_attention",
+            *ICE_FIELDS,
             "ice_not_assessable",
         )
         .order_by("patient_id", "clinical_time", "pk")
@@ -374,17 +369,12 @@ def programme_csv(request: HttpRequest) -> HttpResponse:
     form = ProgrammeForm(request.GET)
     context = programme_context(form)
     if "rows" not in context:
-        return HttpResponse(
-            "; ".join(f"{k}: {' '.join(v)}" for k, v in form.errors.items()),
-            status=400,
-            content_type="text/plain; charset=utf-8",
-        )
-    response = HttpResponse(content_type="text/csv; charset=utf-8")
-    response["Content-Disposition"] = 'attachment; filename="programme-figures.csv"'
-    writer = csv.writer(response, quoting=csv.QUOTE_ALL)
-    writer.writerow(CSV_HEADER)
-    for row in context["rows"]:
-        writer.writerow([safe(v) for v in csv_row(row, context["start"], context["end"])])
+        return filter_errors(form)
+    response = table_download(
+        "programme-figures.csv",
+        CSV_HEADER,
+        (csv_row(row, context["start"], context["end"]) for row in context["rows"]),
+    )
     audit(
         request.user,
         "programme_exported",
