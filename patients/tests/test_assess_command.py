@@ -267,3 +267,53 @@ def test_assess_episodes_counts_crs_onset_from_the_preceding_dose_and_leaves_out
     assert (episode["max_grade"], episode["max_grade_at"]) == (2, "2026-11-05T15:00:00+00:00")
     assert episode["resolved"] == "2026-11-06T09:00:00+00:00"
     assert [t["kind"] for t in episode["treatments"]] == ["tocilizumab"]
+
+
+def test_assess_episodes_prints_crs_and_icans_with_their_registry_summary() -> None:
+    # REFERENCE k10 (CIBMTR 4100 / EBMT MED-A: onset, highest ASTCT 2019
+    # grade, resolution; therapy given); ICANS end rule local (DERIVED).
+    def rnd(time: str, temp: float, ice: int, **values) -> dict:
+        base = {"systolic_bp": 120, "hypotension": False, "spo2": 97, "oxygen_device": "room_air"}
+        return {"time": f"2026-11-{time}:00:00Z", "temperature_c": temp, "ice_score": ice} | {
+            **base,
+            **values,
+        }
+
+    course = {
+        "exposure": {"kind": "car_t", "day0": "2026-11-01", "product": "axi-cel"},
+        "interventions": [
+            {"time": "2026-11-03T12:00:00Z", "kind": "tocilizumab", "indication": "crs"},
+            {
+                "time": "2026-11-04T12:00:00Z",
+                "kind": "corticosteroid",
+                "drug": "dexamethasone",
+                "indication": "icans",
+            },
+        ],
+        "rounds": [
+            rnd("03T08", 38.6, 10),
+            rnd("03T16", 37.2, 10, spo2=93, oxygen_device="nasal_cannula", oxygen_flow_l_min=3),
+            rnd("04T08", 37.0, 5, consciousness="awakens_to_voice"),
+            rnd("06T08", 36.9, 10),
+            rnd("10T08", 36.9, 10),
+        ],
+    }
+    status, out, _ = run(course, "--episodes")
+    assert status == 0
+    crs, icans = out["episodes"]
+    assert (crs["kind"], crs["max_grade"], crs["resolved"]) == (
+        "crs",
+        2,
+        "2026-11-04T08:00:00+00:00",
+    )
+    assert crs["onset_after"] == {"reference": "day 0", "hours": 56.0, "day": 2}
+    assert crs["grading"] == "ASTCT 2019" and "DERIVED" in crs["end_rule"]
+    assert crs["tocilizumab"]["count"] == 1
+    assert crs["first_tocilizumab_at"] == "2026-11-03T12:00:00+00:00"
+    assert crs["oxygen"]["highest"] == "nasal_cannula"
+    assert icans["kind"] == "icans" and icans["onset"] == "2026-11-04T08:00:00+00:00"
+    assert (icans["max_grade"], icans["lowest_ice"]) == (2, 5)
+    assert icans["resolved"] == "2026-11-06T08:00:00+00:00" and icans["duration_hours"] == 48.0
+    assert [t["kind"] for t in icans["treatments"]] == ["corticosteroid"]
+    assert icans["corticosteroids"]["agents"] == ["dexamethasone"]
+    assert "ICANS resolution" in icans["end_rule"]
