@@ -92,8 +92,8 @@ def episode_summaries(
 ) -> dict[int, list[EpisodeSummary]]:
     """Return every patient's CRS and ICANS episodes, by onset, keyed by id.
 
-    Four queries whatever the number of patients: exposures, rounds,
-    interventions, doses. Rounds and interventions entered in error are
+    At most four queries whatever the number of patients: exposures,
+    rounds, interventions, and doses (only when a product schedules them). Rounds and interventions entered in error are
     left out.
     """
     patients = list(patients)

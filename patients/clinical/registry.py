@@ -31,7 +31,7 @@ from .episodes import (
     icans_episodes,
 )
 from .history import Given
-from .inputs import OXYGEN_DEVICES, Observation
+from .inputs import OXYGEN_DEVICE_WORDS, OXYGEN_DEVICES, Observation
 from .products import DoseClock, Product
 
 # REFERENCE k10: EBMT asks the highest grade "per ASTCT 2019".
@@ -158,6 +158,24 @@ class EpisodeSummary:
     @property
     def ongoing(self) -> bool:
         return self.resolved_at is None
+
+    @property
+    def name(self) -> str:
+        return "CRS" if self.kind == "crs" else "ICANS"
+
+    @property
+    def oxygen_words(self) -> str:
+        """Return the highest oxygen support as a nurse writes it."""
+        if self.oxygen_highest is None:
+            return ""
+        words = OXYGEN_DEVICE_WORDS.get(self.oxygen_highest, self.oxygen_highest)
+        if self.oxygen_highest_flow is not None:
+            words += f" {self.oxygen_highest_flow:g} L/min"
+        return words
+
+    @property
+    def duration_days(self) -> float | None:
+        return round(self.duration_hours / 24, 1) if self.duration_hours is not None else None
 
     @property
     def tocilizumab_count(self) -> int:
