@@ -88,6 +88,7 @@ ALLOWED = {
     "response_figures": {"nurse", "clinician", "admin"},
     "response_figures_csv": {"nurse", "clinician", "admin"},
     "audit_csv": {"admin"},
+    "episodes_csv": {"clinician"},
     "service_tokens": {"admin"},
     "service_token_revoke": {"admin"},
     # FHIR endpoints answer 401/403 OperationOutcomes, not login redirects;
