@@ -1,6 +1,7 @@
 from django.urls import path
 
 from . import escalation_views, programme_views, views
+from .episode_views import episodes_csv
 from .fhir import pages as fhir_pages
 
 urlpatterns = [
@@ -77,4 +78,5 @@ urlpatterns = [
         escalation_views.response_figures_csv,
         name="response_figures_csv",
     ),
+    path("programme/episodes.csv", episodes_csv, name="episodes_csv"),
 ]

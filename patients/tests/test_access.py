@@ -90,6 +90,7 @@ ALLOWED = {
     "programme": {"clinician"},
     "programme_csv": {"clinician"},
     "audit_csv": {"admin"},
+    "episodes_csv": {"clinician"},
     "service_tokens": {"admin"},
     "service_token_revoke": {"admin"},
     # FHIR endpoints answer 401/403 OperationOutcomes, not login redirects;

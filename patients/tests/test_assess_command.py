@@ -10,20 +10,26 @@ import pytest
 from django.core.management import call_command
 
 
-def run(payload, *args) -> tuple[int, object, str]:
-    """Run assess with ``payload`` on stdin; return (status, output, stderr)."""
-    text = payload if isinstance(payload, str) else json.dumps(payload)
+def command(name: str, *args: str, stdin: str = "") -> tuple[int, str, str]:
+    """Run a management command; return (exit status, stdout, stderr)."""
     out, err = io.StringIO(), io.StringIO()
     old_stdin, old_stderr = sys.stdin, sys.stderr
-    sys.stdin, sys.stderr = io.StringIO(text), err
+    sys.stdin, sys.stderr = io.StringIO(stdin), err
     try:
-        call_command("assess", *args, stdout=out)
+        call_command(name, *args, stdout=out)
         status = 0
     except SystemExit as exit_:
         status = exit_.code
     finally:
         sys.stdin, sys.stderr = old_stdin, old_stderr
-    return status, json.loads(out.getvalue()) if status == 0 else None, err.getvalue()
+    return status, out.getvalue(), err.getvalue()
+
+
+def run(payload, *args) -> tuple[int, object, str]:
+    """Run assess with ``payload`` on stdin; return (status, output, stderr)."""
+    text = payload if isinstance(payload, str) else json.dumps(payload)
+    status, out, err = command("assess", *args, stdin=text)
+    return status, json.loads(out) if status == 0 else None, err
 
 
 def test_one_round_in_one_assessment_out() -> None:
