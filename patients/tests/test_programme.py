@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 import uuid
 from datetime import UTC, date, datetime, timedelta
 
@@ -281,6 +282,11 @@ def test_crs_treatment_and_intensive_care_come_from_the_episode_summaries(client
         "1",
     )
     assert line["onset_to_first_tocilizumab_hours_median"] == "3.0"
+    # The registry's episode lines for the same period are one link away.
+    link = re.search(r'href="(/programme/episodes\.csv\?[^"]+)"', page).group(1)
+    episodes = client.get(link.replace("&amp;", "&"))
+    assert episodes.status_code == 200
+    assert len(list(csv.DictReader(io.StringIO(b"".join(episodes).decode())))) == 1
 
 
 def test_a_product_filter_keeps_only_that_products_treatments(client, carla) -> None:
