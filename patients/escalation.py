@@ -35,6 +35,7 @@ from .models import (
     ObservationRound,
     Patient,
 )
+from .words import plain
 
 CONCERN = "concern"
 FLAG_KINDS = (*KINDS, CONCERN)
@@ -67,6 +68,25 @@ def trigger_error(on: str) -> str | None:
         f"unknown trigger {on!r}: use news2:BAND, news2:red-score, crs>=N, icans>=N "
         "(N 1-4), flag:KIND:SEVERITY or concern"
     )
+
+
+def trigger_words(on: str) -> str:
+    """Return trigger ``on`` as a nurse reads it ("crs>=2": "CRS grade 2 or higher")."""
+    if on == CONCERN:
+        return "a nurse's concern"
+    kind, _, rest = on.partition(":")
+    if kind == "news2":
+        if rest == "red-score":
+            return "NEWS2 score of 3 in one parameter"
+        return f"NEWS2 {rest} risk{'' if rest == 'high' else ' or higher'}"
+    if kind == "flag":
+        flag_kind, _, severity = rest.partition(":")
+        worse = "" if severity == "urgent" else " or worse"
+        return f"{plain(flag_kind)} flag, {severity}{worse}"
+    grade = GRADE_TRIGGER.match(on)
+    if grade:
+        return f"{grade.group(1).upper()} grade {grade.group(2)} or higher"
+    return on
 
 
 def _grade_after(flag: Flag) -> int:
@@ -124,7 +144,16 @@ def match_policy(flags: list[Flag], triggers: list[EscalationTrigger]) -> Match 
     lead = max(matched_flags, key=lambda f: (SEVERITY_RANK.get(f.severity, 0), f.pk))
     seen: dict[str, dict[str, Any]] = {}
     for t, f in hits:
-        seen.setdefault(t.on, {"on": t.on, "tier": t.tier.name, "basis": t.basis, "flags": []})
+        seen.setdefault(
+            t.on,
+            {
+                "on": t.on,
+                "tier": t.tier.name,
+                "tier_label": t.tier.label,
+                "basis": t.basis,
+                "flags": [],
+            },
+        )
         seen[t.on]["flags"].append(f.pk)
     return Match(
         tier=tier,
@@ -235,7 +264,7 @@ def on_flags_opened(
         due_at=now + timedelta(minutes=match.minutes),
     )
     esc.flags.set(match.flags)
-    reason = "Triggered by " + ", ".join(t["on"] for t in match.triggers)
+    reason = "Triggered by " + ", ".join(trigger_words(t["on"]) for t in match.triggers)
     start_step(esc, match.tier, match.minutes, now, reason)
     _audit(
         "escalation_opened",

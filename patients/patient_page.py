@@ -19,6 +19,7 @@ from django.utils.functional import SimpleLazyObject
 from .charts import heat_map, patient_charts
 from .clinical.inputs import ORGAN_SYSTEMS
 from .clinical.treatments import TOCILIZUMAB_MAX_24H, TOCILIZUMAB_MAX_TOTAL, dose_counts, expand
+from .episode_data import episode_summaries
 from .escalation_views import escalation_panel
 from .models import (
     Exposure,
@@ -298,4 +299,23 @@ def patient_context(patient: Patient, page_number: str | None, user) -> dict[str
         **lookalikes(patient),
     )
     context.update(escalation_panel(patient))
+    context.update(episodes_context(patient, exposure, now))
     return context
+
+
+def episodes_context(patient: Patient, exposure: Exposure | None, now: datetime) -> dict[str, Any]:
+    """Return the episodes region's context, read only if not cached.
+
+    An episode can end with no new write (its clear run lasts long enough),
+    so the cached region also turns over on the hour.
+    """
+    kind = exposure.kind if exposure else None
+    return {
+        "episodes": SimpleLazyObject(lambda: episode_summaries([patient], now)[patient.pk]),
+        "episodes_hour": now.replace(minute=0, second=0, microsecond=0),
+        "infection": kind == Exposure.Kind.INFECTION,
+        "day0_word": {
+            Exposure.Kind.CAR_T: "infusion",
+            Exposure.Kind.BISPECIFIC: "the first dose",
+        }.get(kind, "day 0"),
+    }

@@ -1,6 +1,7 @@
 from django.urls import path
 
-from . import escalation_views, views
+from . import escalation_views, programme_views, views
+from .episode_views import episodes_csv
 from .fhir import pages as fhir_pages
 
 urlpatterns = [
@@ -17,6 +18,8 @@ urlpatterns = [
     path("patients/new/", views.patient_create, name="patient_create"),
     path("patients/<int:pk>/", views.patient_detail, name="patient"),
     path("handover/", views.handover, name="handover"),
+    path("programme/", programme_views.programme, name="programme"),
+    path("programme.csv", programme_views.programme_csv, name="programme_csv"),
     path("patients/<int:pk>/handover/", views.patient_handover, name="patient_handover"),
     path("patients/<int:pk>/rounds.csv", views.rounds_csv, name="rounds_csv"),
     path("patients/<int:pk>/rounds/new/", views.round_create, name="round_create"),
@@ -75,4 +78,5 @@ urlpatterns = [
         escalation_views.response_figures_csv,
         name="response_figures_csv",
     ),
+    path("programme/episodes.csv", episodes_csv, name="episodes_csv"),
 ]

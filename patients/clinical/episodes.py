@@ -13,6 +13,10 @@ No source defines when CRS has resolved (REFERENCE k1: the clinician
 records the date). The end rule here is local policy, stated as such in
 every basis that uses it.
 
+ICANS episodes (registry.py) use the same definition over ICANS grades:
+no source defines ICANS resolution either, so their end rule is local
+policy too, with the same interval.
+
 These functions take the course's per-round grades as plain values so the
 same episodes serve grading, the patient page and registry summaries.
 """
@@ -55,6 +59,8 @@ class EndRule:
     """The rule that closes a CRS episode (a setting)."""
 
     clear_hours: int = DEFAULT_CLEAR_HOURS
+    # Which grade the episode follows (a class constant, not a field).
+    kind = "crs"
 
     @property
     def clear_for(self) -> timedelta:
@@ -71,12 +77,28 @@ class EndRule:
 
 
 @dataclass(frozen=True)
+class IcansEndRule(EndRule):
+    """The rule that closes an ICANS episode: the CRS rule's interval."""
+
+    kind = "icans"
+
+    def describe(self) -> str:
+        return (
+            "Local policy (DERIVED, not a guideline rule; no source defines ICANS resolution): "
+            "an ICANS episode ends at the first round graded ICANS 0 with the ICE (or CAPD) "
+            f"screen recorded, not followed by ICANS within {self.clear_hours} h (the same "
+            "interval as the CRS episode rule, setting CRS_EPISODE_CLEAR_HOURS)."
+        )
+
+
+@dataclass(frozen=True)
 class GradedRound:
     """One round's CRS result, as episodes need it."""
 
     time: datetime
     grade: int | None
-    # Every CRS criterion was recorded (a complete grade, not a lower bound).
+    # Every CRS criterion was recorded (a complete grade, not a lower bound);
+    # for ICANS, the ICE or CAPD screen was recorded.
     complete: bool
 
 
@@ -98,7 +120,7 @@ class Episode:
 
     def as_dict(self) -> dict[str, Any]:
         return {
-            "kind": "crs",
+            "kind": self.rule.kind,
             "onset": self.onset.isoformat(),
             "max_grade": self.max_grade,
             "max_grade_at": self.max_grade_at.isoformat(),
@@ -173,6 +195,19 @@ def crs_episodes(
         else:
             episodes.append(_close(current, given, rule, open_=True, until=end))
     return tuple(episodes)
+
+
+def icans_episodes(
+    rounds: Sequence[GradedRound],
+    rule: IcansEndRule | None = None,
+    now: datetime | None = None,
+) -> tuple[Episode, ...]:
+    """Return the ICANS episodes of a course, oldest first.
+
+    The same definition as CRS (onset at the first round graded >= 1, end
+    by the stated local rule) over ICANS grades; no dose masks anything.
+    """
+    return crs_episodes(rounds, (), rule or IcansEndRule(), now)
 
 
 def _ended(current: dict[str, Any], time: datetime, rule: EndRule) -> bool:

@@ -105,3 +105,50 @@ def _option_names() -> dict[str, str]:
 def option_name(option_id: str) -> str:
     """Return a treatment option's name from the catalogue, never its id."""
     return _option_names().get(option_id, plain(option_id))
+
+
+ISO_DATE = re.compile(r"\d{4}-\d\d-\d\d")
+CODE = re.compile(r"[a-z][a-z0-9]*(?:_[a-z0-9]+)+")
+# A flag's key: its rule and what it watches, e.g. grade_rise:news2_red:spo2.
+CODE_PATH = re.compile(r"[a-z0-9_]+(?::[a-z0-9_.-]+)+")
+# An escalation trigger as the policy file writes it (patients.escalation).
+POLICY_TRIGGER = re.compile(r"(?:crs|icans)>=\d|(?:news2|flag):[a-z0-9_:-]+")
+CAMEL_BREAK = re.compile(r"(?<=[a-z])(?=[A-Z])")
+
+
+@register.filter
+def record_type(name: str) -> str:
+    """Return a record's type ("ObservationRound") as words ("Observation round")."""
+    return CAMEL_BREAK.sub(" ", name or "").capitalize()
+
+
+@register.filter
+def in_words(value) -> str:
+    """Return a stored audit detail (text, list, mapping) as a reader would write it.
+
+    Keys and code values become plain words, ISO times and dates hospital
+    time; free text someone typed is shown as typed (times aside).
+    """
+    if isinstance(value, dict):
+        return "; ".join(f"{plain(k)}: {in_words(v)}" for k, v in value.items()) or "none"
+    if isinstance(value, list | tuple):
+        return ", ".join(in_words(v) for v in value) or "none"
+    if not isinstance(value, str):
+        return plain(value)
+    if ISO_DATE.fullmatch(value):
+        return date_format(date.fromisoformat(value), "j M Y")
+    if CODE.fullmatch(value) or value == "":
+        return plain(value)
+    if POLICY_TRIGGER.fullmatch(value):
+        return trigger(value)
+    if CODE_PATH.fullmatch(value):
+        return ", ".join(plain(part) for part in value.split(":"))
+    return times(value)
+
+
+@register.filter
+def trigger(on: str) -> str:
+    """Return an escalation trigger ("news2:high") in plain words."""
+    from patients.escalation import trigger_words
+
+    return trigger_words(on)

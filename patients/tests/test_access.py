@@ -87,7 +87,10 @@ ALLOWED = {
     "raise_concern": {"nurse", "clinician"},
     "response_figures": {"nurse", "clinician", "admin"},
     "response_figures_csv": {"nurse", "clinician", "admin"},
+    "programme": {"clinician"},
+    "programme_csv": {"clinician"},
     "audit_csv": {"admin"},
+    "episodes_csv": {"clinician"},
     "service_tokens": {"admin"},
     "service_token_revoke": {"admin"},
     # FHIR endpoints answer 401/403 OperationOutcomes, not login redirects;

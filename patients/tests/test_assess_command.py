@@ -10,20 +10,26 @@ import pytest
 from django.core.management import call_command
 
 
-def run(payload, *args) -> tuple[int, object, str]:
-    """Run assess with ``payload`` on stdin; return (status, output, stderr)."""
-    text = payload if isinstance(payload, str) else json.dumps(payload)
+def command(name: str, *args: str, stdin: str = "") -> tuple[int, str, str]:
+    """Run a management command; return (exit status, stdout, stderr)."""
     out, err = io.StringIO(), io.StringIO()
     old_stdin, old_stderr = sys.stdin, sys.stderr
-    sys.stdin, sys.stderr = io.StringIO(text), err
+    sys.stdin, sys.stderr = io.StringIO(stdin), err
     try:
-        call_command("assess", *args, stdout=out)
+        call_command(name, *args, stdout=out)
         status = 0
     except SystemExit as exit_:
         status = exit_.code
     finally:
         sys.stdin, sys.stderr = old_stdin, old_stderr
-    return status, json.loads(out.getvalue()) if status == 0 else None, err.getvalue()
+    return status, out.getvalue(), err.getvalue()
+
+
+def run(payload, *args) -> tuple[int, object, str]:
+    """Run assess with ``payload`` on stdin; return (status, output, stderr)."""
+    text = payload if isinstance(payload, str) else json.dumps(payload)
+    status, out, err = command("assess", *args, stdin=text)
+    return status, json.loads(out) if status == 0 else None, err
 
 
 def test_one_round_in_one_assessment_out() -> None:
@@ -267,3 +273,53 @@ def test_assess_episodes_counts_crs_onset_from_the_preceding_dose_and_leaves_out
     assert (episode["max_grade"], episode["max_grade_at"]) == (2, "2026-11-05T15:00:00+00:00")
     assert episode["resolved"] == "2026-11-06T09:00:00+00:00"
     assert [t["kind"] for t in episode["treatments"]] == ["tocilizumab"]
+
+
+def test_assess_episodes_prints_crs_and_icans_with_their_registry_summary() -> None:
+    # REFERENCE k10 (CIBMTR 4100 / EBMT MED-A: onset, highest ASTCT 2019
+    # grade, resolution; therapy given); ICANS end rule local (DERIVED).
+    def rnd(time: str, temp: float, ice: int, **values) -> dict:
+        base = {"systolic_bp": 120, "hypotension": False, "spo2": 97, "oxygen_device": "room_air"}
+        return {"time": f"2026-11-{time}:00:00Z", "temperature_c": temp, "ice_score": ice} | {
+            **base,
+            **values,
+        }
+
+    course = {
+        "exposure": {"kind": "car_t", "day0": "2026-11-01", "product": "axi-cel"},
+        "interventions": [
+            {"time": "2026-11-03T12:00:00Z", "kind": "tocilizumab", "indication": "crs"},
+            {
+                "time": "2026-11-04T12:00:00Z",
+                "kind": "corticosteroid",
+                "drug": "dexamethasone",
+                "indication": "icans",
+            },
+        ],
+        "rounds": [
+            rnd("03T08", 38.6, 10),
+            rnd("03T16", 37.2, 10, spo2=93, oxygen_device="nasal_cannula", oxygen_flow_l_min=3),
+            rnd("04T08", 37.0, 5, consciousness="awakens_to_voice"),
+            rnd("06T08", 36.9, 10),
+            rnd("10T08", 36.9, 10),
+        ],
+    }
+    status, out, _ = run(course, "--episodes")
+    assert status == 0
+    crs, icans = out["episodes"]
+    assert (crs["kind"], crs["max_grade"], crs["resolved"]) == (
+        "crs",
+        2,
+        "2026-11-04T08:00:00+00:00",
+    )
+    assert crs["onset_after"] == {"reference": "day 0", "hours": 56.0, "day": 2}
+    assert crs["grading"] == "ASTCT 2019" and "DERIVED" in crs["end_rule"]
+    assert crs["tocilizumab"]["count"] == 1
+    assert crs["first_tocilizumab_at"] == "2026-11-03T12:00:00+00:00"
+    assert crs["oxygen"]["highest"] == "nasal_cannula"
+    assert icans["kind"] == "icans" and icans["onset"] == "2026-11-04T08:00:00+00:00"
+    assert (icans["max_grade"], icans["lowest_ice"]) == (2, 5)
+    assert icans["resolved"] == "2026-11-06T08:00:00+00:00" and icans["duration_hours"] == 48.0
+    assert [t["kind"] for t in icans["treatments"]] == ["corticosteroid"]
+    assert icans["corticosteroids"]["agents"] == ["dexamethasone"]
+    assert "ICANS resolution" in icans["end_rule"]

@@ -9,10 +9,11 @@ import time
 from pathlib import Path
 
 import pytest
+from django.urls import reverse
 from playwright.sync_api import expect
 
 from patients.clinical.news2 import RESPONSE
-from patients.models import ObservationRound, RoundDraft
+from patients.models import Exposure, ObservationRound, RoundDraft
 
 from .conftest import log_in, make_patient, make_user
 
@@ -35,6 +36,18 @@ NEWS2_ORDER = [
 def open_round_screen(page, live_server, patient) -> None:
     page.goto(f"{live_server.url}/patients/{patient.pk}/rounds/new/")
     page.wait_for_load_state("load")
+
+
+def tabs_to(page, element_id: str, limit: int = 60) -> int:
+    """Press Tab from the top of the page until ``element_id`` has focus; return
+    how many presses it took (what a keyboard user does, at this viewport)."""
+    page.evaluate("document.activeElement && document.activeElement.blur()")
+    page.keyboard.press("Home")
+    for presses in range(1, limit + 1):
+        page.keyboard.press("Tab")
+        if page.evaluate("document.activeElement && document.activeElement.id") == element_id:
+            return presses
+    raise AssertionError(f"{element_id} not reached in {limit} Tab presses")
 
 
 def test_typing_keeps_the_session_and_a_timed_out_round_comes_back_after_sign_in(
@@ -106,14 +119,8 @@ def test_the_round_screen_is_focused_and_fits_the_device(live_server, page, widt
     assert ids.index("id_cerebral_edema") < ids.index("id_symptom_fever")
     assert "id_crp_mg_l" not in ids
     expect(page.get_by_role("link", name="enter laboratory results")).to_be_visible()
-    # A handful of Tab stops (skip link, menu, banner) before the first field.
-    stops = page.evaluate(
-        """() => {
-            const all = [...document.querySelectorAll(
-                'a[href], button, input:not([type=hidden]), select, textarea')];
-            return all.indexOf(document.getElementById('id_clinical_time'));
-        }"""
-    )
+    # A handful of Tab presses (skip link, menu, banner) reach the first field.
+    stops = tabs_to(page, "id_clinical_time")
     assert 0 < stops <= 12
     # No sideways scrolling; every control a finger can hit.
     assert page.evaluate("document.documentElement.scrollWidth") <= width
@@ -207,3 +214,30 @@ def test_a_contradiction_is_asked_once_and_can_be_confirmed(live_server, page) -
     expect(page.get_by_role("heading", name="Round saved")).to_be_visible()
     rnd = ObservationRound.objects.get()
     assert (rnd.temperature_c, rnd.symptoms) == (36.8, {"fever": 3})
+
+
+TARGETS = (
+    "main input:not([type=hidden]):not([type=checkbox]), main select, main textarea,"
+    " main button, main .button, main form a, main label:has(input)"
+)
+
+
+@pytest.mark.parametrize("form", ["lab_create", "dose_create", "intervention_create"])
+def test_the_lab_dose_and_treatment_forms_fit_a_phone(live_server, page, form) -> None:
+    page.set_viewport_size({"width": 390, "height": 844})
+    make_user("carl", "clinician")
+    patient = make_patient(mrn="BS7", family_name="Fry", kind="bispecific")
+    Exposure.objects.filter(patient=patient).update(agent="teclistamab", product="teclistamab")
+    log_in(page, live_server, "carl")
+    page.goto(f"{live_server.url}{reverse(form, args=[patient.pk])}")
+    page.wait_for_load_state("load")
+    expect(page.locator("main form button[type=submit]")).to_be_visible()
+    # No sideways scrolling; every control a finger can hit is at least 44 px.
+    assert page.evaluate("document.documentElement.scrollWidth") <= 390
+    small = page.eval_on_selector_all(
+        TARGETS,
+        "els => els.filter(e => e.offsetParent !== null"
+        " && e.getBoundingClientRect().height < 44).map(e => e.id || e.name || e.textContent)",
+    )
+    assert small == []
+    page.screenshot(path=ARTIFACTS / f"{form}-390.png", full_page=True)

@@ -9,6 +9,8 @@ from datetime import UTC, datetime, timedelta
 from patients import recording
 from patients.clinical.episodes import EndRule, GradedRound, crs_episodes
 from patients.clinical.history import Given
+from patients.clinical.products import DoseClock
+from patients.clinical.registry import RoundFacts, summarise
 
 from .conftest import ago
 from .test_assess_command import run
@@ -237,3 +239,149 @@ def test_an_episode_opened_before_the_reassessed_window_still_masks_fever(
     rnd = record(patient, nurse, ago(hours=1), temperature_c=37.0, oxygen_device="cpap")
     assert rnd.crs_grade == 4
     assert "CRS episode open since" in rnd.assessment["crs"]["basis"][0]["rule"]
+
+
+# -- Registry summaries (clinical/registry.py; REFERENCE k10, k1) ------------
+
+
+def facts(hours: float, crs=None, icans=None, **values) -> RoundFacts:
+    return RoundFacts(
+        time=T0 + timedelta(hours=hours),
+        crs_grade=crs,
+        crs_complete=crs is not None,
+        icans_grade=icans,
+        icans_screened=icans is not None,
+        **values,
+    )
+
+
+T0 = datetime(2026, 5, 4, 10, tzinfo=UTC)
+
+
+def at(hours: float) -> datetime:
+    return T0 + timedelta(hours=hours)
+
+
+def test_an_icans_episode_opens_at_grade_1_and_ends_by_the_stated_local_rule() -> None:
+    # No source defines ICANS resolution (REFERENCE k1/k10): the end rule is
+    # DERIVED, the CRS rule's interval, and says so.
+    rounds = [
+        facts(0, crs=0, icans=0, ice_score=10),
+        facts(12, crs=0, icans=1, ice_score=8),
+        facts(24, crs=0, icans=3, ice_score=2),
+        facts(48, crs=0, icans=0, ice_score=10),
+        facts(60, crs=0, icans=None),  # ICE not done: neither ends nor extends
+        facts(130, crs=0, icans=0, ice_score=10),
+    ]
+    (icans,) = summarise(rounds, rule=EndRule(72))
+    assert icans.kind == "icans"
+    assert (icans.onset, icans.max_grade, icans.max_grade_at) == (at(12), 3, at(24))
+    assert (icans.lowest_ice, icans.lowest_ice_at) == (2, at(24))
+    assert icans.resolved_at == at(48) and icans.duration_hours == 36.0
+    assert "DERIVED" in icans.end_rule and "no source defines ICANS resolution" in icans.end_rule
+
+
+def test_an_icans_episode_still_open_is_ongoing_with_no_duration() -> None:
+    rounds = [facts(0, icans=2, ice_score=5), facts(20, icans=0, ice_score=10)]
+    (icans,) = summarise(rounds, rule=EndRule(72), now=at(40))
+    assert icans.ongoing and icans.resolved_at is None and icans.duration_hours is None
+    (closed,) = summarise(rounds, rule=EndRule(72), now=at(92))
+    assert closed.resolved_at == at(20)
+
+
+def test_premedication_never_and_prophylaxis_only_after_onset_count_as_crs_therapy() -> None:
+    # REFERENCE k1 (premedication never treats CRS); k10 / CIBMTR 4100:
+    # prophylaxis counts "if continued after the date of diagnosis".
+    rounds = [facts(0, crs=1), facts(8, crs=2), facts(30, crs=0), facts(110, crs=0)]
+    given = [
+        Given(at(-2), "corticosteroid", {"drug": "dexamethasone"}, "premedication"),
+        Given(at(-1), "tocilizumab", {}, "prophylaxis"),
+        Given(at(4), "tocilizumab", {}, "prophylaxis"),
+        Given(at(5), "corticosteroid", {"drug": "dexamethasone"}, "premedication"),
+        Given(at(9), "tocilizumab", {"dose": "8 mg/kg"}, ""),
+        Given(at(10), "corticosteroid", {"drug": "dexamethasone"}, "icans"),
+    ]
+    (crs,) = summarise(rounds, given, rule=EndRule(72))
+    assert crs.tocilizumab_at == (at(4), at(9))
+    assert crs.first_tocilizumab_at == at(4)
+    assert crs.steroid_days is None and crs.steroid_agents == ()
+    assert crs.therapy_classes == ("tocilizumab",)
+
+
+def test_a_steroid_taper_recorded_for_crs_after_it_settled_counts_until_the_next_episode() -> None:
+    rounds = [facts(0, crs=2), facts(24, crs=0), facts(100, crs=0), facts(200, crs=1)]
+    given = [
+        Given(at(2), "corticosteroid", {"drug": "dexamethasone"}, "crs"),
+        Given(at(50), "corticosteroid", {"drug": "dexamethasone"}, "crs"),
+        Given(at(74), "corticosteroid", {"drug": "methylprednisolone"}, "crs"),
+        Given(at(201), "corticosteroid", {"drug": "dexamethasone"}, "crs"),
+    ]
+    first, second = summarise(rounds, given, rule=EndRule(72))
+    assert first.steroid_agents == ("dexamethasone", "methylprednisolone")
+    assert (first.steroid_start, first.steroid_doses, first.steroid_days) == (at(2), 3, 3.0)
+    assert second.steroid_doses == 1 and second.steroid_days == 0.0
+
+
+def test_vasopressors_oxygen_and_icu_are_summarised_as_the_registry_asks() -> None:
+    # CIBMTR 4100 R4.0 (REFERENCE k10): number of vasopressors 1 / >= 2;
+    # positive pressure (CPAP/BiPAP/intubation) and its start date.
+    rounds = [
+        facts(0, crs=1, oxygen_device="room_air"),
+        facts(4, crs=3, oxygen_device="nasal_cannula", oxygen_flow_l_min=8.0),
+        facts(
+            8,
+            crs=4,
+            oxygen_device="non_rebreather_mask",
+            vasopressors=("norepinephrine", "vasopressin"),
+        ),
+        facts(12, crs=4, oxygen_device="cpap", vasopressors=("norepinephrine",)),
+        facts(16, crs=4, oxygen_device="bipap"),
+    ]
+    given = [
+        Given(at(9), "icu_transfer"),
+        Given(at(10), "siltuximab", {"drug": "siltuximab"}, "crs"),
+        Given(at(11), "anakinra", {}, ""),
+    ]
+    (crs,) = summarise(rounds, given, rule=EndRule(72))
+    assert crs.vasopressors_max == 2 and crs.vasopressors_band == ">= 2"
+    assert crs.vasopressor_agents == ("norepinephrine", "vasopressin")
+    assert (crs.oxygen_highest, crs.oxygen_highest_at) == ("bipap", at(16))
+    assert crs.positive_pressure_at == at(12)
+    assert crs.icu_at == at(9)
+    assert crs.other_anticytokine == ("siltuximab", "anakinra")
+
+
+def test_onset_counts_from_the_step_up_dose_before_it_by_its_label() -> None:
+    day0 = datetime(2026, 5, 1, tzinfo=UTC)
+    doses = [DoseClock("SUD1", day0 + timedelta(hours=9)), DoseClock("SUD2", at(-20))]
+    (crs,) = summarise([facts(0, crs=1)], (), day0, doses, {"SUD2": "step-up dose 2"}, EndRule(72))
+    assert (crs.onset_reference, crs.onset_hours, crs.onset_day) == ("step-up dose 2", 20.0, 0)
+    (car_t,) = summarise([facts(0, crs=1)], (), day0, (), {}, EndRule(72))
+    assert (car_t.onset_reference, car_t.onset_day) == ("day 0", 3)
+
+
+def test_the_iec_hs_prompt_and_icaht_grades_in_the_episodes_course_are_named() -> None:
+    # REFERENCE k9: the IEC-HS prompt is a local rule (criteria unverified);
+    # ICAHT is single-source. Both are shown with their status.
+    prompt = {"title": "Consider IEC-HS / HLH evaluation", "status": "unverified"}
+    icaht = {
+        "lineage": "neutrophil",
+        "phase": "early",
+        "grade": 3,
+        "title": "Early N-ICAHT grade 3 so far",
+        "status": "single-source",
+    }
+    rounds = [
+        facts(0, crs=2),
+        facts(24, crs=0, followup={"icaht": [icaht], "iec_hs": None}),
+        facts(120, crs=0, followup={"icaht": [], "iec_hs": prompt}),
+    ]
+    (crs,) = summarise(rounds, rule=EndRule(72))
+    assert crs.iec_hs_prompt_at == at(120) and crs.iec_hs_prompt.startswith("Consider IEC-HS")
+    assert crs.icaht == ("Early N-ICAHT grade 3 so far (single-source)",)
+    assert crs.icaht_max_grade == 3
+
+
+def test_a_course_after_infection_has_no_registry_episodes() -> None:
+    # REFERENCE k4: ASTCT grading is defined for immune effector cell therapy.
+    assert summarise([facts(0, crs=3)], rule=EndRule(72), cause="infection") == ()

@@ -42,6 +42,8 @@ PARAMETERS = [
     "action__exact",
     "ward__exact",
     "kind__exact",
+    "from",
+    "to",
 ]
 ROLE_FOR = {"audit_log": "admin", "password_change": "nurse"}
 

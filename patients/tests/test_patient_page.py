@@ -4,10 +4,16 @@ and cached regions change with every write."""
 from __future__ import annotations
 
 import re
+from datetime import UTC, datetime
 
+from django.core.cache import cache
+from django.core.cache.utils import make_template_fragment_key
 from django.urls import reverse
+from django.utils import timezone
 
-from patients.models import Flag
+from patients.demo import demo_ward
+from patients.management.commands.seed_demo import store_demo_patient
+from patients.models import Flag, PatientStatus
 
 from .conftest import ago, make_patient
 from .test_recording import record
@@ -105,3 +111,55 @@ def test_each_round_screen_carries_its_own_form_key_and_address(clinician_client
     assert f'href="{reverse("round_create", args=[first.pk])}"' in detail
     token = clinician_client.cookies["csrftoken"].value
     assert token and 'name="csrfmiddlewaretoken"' in pages[1]
+
+
+def episodes_section(html: str) -> str:
+    start = html.index('<section class="card" aria-labelledby="episodes-h">')
+    return html[start : html.index("</section>", start)]
+
+
+def test_the_episodes_section_summarises_each_crs_and_icans_episode(
+    clinician_client, nurse
+) -> None:
+    # REFERENCE k10 registry fields, derived from the stored rounds and the
+    # ledger (clinical/registry.py); the end rule is local policy (k1).
+    crs_demo, icans_demo = demo_ward(2, seed=11, now=datetime.now(UTC), days=10)
+    patient = store_demo_patient(crs_demo, nurse)
+    section = episodes_section(clinician_client.get(patient.get_absolute_url()).content.decode())
+    assert "CRS episode from" in section
+    assert "Day +2 after infusion" in section
+    assert "Grade 3 (ASTCT 2019)" in section
+    assert "2 doses" in section  # tocilizumab on days 3 and 4 (demo.cart_crs)
+    assert "dexamethasone from" in section
+    assert "1 at once (norepinephrine)" in section
+    assert "Nasal cannula 3 L/min" in section
+    assert "positive pressure: no" in section
+    assert "local policy" in section and "DERIVED" in section
+    icans_patient = store_demo_patient(icans_demo, nurse)
+    section = episodes_section(
+        clinician_client.get(icans_patient.get_absolute_url()).content.decode()
+    )
+    assert "ICANS episode from" in section and "Lowest ICE score" in section
+    assert "2/10 at" in section  # ICE 8, 5, 2, 6 on days 4-7 (demo.cart_icans)
+
+
+def test_the_episodes_region_reads_its_data_once_then_comes_from_the_cache(
+    clinician_client, patient, nurse, django_assert_num_queries
+) -> None:
+    record(patient, nurse, ago(hours=8), temperature_c=38.5)
+    record(patient, nurse, ago(hours=4), temperature_c=37.0, oxygen_device="cpap")
+    url = patient.get_absolute_url()
+    page = clinician_client.get(url).content.decode()
+    assert "positive pressure: yes" in episodes_section(page)
+    # The cached page's 14 queries (test above), and no episode data.
+    with django_assert_num_queries(14):
+        again = clinician_client.get(url).content.decode()
+    assert episodes_section(again) == episodes_section(page)
+    # Only the episodes region missing from the cache: exposure, rounds and
+    # interventions, once (no dose schedule here, so no dose query).
+    status = PatientStatus.objects.get(patient=patient)
+    hour = timezone.now().replace(minute=0, second=0, microsecond=0)
+    cache.delete(make_template_fragment_key("episodes", [patient.pk, status.updated_at, hour]))
+    with django_assert_num_queries(17):
+        cold = clinician_client.get(url).content.decode()
+    assert episodes_section(cold) == episodes_section(page)

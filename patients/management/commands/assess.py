@@ -15,14 +15,8 @@ from typing import Any
 from django.conf import settings
 from django.core.management.base import BaseCommand
 
-from patients.clinical.course import Followup, assess_course, graded_round
-from patients.clinical.episodes import (
-    INDICATIONS,
-    NEVER_MASKING,
-    EndRule,
-    crs_episodes,
-    describe_dose,
-)
+from patients.clinical.course import Followup, assess_course
+from patients.clinical.episodes import INDICATIONS, EndRule
 from patients.clinical.history import INTERVENTION_KINDS, Given
 from patients.clinical.inputs import Baseline
 from patients.clinical.parse import (
@@ -44,6 +38,7 @@ from patients.clinical.products import (
     plan_position,
     windows_of,
 )
+from patients.clinical.registry import RoundFacts, icans_screened, step_labels, summarise
 
 EXPOSURE_KINDS = ("car_t", "bispecific", "monoclonal", "infection")
 COURSE_KEYS = {
@@ -73,7 +68,8 @@ class Command(BaseCommand):
         parser.add_argument(
             "--episodes",
             action="store_true",
-            help='print the course\'s CRS episodes as {"episodes": [...]} instead of each round',
+            help="print the course's CRS and ICANS episodes with their registry summary as "
+            '{"episodes": [...]} instead of each round',
         )
 
     def handle(self, *args, **options) -> None:
@@ -120,61 +116,48 @@ def bounded_int(digits: str) -> int | float:
     return int(digits)
 
 
-# What the episode summary lists as treatment of CRS (premedication and
-# prophylaxis excluded, as episodes.py does for fever masking).
-CRS_TREATMENT_KINDS = (
-    "tocilizumab",
-    "siltuximab",
-    "anakinra",
-    "corticosteroid",
-    "antipyretic",
-    "vasopressor",
-    "oxygen_escalation",
-    "icu_transfer",
-)
+def round_facts(step) -> RoundFacts:
+    """Return what one assessed round contributes to episode summaries."""
+    state = step.state
+    crs, icans, obs = state.assessment.crs, state.assessment.icans, state.obs
+    return RoundFacts(
+        time=state.time,
+        crs_grade=crs.grade,
+        crs_complete=not crs.missing,
+        icans_grade=icans.grade,
+        icans_screened=icans_screened(icans.missing),
+        ice_score=obs.ice_score,
+        oxygen_device=obs.oxygen_device,
+        oxygen_flow_l_min=obs.oxygen_flow_l_min,
+        vasopressors=tuple(obs.vasopressors),
+        followup=step.followup,
+    )
 
 
-def episodes_json(steps, given, day0, doses) -> list[dict[str, Any]]:
-    """Return each CRS episode (episodes.py definition) with its treatments and
-    its onset counted from the exposure's day 0 or the dose before it."""
-    rounds = [graded_round(step.state) for step in steps]
+def episodes_json(
+    steps, given, day0, doses, labels=None, cause: str = "immunotherapy"
+) -> list[dict[str, Any]]:
+    """Return each CRS and ICANS episode (episodes.py definitions) with its
+    registry summary (registry.py), its onset counted from the exposure's
+    day 0 or the dose before it."""
+    rule = EndRule(settings.CRS_WATCH["CRS_EPISODE_CLEAR_HOURS"])
     out = []
-    for episode in crs_episodes(
-        rounds, given, EndRule(settings.CRS_WATCH["CRS_EPISODE_CLEAR_HOURS"])
-    ):
-        end = episode.resolved_at
-        treatments = [
-            describe_dose(g)
-            for g in given
-            if g.kind in CRS_TREATMENT_KINDS
-            and g.indication not in NEVER_MASKING
-            and episode.onset <= g.time
-            and (end is None or g.time <= end)
-        ]
-        before = [d for d in doses if d.at <= episode.onset]
-        if before:
-            ref, at = before[-1].step, before[-1].at
-        else:
-            ref, at = ("day 0", day0) if day0 else (None, None)
-        out.append(
+    facts = [round_facts(s) for s in steps]
+    for summary in summarise(facts, given, day0, doses, labels, rule, cause=cause):
+        item = summary.as_dict()
+        at = summary.onset_reference_at
+        # The fields this command printed before the summary: kept as they were.
+        item["onset_after"] = (
             {
-                "kind": "crs",
-                "onset": episode.onset.isoformat(),
-                "onset_after": {
-                    "reference": ref,
-                    "hours": round((episode.onset - at).total_seconds() / 3600, 1),
-                    "day": (episode.onset - at).days,
-                }
-                if at
-                else None,
-                "max_grade": episode.max_grade,
-                "max_grade_at": episode.max_grade_at.isoformat(),
-                "grading": "ASTCT 2019",
-                "resolved": end.isoformat() if end else None,
-                "treatments": treatments,
-                "end_rule": episode.rule.describe(),
+                "reference": summary.onset_reference_step or summary.onset_reference,
+                "hours": summary.onset_hours,
+                "day": summary.onset_day,
             }
+            if at
+            else None
         )
+        item["end_rule"] = summary.end_rule
+        out.append(item)
     return out
 
 
@@ -239,7 +222,9 @@ def assess_json_course(data: dict[str, Any], now: datetime, episodes: bool = Fal
         ice_interval=timedelta(hours=settings.CRS_WATCH["ICE_INTERVAL_HOURS"]),
     )
     if episodes:
-        return {"episodes": episodes_json(steps, given, day0, doses)}
+        labels = step_labels(product, jurisdiction)
+        cause = "infection" if kind == "infection" else "immunotherapy"
+        return {"episodes": episodes_json(steps, given, day0, doses, labels, cause)}
     out = [step.as_dict() for step in steps]
     if kind in ("car_t", "bispecific") and data.get("exposure", {}).get("product"):
         for item, step in zip(out, steps, strict=True):
