@@ -289,6 +289,38 @@ def test_crs_treatment_and_intensive_care_come_from_the_episode_summaries(client
     assert len(list(csv.DictReader(io.StringIO(b"".join(episodes).decode())))) == 1
 
 
+ICE_10 = {
+    "ice_orientation": 4,
+    "ice_naming": 3,
+    "ice_commands": 3,
+    "ice_writing": 1,
+    "ice_attention": 1,
+}
+
+
+def test_ice_checks_follow_the_window_after_a_bispecific_step_up_dose(client, carla) -> None:
+    # Teclistamab US label: 48 h in hospital after each step-up dose
+    # (REFERENCE k8); the ICE schedule follows that window (local policy).
+    day0 = timezone.localdate() - timedelta(days=20)
+    patient = make_patient(mrn="TEC1", kind="bispecific", day0=day0)
+    Exposure.objects.filter(patient=patient).update(agent="teclistamab")
+    start = day_start(day0)
+    recording.record_dose(
+        patient, {"step": "SUD1", "given_at": start + 8 * H}, carla, uuid.uuid4()
+    )
+    for h, ice in ((10, ICE_10), (22, {}), (34, ICE_10)):
+        values = {"clinical_time": start + h * H, **NORMAL, **ice}
+        recording.record_round(patient, values, carla, uuid.uuid4())
+    client.force_login(carla)
+    [row] = get(client).context["rows"]
+    assert row.product == "Teclistamab (Tecvayli)"
+    # Due at 22 h, checked at 34 h (late); due at 46 h, inside the window
+    # that ends at 56 h, never checked.
+    assert (row.ice.on_time, row.ice.due) == (0, 2)
+    # 10 -> 22 -> 34 on time; the round due at 46 h never came.
+    assert (row.rounds.on_time, row.rounds.due) == (2, 3)
+
+
 def test_a_product_filter_keeps_only_that_products_treatments(client, carla) -> None:
     day0 = timezone.localdate() - timedelta(days=20)
     with_rounds("A1", day0, [6, 18], carla)
@@ -377,15 +409,18 @@ def test_the_page_reads_a_fixed_number_of_queries_whatever_the_cohort(
     day0 = timezone.localdate() - timedelta(days=20)
     for i in range(patients):
         with_rounds(f"Q{i}", day0, [6, 18], carla)
+    # A bispecific with a dose: its window is read with the rest.
+    tec = with_rounds("TEC", day0, [6, 18], carla, kind="bispecific")
+    Exposure.objects.filter(patient=tec).update(agent="teclistamab")
+    recording.record_dose(tec, {"step": "SUD1", "given_at": day_start(day0)}, carla, uuid.uuid4())
     client.force_login(carla)
     # The patients listed behind a count come with the cohort.
     with django_assert_num_queries(QUERIES):
         response = get(client, who="patients")
-    assert len(response.context["listed"]) == patients
+    assert len(response.context["listed"]) == patients + 1
 
 
 # Session, user, permissions (4); cohort, later treatments, doses,
-# rounds (4); episode summaries (3: exposures, rounds, interventions; a
-# fourth for doses when a product in the cohort schedules them); the audit
-# event and the session's idle clock (4).
-QUERIES = 15
+# rounds (4); episode summaries (4: exposures, rounds, interventions,
+# doses); the audit event and the session's idle clock (4).
+QUERIES = 16
