@@ -232,7 +232,6 @@ def programme_context(form: ProgrammeForm) -> dict[str, Any]:
         "ice_hours": f"{ice_interval().total_seconds() / 3600:g}",
         "start": data["start"],
         "end": data["end"],
-        "charts": [c for c in (result.crs_chart, result.icans_chart) if c],
         # Links to the patients behind a count keep the period.
         "base_query": urlencode({"start": data["start"], "end": data["end"]}),
     }

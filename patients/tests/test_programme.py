@@ -156,13 +156,30 @@ def test_compliance_adds_up_the_due_times_of_every_patient_of_the_row() -> None:
 
 def test_grade_bars_fill_each_product_bar_in_proportion_to_its_patients() -> None:
     cohort = [treated(1, crs(1)), treated(2, crs(3)), treated(3), treated(4)]
-    chart = figures(cohort).crs_chart
+    chart = figures(cohort).grade_charts[0]
     [bar] = chart.rows
     widths = {s.label: s.width for s in bar.segments}
     assert widths["None"] == BAR_WIDTH / 2
     assert widths["Grade 1"] == widths["Grade 3"] == BAR_WIDTH / 4
     assert widths["Grade 2"] == 0
     assert bar.summary.endswith("none 2, grade 1 1, grade 3 1")
+
+
+def test_compliance_bars_split_due_times_into_on_time_late_and_never_recorded() -> None:
+    dues = [
+        Due("round", T0, T0 + 12 * H, T0 + 11 * H),
+        Due("round", T0, T0 + 12 * H, T0 + 14 * H),
+        Due("round", T0, T0 + 12 * H, None),
+        Due("round", T0, T0 + 12 * H, T0 + 12 * H),
+    ]
+    [rounds, _ice] = figures([treated(1, dues=dues)]).compliance_charts
+    [bar] = rounds.rows
+    assert [(s.label, s.count, s.width) for s in bar.segments] == [
+        ("On time", 2, BAR_WIDTH / 2),
+        ("Late", 1, BAR_WIDTH / 4),
+        ("Never recorded", 1, BAR_WIDTH / 4),
+    ]
+    assert bar.summary.endswith("(n = 4 due): on time 2, late 1, never recorded 1")
 
 
 def test_hour_axis_starts_at_zero_and_covers_every_value() -> None:
@@ -219,7 +236,7 @@ def test_it_shows_rounds_recorded_by_their_due_time_per_product(client, carla) -
     assert response.status_code == 200
     page = response.content.decode()
     assert "Axicabtagene ciloleucel (Yescarta)" in page
-    assert "2 of 4 rounds (50 %)" in page
+    assert "2 of 4 rounds (50 %); 1 late, 1 never recorded" in page
     assert "12 hours after the last one" in page
 
 
