@@ -901,7 +901,7 @@ class DoseForm(GivenAtForm, forms.ModelForm):
             "route": "",
             "indication": "premedication",
             "given_at": d["premed_given_at"],
-            "note": f"Premedication before dose {d['step']}",
+            "note": f"Premedication before {dict(self.fields['step'].choices)[d['step']]}",
         }
 
     def __init__(self, *args: Any, steps: list[tuple[str, str]], **kwargs: Any) -> None:

@@ -787,13 +787,8 @@ def mark_round_in_error(
         rnd = ObservationRound.objects.select_for_update().get(pk=rnd.pk)
         if rnd.in_error:
             return rnd
-        now = timezone.now()
-        rnd.status = RoundStatus.ENTERED_IN_ERROR
-        rnd.error_reason = reason
-        rnd.error_by = user
-        rnd.error_by_name = user.get_username()
-        rnd.error_at = now
-        rnd.save(update_fields=["status", "error_reason", "error_by", "error_by_name", "error_at"])
+        rnd.mark_entered_in_error(user, reason)
+        now = rnd.error_at
         reassess(patient, since=rnd.clinical_time)
         why = f"The round that raised it was entered in error: {reason}"
         for flag in rnd.opened_flags.exclude(state=FlagState.RESOLVED):
@@ -830,6 +825,19 @@ def record_intervention(
         return Intervention.objects.get(patient=patient, client_key=client_key), False
 
 
+def _mark_in_error(record, user, reason: str) -> tuple[Patient, Any, bool]:
+    """Lock the patient and the record; mark it unless someone already had.
+
+    Return (patient, record, marked); call inside a transaction.
+    """
+    patient = lock(record.patient)
+    record = type(record).objects.select_for_update().get(pk=record.pk)
+    if record.in_error:
+        return patient, record, False
+    record.mark_entered_in_error(user, reason)
+    return patient, record, True
+
+
 def mark_intervention_in_error(
     item: Intervention, user, reason: str, address: str | None = None
 ) -> tuple[Intervention, bool]:
@@ -841,18 +849,9 @@ def mark_intervention_in_error(
     already marked it: the first reason stands.
     """
     with transaction.atomic():
-        patient = lock(item.patient)
-        item = Intervention.objects.select_for_update().get(pk=item.pk)
-        if item.in_error:
+        patient, item, marked = _mark_in_error(item, user, reason)
+        if not marked:
             return item, False
-        item.status = RoundStatus.ENTERED_IN_ERROR
-        item.error_reason = reason
-        item.error_by = user
-        item.error_by_name = user.get_username()
-        item.error_at = timezone.now()
-        item.save(
-            update_fields=["status", "error_reason", "error_by", "error_by_name", "error_at"]
-        )
         reassess(patient, since=item.given_at)
         refresh_status(patient)
         audit(
@@ -908,6 +907,26 @@ def record_dose(
             return dose, True
     except IntegrityError:
         return DoseEvent.objects.get(client_key=client_key), False
+
+
+def mark_dose_in_error(
+    dose: DoseEvent, user, reason: str, address: str | None = None
+) -> tuple[DoseEvent, bool]:
+    """Mark a dose entered in error (kept, visible); re-assess after it.
+
+    A dose starts its window's clock, the ICE schedule and the count of CRS
+    onset from it: without it the plan position and every round from its
+    time on are re-assessed, as for a treatment entered in error. Its
+    premedication is its own entry. Return (dose, True), or (dose, False)
+    when someone had already marked it: the first reason stands.
+    """
+    with transaction.atomic():
+        patient, dose, marked = _mark_in_error(dose, user, reason)
+        if not marked:
+            return dose, False
+        refresh_status(patient, reassess(patient, since=dose.given_at))
+        audit(user, "dose_entered_in_error", dose, patient, address, step=dose.step, reason=reason)
+        return dose, True
 
 
 def acknowledge_flag(flag: Flag, user, note: str, address: str | None = None) -> bool:
