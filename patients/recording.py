@@ -540,8 +540,12 @@ def refresh_status(
         before = stored_rounds_before(final, results[0][0].clinical_time) if results else ()
     states = [state for _, state in results]
     last = states[-1] if states else None
+    # Ties (flags one round opened together) in the order they were raised,
+    # so the queue's leading flag does not change between two rewrites.
     flags = list(
-        patient.flags.exclude(state=FlagState.RESOLVED).order_by("-severity_rank", "-opened_at")
+        patient.flags.exclude(state=FlagState.RESOLVED).order_by(
+            "-severity_rank", "-opened_at", "pk"
+        )
     )
     # A flag watching a value is current only while the latest round still
     # shows it; one the latest round no longer bears out is shown as such.
