@@ -304,7 +304,7 @@ def test_crs_treatment_and_intensive_care_come_from_the_episode_summaries(client
     page = get(client, who="crs").content.decode()
     assert "1</a> of 2 (50 %)" in page
     assert "3.0 h (3.0 to 3.0)" in page
-    assert "Curie, Ada" in page and "Well, Ada" not in page
+    assert "CURIE, Ada" in page and "WELL, Ada" not in page
     assert "1 CRS or ICANS episode is still open" in page
     line = next(csv.DictReader(io.StringIO(client.get(reverse("programme_csv")).content.decode())))
     assert (line["crs_patients"], line["crs_highest_grade_1"], line["icu_patients"]) == (
@@ -385,7 +385,7 @@ def test_the_patients_behind_a_count_are_listed_and_the_viewing_is_audited(clien
     patient = with_rounds("L1", day0, [6, 18], carla, family_name="Hopper", given_name="Grace")
     client.force_login(carla)
     page = get(client, who="patients").content.decode()
-    assert "Hopper, Grace" in page
+    assert "HOPPER, Grace" in page
     assert reverse("patient", args=[patient.pk]) in page
     event = AuditEvent.objects.filter(action="programme_viewed").latest("at")
     assert event.detail["shown"] == [patient.pk]
