@@ -471,6 +471,11 @@ class Figures:
     compliance_charts: tuple[StackedChart, ...] = ()
     cohort: list[Treated] = field(default_factory=list)
 
+    @property
+    def open_episodes(self) -> int:
+        """Episodes not yet resolved: their grade, treatment and length may change."""
+        return sum(e.resolved_at is None for t in self.cohort for e in t.episodes)
+
 
 def figures(cohort: Sequence[Treated]) -> Figures:
     """Return the table rows and charts for a cohort."""

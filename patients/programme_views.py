@@ -83,7 +83,8 @@ class ProgrammeForm(forms.Form):
     start = forms.DateField(label="Day 0 from", widget=date_input())
     end = forms.DateField(label="Day 0 to (inclusive)", widget=date_input())
     product = forms.ChoiceField(label="Product", required=False)
-    who = forms.ChoiceField(required=False, choices=[("", ""), *WHO.items()])
+    # Set by the links on the counts, never typed: an unknown value lists nobody.
+    who = forms.CharField(required=False, max_length=40)
 
     def __init__(self, data=None):
         today = timezone.localdate()
@@ -91,6 +92,9 @@ class ProgrammeForm(forms.Form):
         values = {**initial, **{k: v for k, v in (data or {}).items() if v != ""}}
         super().__init__(values)
         self.fields["product"].choices = product_choices()
+
+    def clean_who(self) -> str:
+        return self.cleaned_data["who"] if self.cleaned_data["who"] in WHO else ""
 
     def clean(self) -> dict[str, Any]:
         data = super().clean()

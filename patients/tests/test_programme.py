@@ -124,6 +124,12 @@ def test_zero_is_shown_as_zero_and_an_empty_row_has_no_percentage() -> None:
     assert row.rounds.percent is None
 
 
+def test_open_episodes_are_counted_so_the_figures_read_as_provisional() -> None:
+    closed = episode(CRS, T0, 2, resolved_at=T0 + 50 * H)
+    cohort = [treated(1, closed, icans(1)), treated(2, crs(1))]
+    assert figures(cohort).open_episodes == 2
+
+
 def test_rows_are_per_product_by_name_then_all_products() -> None:
     cohort = [
         treated(1, crs(1), product="Tisagenlecleucel (Kymriah)"),
@@ -252,6 +258,13 @@ def test_the_cohort_is_treatments_with_day_0_in_the_period(client, carla) -> Non
     assert "2 treatments</strong>" in page
 
 
+def test_a_period_without_treatments_says_so(client, carla) -> None:
+    client.force_login(carla)
+    page = get(client, start="2020-01-01", end="2020-12-31").content.decode()
+    assert "No CAR-T or bispecific treatment has its day 0 in this period." in page
+    assert "0 treatments</strong>" in page
+
+
 def test_the_default_period_is_the_last_12_months(client, carla) -> None:
     client.force_login(carla)
     form = get(client).context["form"]
@@ -291,7 +304,8 @@ def test_crs_treatment_and_intensive_care_come_from_the_episode_summaries(client
     page = get(client, who="crs").content.decode()
     assert "1</a> of 2 (50 %)" in page
     assert "3.0 h (3.0 to 3.0)" in page
-    assert "Curie, Ada" in page and "Well, Ada" not in page
+    assert "CURIE, Ada" in page and "WELL, Ada" not in page
+    assert "1 CRS or ICANS episode is still open" in page
     line = next(csv.DictReader(io.StringIO(client.get(reverse("programme_csv")).content.decode())))
     assert (line["crs_patients"], line["crs_highest_grade_1"], line["icu_patients"]) == (
         "1",
@@ -371,7 +385,7 @@ def test_the_patients_behind_a_count_are_listed_and_the_viewing_is_audited(clien
     patient = with_rounds("L1", day0, [6, 18], carla, family_name="Hopper", given_name="Grace")
     client.force_login(carla)
     page = get(client, who="patients").content.decode()
-    assert "Hopper, Grace" in page
+    assert "HOPPER, Grace" in page
     assert reverse("patient", args=[patient.pk]) in page
     event = AuditEvent.objects.filter(action="programme_viewed").latest("at")
     assert event.detail["shown"] == [patient.pk]
@@ -394,6 +408,9 @@ def test_nonsense_filters_are_field_errors_not_failures(client, carla) -> None:
     assert "Enter a valid date." in response.content.decode()
     response = client.get(reverse("programme_csv"), {"start": "yesterday"})
     assert response.status_code == 400
+    # A count link tampered with still shows the figures, listing nobody.
+    response = get(client, who="<script>")
+    assert response.context["rows"] is not None and "listed" not in response.context
 
 
 def test_nurses_do_not_see_the_programme_link(client, carla) -> None:
