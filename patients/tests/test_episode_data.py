@@ -9,6 +9,7 @@ import uuid
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from django.utils import timezone
 
 from patients import recording
 from patients.clinical.inputs import SYMPTOM_SEVERITY
@@ -17,7 +18,9 @@ from patients.episode_data import episode_summaries
 from patients.management.commands.seed_demo import store_demo_patient
 from patients.models import Patient
 
+from .conftest import make_patient
 from .test_assess_command import run
+from .test_patient_page import episodes_section
 from .test_recording import record
 
 NOW = datetime(2026, 11, 20, 8, 0, tzinfo=UTC)
@@ -115,3 +118,34 @@ def test_rounds_and_doses_entered_in_error_are_left_out(patient, nurse, clinicia
     (after,) = episode_summaries([patient])[patient.pk]
     assert after.max_grade == 1
     assert after.tocilizumab_count == 0 and after.positive_pressure_at is None
+
+
+def test_icaht_and_the_iec_hs_prompt_stored_with_lab_entries_join_the_crs_episode(
+    nurse, clinician_client
+) -> None:
+    # REFERENCE k9: ICAHT (single-source) and the IEC-HS prompt (local rule,
+    # criteria unverified: ferritin rising twice after CRS settled) as
+    # stored with each lab entry (followup.py).
+    patient = make_patient(mrn="LAB1", day0=timezone.localdate() - timedelta(days=6))
+    start = datetime.now(UTC) - timedelta(hours=110)
+    record(patient, nurse, start, temperature_c=38.9, anc_10e9_l=0.3, ferritin_ug_l=900.0)
+    record(patient, nurse, start + timedelta(hours=6), temperature_c=37.0)
+    for hours, ferritin in ((80, 1500.0), (92, 2600.0)):
+        record(
+            patient,
+            nurse,
+            start + timedelta(hours=hours),
+            temperature_c=36.9,
+            anc_10e9_l=0.2,
+            ferritin_ug_l=ferritin,
+        )
+    (crs,) = episode_summaries([patient])[patient.pk]
+    assert crs.resolved_at == start + timedelta(hours=6)
+    assert crs.iec_hs_prompt_at == start + timedelta(hours=92)
+    assert crs.iec_hs_prompt.startswith("Consider IEC-HS / HLH evaluation")
+    assert any("N-ICAHT" in g and "(single-source)" in g for g in crs.icaht)
+    assert crs.icaht_max_grade is not None and crs.icaht_max_grade >= 1
+    page = clinician_client.get(patient.get_absolute_url()).content.decode()
+    section = episodes_section(page)
+    assert "Consider IEC-HS / HLH evaluation" in section
+    assert "[local rule; IEC-HS criteria unverified]" in section
