@@ -53,12 +53,17 @@ end
 
 
 def setup_django(database_url: str) -> None:
+    """Set what the benchmark needs itself: the product as deployed (DEBUG
+    off), whatever the calling shell has set."""
     os.environ["DATABASE_URL"] = database_url
-    # The server and this process sign sessions with the same key.
-    os.environ.setdefault("SECRET_KEY", secrets.token_urlsafe(50))
+    os.environ["DEBUG"] = "false"
+    # The server and this process sign sessions with the same key; with
+    # DEBUG off a missing or empty key stops both at start-up.
+    if not os.environ.get("SECRET_KEY", "").strip():
+        os.environ["SECRET_KEY"] = secrets.token_urlsafe(50)
     # Queries are counted in-process over plain HTTP.
-    os.environ.setdefault("SECURE_SSL_REDIRECT", "false")
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "crs_dashboard.settings")
+    os.environ["SECURE_SSL_REDIRECT"] = "false"
+    os.environ["DJANGO_SETTINGS_MODULE"] = "crs_dashboard.settings"
     import django
 
     django.setup()

@@ -406,53 +406,45 @@ FIGURES_CSV_HEADER = [
 ]
 
 
+def figures_csv_row(f, now) -> list:
+    minutes = f.minutes_to_ack
+    verdict = f.within_target(now)
+    return [
+        f.escalation_id,
+        f.ward,
+        timezone.localtime(f.opened_at).isoformat(),
+        f.trigger_kind,
+        f.trigger_severity,
+        f.tier,
+        timezone.localtime(f.target_at).isoformat(),
+        timezone.localtime(f.acknowledged_at).isoformat() if f.acknowledged_at else "",
+        f"{minutes:.1f}" if minutes is not None else "",
+        "" if verdict is None else ("yes" if verdict else "no"),
+        f.cascades,
+        f.state,
+        f.notifications_sent,
+        f.notifications_failed,
+        f.failed_attempts,
+        f.bedside,
+    ]
+
+
 @permission_required("patients.view_escalation", raise_exception=True)
 @require_safe
 def response_figures_csv(request: HttpRequest) -> HttpResponse:
-    import csv
-
-    from .export import safe
+    from .export import filter_errors, table_download
     from .recording import audit
 
     form = FiguresForm(request.GET, figure_wards())
     context = figures_context(form)
     if "facts" not in context:
-        return HttpResponse(
-            "; ".join(f"{k}: {' '.join(v)}" for k, v in form.errors.items()),
-            status=400,
-            content_type="text/plain; charset=utf-8",
-        )
-    response = HttpResponse(content_type="text/csv; charset=utf-8")
-    response["Content-Disposition"] = 'attachment; filename="escalation-response.csv"'
-    writer = csv.writer(response, quoting=csv.QUOTE_ALL)
-    writer.writerow(FIGURES_CSV_HEADER)
+        return filter_errors(form)
     now = timezone.now()
-    for f in context["facts"]:
-        minutes = f.minutes_to_ack
-        verdict = f.within_target(now)
-        writer.writerow(
-            [
-                safe(v)
-                for v in (
-                    f.escalation_id,
-                    f.ward,
-                    timezone.localtime(f.opened_at).isoformat(),
-                    f.trigger_kind,
-                    f.trigger_severity,
-                    f.tier,
-                    timezone.localtime(f.target_at).isoformat(),
-                    timezone.localtime(f.acknowledged_at).isoformat() if f.acknowledged_at else "",
-                    f"{minutes:.1f}" if minutes is not None else "",
-                    "" if verdict is None else ("yes" if verdict else "no"),
-                    f.cascades,
-                    f.state,
-                    f.notifications_sent,
-                    f.notifications_failed,
-                    f.failed_attempts,
-                    f.bedside,
-                )
-            ]
-        )
+    response = table_download(
+        "escalation-response.csv",
+        FIGURES_CSV_HEADER,
+        (figures_csv_row(f, now) for f in context["facts"]),
+    )
     data = form.cleaned_data
     audit(
         request.user,

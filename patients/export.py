@@ -5,8 +5,10 @@ from __future__ import annotations
 import csv
 import json
 import re
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
+from typing import Any
 
+from django.http import HttpResponse
 from django.utils.timezone import localtime
 
 from .clinical.inputs import LABS, MEASUREMENTS, SYMPTOMS
@@ -102,3 +104,25 @@ def audit_lines(events) -> Iterator[str]:
             json.dumps(e.detail, sort_keys=True, ensure_ascii=False),
         ]
         yield writer.writerow([safe(v) for v in row])
+
+
+def table_download(
+    filename: str, header: list[str], rows: Iterable[Iterable[Any]]
+) -> HttpResponse:
+    """Return a CSV attachment of figures, every cell quoted and spreadsheet-safe."""
+    response = HttpResponse(content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    writer = csv.writer(response, quoting=csv.QUOTE_ALL)
+    writer.writerow(header)
+    for row in rows:
+        writer.writerow([safe(v) for v in row])
+    return response
+
+
+def filter_errors(form) -> HttpResponse:
+    """Return 400 with a filter form's errors in plain text (a CSV link has no page)."""
+    return HttpResponse(
+        "; ".join(f"{k}: {' '.join(v)}" for k, v in form.errors.items()),
+        status=400,
+        content_type="text/plain; charset=utf-8",
+    )

@@ -759,9 +759,26 @@ class PatientForm(forms.ModelForm):
         }
 
 
-class InterventionForm(forms.ModelForm):
+class GivenAtForm(forms.Form):
+    """Fields of a record of something given: a key against double submission,
+    and when it was given (now by default, checked as a clinical time)."""
+
     client_key = forms.UUIDField(widget=forms.HiddenInput)
     given_at = ClinicalTimeField(label="Given at")
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        if not self.is_bound:
+            self.initial.setdefault("client_key", uuid.uuid4())
+            self.initial.setdefault("given_at", local_now_input())
+
+    def clean_given_at(self):
+        value = self.cleaned_data["given_at"]
+        check_clinical_time(value, "Given at")
+        return value
+
+
+class InterventionForm(GivenAtForm, forms.ModelForm):
     confirm_over_limit = forms.BooleanField(
         label="I have reviewed the tocilizumab dose limit and record this dose anyway",
         required=False,
@@ -796,14 +813,6 @@ class InterventionForm(forms.ModelForm):
         self.dose_times = dose_times
         self.limit_warning: str | None = None
         self.dose_warnings: tuple[str, ...] = ()
-        if not self.is_bound:
-            self.initial.setdefault("client_key", uuid.uuid4())
-            self.initial.setdefault("given_at", local_now_input())
-
-    def clean_given_at(self):
-        value = self.cleaned_data["given_at"]
-        check_clinical_time(value, "Given at")
-        return value
 
     def clean(self) -> dict[str, Any]:
         from .clinical.treatments import tocilizumab_limit_warning
@@ -837,10 +846,9 @@ class InterventionForm(forms.ModelForm):
         return values
 
 
-class DoseForm(forms.ModelForm):
+class DoseForm(GivenAtForm, forms.ModelForm):
     """One dose of the therapy's schedule: its time starts the window's clock."""
 
-    client_key = forms.UUIDField(widget=forms.HiddenInput)
     step = forms.ChoiceField(label="Schedule step")
     given_at = ClinicalTimeField(
         label="Given at", help_text="The time the label counts from (see the plan)"
@@ -898,14 +906,6 @@ class DoseForm(forms.ModelForm):
     def __init__(self, *args: Any, steps: list[tuple[str, str]], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.fields["step"].choices = steps + [("other", "Other dose (not in the schedule)")]
-        if not self.is_bound:
-            self.initial.setdefault("client_key", uuid.uuid4())
-            self.initial.setdefault("given_at", local_now_input())
-
-    def clean_given_at(self):
-        value = self.cleaned_data["given_at"]
-        check_clinical_time(value, "Given at")
-        return value
 
     def dose_values(self) -> dict[str, Any]:
         d = self.cleaned_data

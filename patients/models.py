@@ -570,12 +570,17 @@ class Flag(Undeletable):
 
     def refresh(self, last_active_at: datetime, event: FlagEvent | None = None) -> None:
         """Record that the condition is still present (and its latest basis)."""
+        self.save(update_fields=self.mark_active(last_active_at, event))
+
+    def mark_active(self, last_active_at: datetime, event: FlagEvent | None = None) -> list[str]:
+        """Set, unsaved, that the condition is still present (and its latest
+        basis); return the fields changed, for one write after several rounds."""
         fields = ["last_active_at"]
         self.last_active_at = last_active_at
         if event is not None:
             self.basis = {**self.basis, "latest": event.basis}
             fields.append("basis")
-        self.save(update_fields=fields)
+        return fields
 
     def acknowledge(self, user, note: str, at: datetime) -> bool:
         """Acknowledge the flag if still open; return False if someone already had.

@@ -78,28 +78,28 @@ def organ_panel(latest, previous) -> list[dict[str, Any]]:
     return rows
 
 
-def grade_rounds(status: PatientStatus | None, latest) -> dict[str, Any]:
-    """Return the round each current grade came from (for its time and basis)."""
-    if status is None or not status.grades_at:
-        return {}
+def current_rounds(patient: Patient, status: PatientStatus | None) -> tuple[Any, dict[str, Any]]:
+    """Return the latest final round and the round each current grade came
+    from (for its time and basis), in one query: the status row, which
+    every write path rewrites, names them all."""
+    if status is None or status.latest_round_id is None:
+        return latest_round(patient), {}
     ids = {name: item["round"] for name, item in status.grades_at.items()}
-    wanted = set(ids.values()) - ({latest.pk} if latest else set())
-    found = {r.pk: r for r in ObservationRound.objects.filter(pk__in=wanted)} if wanted else {}
-    if latest:
-        found[latest.pk] = latest
-    return {name: found.get(pk) for name, pk in ids.items()}
+    wanted = {status.latest_round_id, *ids.values()}
+    found = {r.pk: r for r in ObservationRound.objects.filter(pk__in=wanted)}
+    return found.get(status.latest_round_id), {name: found.get(pk) for name, pk in ids.items()}
 
 
 def grade_boxes(
-    status: PatientStatus | None, latest, infection: bool = False
+    status: PatientStatus | None, latest, rounds: dict[str, Any], infection: bool = False
 ) -> list[dict[str, Any]]:
     """Return the header's CRS, ICANS and NEWS2 boxes, each with its basis.
 
+    ``rounds`` are the rounds the grades came from (``current_rounds``).
     For an infection exposure NEWS2 comes first and the CRS grade is
     labelled CRS-style: ASTCT grading is defined for immune effector cell
     therapy (REFERENCE k4).
     """
-    rounds = grade_rounds(status, latest)
 
     def result(name: str) -> dict[str, Any]:
         r = rounds.get(name) or latest
@@ -206,8 +206,8 @@ class Readings:
 def header_context(patient: Patient, now: datetime) -> dict[str, Any]:
     today = timezone.localdate()
     exposure = current_exposure(patient)
-    latest = latest_round(patient)
     status = status_of(patient)
+    latest, rounds = current_rounds(patient, status)
     followup = status.followup if status else {}
     return {
         "patient": patient,
@@ -220,7 +220,7 @@ def header_context(patient: Patient, now: datetime) -> dict[str, Any]:
         "latest": latest,
         "status": status,
         "grade_boxes": grade_boxes(
-            status, latest, bool(exposure and exposure.kind == Exposure.Kind.INFECTION)
+            status, latest, rounds, bool(exposure and exposure.kind == Exposure.Kind.INFECTION)
         ),
         "overdue": status.overdue(now) if status else False,
         "now": now,
@@ -240,9 +240,8 @@ def flag_item_context(flag: Flag, user, **forms: Any) -> dict[str, Any]:
 
 
 def rounds_page(patient: Patient, page_number: str | None) -> Page:
-    rounds = patient.rounds.select_related("entered_by", "error_by").order_by(
-        "-clinical_time", "-pk"
-    )
+    # Authors' names are stored on the rows: no user rows are read.
+    rounds = patient.rounds.order_by("-clinical_time", "-pk")
     return Paginator(rounds, ROUNDS_PAGE_SIZE).get_page(page_number)
 
 
@@ -268,7 +267,7 @@ def patient_context(patient: Patient, page_number: str | None, user) -> dict[str
     latest, exposure = context["latest"], context["exposure"]
     # All of them: the dose ledger and the chart markers must see every dose,
     # even when the list on the page shows only the latest.
-    interventions = list(patient.interventions.select_related("recorded_by"))
+    interventions = list(patient.interventions.all())
     toci_24h, toci_total = dose_counts(
         [
             i.given_at
@@ -278,9 +277,7 @@ def patient_context(patient: Patient, page_number: str | None, user) -> dict[str
         now,
     )
     open_flags = list(
-        patient.flags.exclude(state=FlagState.RESOLVED)
-        .select_related("acknowledged_by")
-        .order_by("-severity_rank", "-opened_at")
+        patient.flags.exclude(state=FlagState.RESOLVED).order_by("-severity_rank", "-opened_at")
     )
     context.update(
         readings=Readings(

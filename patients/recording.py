@@ -8,6 +8,7 @@ patient's flags and status row always end consistent.
 from __future__ import annotations
 
 import uuid
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -18,6 +19,7 @@ from django.utils import timezone
 
 from . import escalation
 from .clinical import flags as rules
+from .clinical.basis import GradeResult
 from .clinical.course import (
     Followup,
     assess_in_context,
@@ -28,8 +30,8 @@ from .clinical.episodes import EndRule, GradedRound
 from .clinical.flags import SEVERITY_RANK, SEVERITY_SHAPES, FlagEvent, RoundState
 from .clinical.followup import FOLLOWUP_LABS, followup_events, followup_findings, late_neuro_events
 from .clinical.history import Given
-from .clinical.inputs import Baseline
-from .clinical.known import known_grades
+from .clinical.inputs import ICE_ITEMS, Baseline
+from .clinical.known import known_grade
 from .clinical.lifecycle import OpenFlag, RoundChanges, after_clock, after_round
 from .clinical.news2 import BAND_ORDER
 from .clinical.presentation import presentation_of
@@ -110,15 +112,82 @@ def episode_rule() -> EndRule:
     return EndRule(settings.CRS_WATCH["CRS_EPISODE_CLEAR_HOURS"])
 
 
-def graded_rounds_before(rounds, start: datetime) -> tuple[GradedRound, ...]:
-    """Return the stored CRS grades before ``start``: the episodes they open
-    or close reach into the window that is re-assessed."""
+@dataclass(frozen=True)
+class KnownInput:
+    """What the status row's last known values read from one round: its CRS
+    and ICANS results, ICE score and NEWS2, and which round it was."""
+
+    round_id: int
+    time: datetime
+    crs: GradeResult
+    icans: GradeResult
+    ice_score: int | None
+    news2_total: int | None
+    news2_band: str
+
+    @classmethod
+    def of(cls, rnd: ObservationRound, state: RoundState) -> KnownInput:
+        a = state.assessment
+        return cls(
+            rnd.pk,
+            state.time,
+            a.crs,
+            a.icans,
+            state.obs.ice_score,
+            a.news2.total,
+            a.news2.clinical_risk or "",
+        )
+
+    def graded(self) -> GradedRound:
+        return GradedRound(self.time, self.crs.grade, not self.crs.missing)
+
+
+class Window(list):
+    """The re-assessed rounds as ``(round, state)``, oldest first, with the
+    rounds stored before them (``before``): no write re-assesses a round
+    before its window, so their stored results are current."""
+
+    def __init__(self, results=(), before: tuple[KnownInput, ...] = ()):
+        super().__init__(results)
+        self.before = before
+
+
+ICE_FIELDS = [f"ice_{name}" for name in ICE_ITEMS]
+
+
+def stored_rounds_before(rounds, start: datetime) -> tuple[KnownInput, ...]:
+    """Return the final rounds before ``start`` as stored, oldest first: the
+    CRS episodes they open or close reach into the re-assessed window, and a
+    last known grade may come from any of them (``known.py``)."""
     rows = (
         rounds.filter(clinical_time__lt=start)
         .order_by("clinical_time", "pk")
-        .values_list("clinical_time", "crs_grade", "assessment__crs__missing")
+        .values_list(
+            "pk",
+            "clinical_time",
+            "crs_grade",
+            "assessment__crs__missing",
+            "icans_grade",
+            "assessment__icans__missing",
+            "news2_total",
+            "news2_band",
+            *ICE_FIELDS,
+        )
     )
-    return tuple(GradedRound(t, grade, not missing) for t, grade, missing in rows)
+    out = []
+    for pk, time, crs, crs_missing, icans, icans_missing, total, band, *ice in rows:
+        out.append(
+            KnownInput(
+                pk,
+                time,
+                GradeResult(crs, (), tuple(crs_missing or ())),
+                GradeResult(icans, (), tuple(icans_missing or ())),
+                None if any(v is None for v in ice) else sum(ice),
+                total,
+                band,
+            )
+        )
+    return tuple(out)
 
 
 def baseline_for(patient: Patient) -> Baseline:
@@ -127,7 +196,7 @@ def baseline_for(patient: Patient) -> Baseline:
 
 def reassess(
     patient: Patient, given: list[Given] | None = None, since: datetime | None = None
-) -> list[tuple[ObservationRound, RoundState]]:
+) -> Window:
     """Assess the final rounds in time order; store those from ``since`` on.
 
     Assessments depend on what came before (treatment masks fever), so a
@@ -143,9 +212,10 @@ def reassess(
     final = patient.rounds.filter(status=RoundStatus.FINAL)
     anchor = since or final.aggregate(last=Max("clinical_time"))["last"]
     if anchor is None:
-        return []
+        return Window()
     start = anchor - history_window()
-    prior = graded_rounds_before(final, start)
+    before = stored_rounds_before(final, start)
+    prior = tuple(k.graded() for k in before)
     rule = episode_rule()
     rounds = list(
         final.filter(clinical_time__gte=start)
@@ -154,7 +224,7 @@ def reassess(
     )
     states: list[RoundState] = []
     changed = []
-    out = []
+    out = Window(before=before)
     for rnd in rounds:
         rnd.patient = patient
         state = assess_in_context(
@@ -173,7 +243,14 @@ def reassess(
         course = followup_course(patient, {r.pk: graded_round(s) for r, s in out})
         for rnd in followup:
             rnd.assessment["followup"] = findings_at(patient, course, rnd.clinical_time)
-    if changed:
+    if len(changed) == 1:
+        # One round (a typed round): a plain UPDATE; bulk_update's CASE
+        # expressions cost more to build than the query saves.
+        rnd = changed[0]
+        ObservationRound.objects.filter(pk=rnd.pk).update(
+            **{name: getattr(rnd, name) for name in STORED_FIELDS}
+        )
+    elif changed:
         ObservationRound.objects.bulk_update(changed, STORED_FIELDS)
     return out
 
@@ -314,8 +391,14 @@ def apply_changes(
     changes: RoundChanges,
     at: datetime,
     rnd: ObservationRound | None,
+    refreshed: dict[int, tuple[Flag, set[str]]] | None = None,
 ) -> list[Flag]:
-    """Store what ``after_round`` or ``after_clock`` decided; return new flags."""
+    """Store what ``after_round`` or ``after_clock`` decided; return new flags.
+
+    With ``refreshed``, the flags still active are only marked (flag id:
+    the flag and its changed fields) for ``save_refreshed`` to write once
+    after several rounds; resolutions and new flags are stored at once.
+    """
     for o, reason in changes.resolved:
         resolve(o.ref, at, reason, patient)
     gone = {id(o) for o, _ in changes.resolved}
@@ -323,7 +406,11 @@ def apply_changes(
     for o in flags:
         # Keep last_active_at current: auto-resolution counts from it.
         if id(o) not in gone and (id(o) in latest or o.last_active_at != o.ref.last_active_at):
-            o.ref.refresh(o.last_active_at, latest.get(id(o)))
+            if refreshed is None:
+                o.ref.refresh(o.last_active_at, latest.get(id(o)))
+            else:
+                fields = o.ref.mark_active(o.last_active_at, latest.get(id(o)))
+                refreshed.setdefault(o.ref.pk, (o.ref, set()))[1].update(fields)
     created = []
     for event in changes.opened:
         flag = Flag.raised(patient, event, at, rnd)
@@ -332,6 +419,29 @@ def apply_changes(
         created.append(flag)
     escalation.on_flags_opened(patient, created, rnd, at)
     return created
+
+
+def still_open(
+    flags: list[OpenFlag], changes: RoundChanges, created: list[Flag]
+) -> list[OpenFlag]:
+    """Return the open flags after ``changes``, in ``open_flags``' order."""
+    gone = {id(o) for o, _ in changes.resolved}
+    kept = [o for o in flags if id(o) not in gone] + [f.as_open_flag() for f in created]
+    return sorted(kept, key=lambda o: (-SEVERITY_RANK[o.severity], -o.opened_at.timestamp()))
+
+
+def save_refreshed(refreshed: dict[int, tuple[Flag, set[str]]]) -> None:
+    """Write the flags ``apply_changes`` marked active: one UPDATE for all
+    whose only change is the same ``last_active_at``, one per flag whose
+    basis changed."""
+    by_time: dict[datetime, list[int]] = {}
+    for pk, (flag, fields) in refreshed.items():
+        if fields == {"last_active_at"}:
+            by_time.setdefault(flag.last_active_at, []).append(pk)
+        else:
+            flag.save(update_fields=sorted(fields))
+    for at, pks in by_time.items():
+        Flag.objects.filter(pk__in=pks).update(last_active_at=at)
 
 
 def apply_flag_events(
@@ -381,28 +491,26 @@ def flag_groups(flags: list[Flag], current: dict[int, bool]) -> list[dict[str, A
     )
 
 
-def last_known(results: list[tuple[ObservationRound, RoundState]]) -> dict[str, tuple]:
+def last_known(course: list[KnownInput]) -> dict[str, tuple]:
     """Return the latest known CRS, ICANS, ICE and NEWS2, each with its round.
 
     A partial round (labs only, say) must not blank or lower the current
     grades: the queue and the header show the last known value, with its
-    time (``known.py``).
+    time (``known.py``). ``course`` is every final round, oldest first: the
+    rounds before the re-assessed window as stored, then the window.
     """
-    states = [state for _, state in results]
     found: dict[str, tuple] = {}
-    for name, known in known_grades(states).items():
-        found[name] = (known.grade, results[known.index][0] if known.index is not None else None)
-    for rnd, state in reversed(results):
-        candidates = {
-            "ice": state.obs.ice_score,
-            "news2": state.assessment.news2 if state.assessment.news2.total is not None else None,
-        }
-        for name, value in candidates.items():
-            if name not in found and value is not None:
-                found[name] = (value, rnd)
+    for name in ("crs", "icans"):
+        known = known_grade([(k.time, getattr(k, name)) for k in course])
+        found[name] = (known, course[known.index] if known.index is not None else None)
+    for k in reversed(course):
+        if "ice" not in found and k.ice_score is not None:
+            found["ice"] = (k.ice_score, k)
+        if "news2" not in found and k.news2_total is not None:
+            found["news2"] = ((k.news2_total, k.news2_band), k)
         if "ice" in found and "news2" in found:
             break
-    for name in ("crs", "icans", "ice", "news2"):
+    for name in ("ice", "news2"):
         found.setdefault(name, (None, None))
     return found
 
@@ -410,11 +518,23 @@ def last_known(results: list[tuple[ObservationRound, RoundState]]) -> dict[str, 
 def refresh_status(
     patient: Patient,
     results: list[tuple[ObservationRound, RoundState]] | None = None,
+    before: tuple[KnownInput, ...] | None = None,
 ) -> PatientStatus:
-    """Rewrite the patient's queue row from stored rounds and open flags."""
+    """Rewrite the patient's queue row from stored rounds and open flags.
+
+    ``results`` are the latest rounds with their states (default: the
+    window ``reassess`` returns); ``before`` the final rounds stored before
+    them (default: those ``reassess`` carried, else read), so a last known
+    grade older than the window is still found.
+    """
     exposure = current_exposure(patient)
     if results is None:
         results = reassess(patient)
+    if before is None:
+        before = getattr(results, "before", None)
+    if before is None:
+        final = patient.rounds.filter(status=RoundStatus.FINAL)
+        before = stored_rounds_before(final, results[0][0].clinical_time) if results else ()
     states = [state for _, state in results]
     last = states[-1] if states else None
     flags = list(
@@ -423,77 +543,109 @@ def refresh_status(
     # A flag watching a value is current only while the latest round still
     # shows it; one the latest round no longer bears out is shown as such.
     current = {f.pk: not f.metric or last is None or f.last_active_at >= last.time for f in flags}
-    status, _ = PatientStatus.objects.get_or_create(
-        patient=patient, defaults={"ward": patient.ward, "sort_name": ""}
-    )
-    status.ward = patient.ward
-    status.sort_name = f"{patient.family_name} {patient.given_name}".lower()
-    status.day0 = exposure.day0 if exposure else None
-    status.open_flag_count = len(flags)
-    status.worst_flag_rank = max((f.severity_rank for f in flags), default=0)
-    status.worst_flag_unacknowledged = any(
-        f.state == FlagState.OPEN and f.severity_rank == status.worst_flag_rank for f in flags
-    )
-    status.open_flags = [
-        {
-            "id": f.pk,
-            "kind": f.kind,
-            "organ_system": f.organ_system,
-            "severity": f.severity,
-            "title": f.title,
-            "rule": f.basis.get("rule", ""),
-            "state": f.state,
-            "current": current[f.pk],
-        }
-        for f in flags
-    ]
-    status.flag_groups = flag_groups(flags, current)
+    worst_flag_rank = max((f.severity_rank for f in flags), default=0)
     windows = plan_windows(patient)
-    status.plan_windows = [w.as_dict() for w in windows]
-    status.followup = latest_followup(patient)
-    if last:
-        known = last_known(results)
-        status.crs_grade = known["crs"][0]
-        status.icans_grade = known["icans"][0]
-        status.ice_score = known["ice"][0]
-        news2 = known["news2"][0]
-        status.news2_total = news2.total if news2 else None
-        status.news2_band = (news2.clinical_risk or "") if news2 else ""
-        status.band_rank = BAND_ORDER.index(status.news2_band) if status.news2_band else -1
-        status.news2_rank = -1 if status.news2_total is None else status.news2_total
-        grades = [g for g in (status.crs_grade, status.icans_grade) if g is not None]
-        status.worst_grade = max(grades, default=-1)
-        status.grades_at = {
-            name: {"at": rnd.clinical_time.isoformat(), "round": rnd.pk}
-            for name, (value, rnd) in known.items()
-            if rnd is not None
-        }
-        for name, grade in known_grades(states).items():
-            if name in status.grades_at:
-                status.grades_at[name].update(
-                    lower_bound=grade.lower_bound, missing=list(grade.missing)
-                )
-        status.organ_severity = last.assessment.organ_levels()
-        status.last_round_at = last.time
-        status.latest_round = results[-1][0]
-        status.next_round_due_at = rules.next_round_due(states)[0]
-        status.next_ice_due_at = rules.ice_due(
+    values: dict[str, Any] = {
+        "ward": patient.ward,
+        "sort_name": f"{patient.family_name} {patient.given_name}".lower(),
+        "day0": exposure.day0 if exposure else None,
+        "open_flag_count": len(flags),
+        "worst_flag_rank": worst_flag_rank,
+        "worst_flag_unacknowledged": any(
+            f.state == FlagState.OPEN and f.severity_rank == worst_flag_rank for f in flags
+        ),
+        "open_flags": [
+            {
+                "id": f.pk,
+                "kind": f.kind,
+                "organ_system": f.organ_system,
+                "severity": f.severity,
+                "title": f.title,
+                "rule": f.basis.get("rule", ""),
+                "state": f.state,
+                "current": current[f.pk],
+            }
+            for f in flags
+        ],
+        "flag_groups": flag_groups(flags, current),
+        "plan_windows": [w.as_dict() for w in windows],
+        "followup": latest_followup(patient),
+        **(round_values(patient, results, before, exposure, windows) if last else NO_ROUNDS),
+        "updated_at": timezone.now(),
+    }
+    # One UPDATE (every patient has a row from registration on), an INSERT
+    # the first time.
+    if not PatientStatus.objects.filter(patient=patient).update(**values):
+        PatientStatus.objects.create(patient=patient, **values)
+    status = PatientStatus(patient=patient, **values)
+    status._state.adding = False
+    status._state.db = PatientStatus.objects.db
+    return status
+
+
+NO_ROUNDS: dict[str, Any] = {
+    "crs_grade": None,
+    "icans_grade": None,
+    "ice_score": None,
+    "news2_total": None,
+    "news2_band": "",
+    "band_rank": -1,
+    "news2_rank": -1,
+    "worst_grade": -1,
+    "organ_severity": {},
+    "last_round_at": None,
+    "next_round_due_at": None,
+    "next_ice_due_at": None,
+    "latest_round": None,
+    "grades_at": {},
+}
+
+
+def round_values(
+    patient: Patient,
+    results: list[tuple[ObservationRound, RoundState]],
+    before: tuple[KnownInput, ...],
+    exposure: Exposure | None,
+    windows: list,
+) -> dict[str, Any]:
+    """Return the status row's grades, NEWS2 and due times after ``results``."""
+    states = [state for _, state in results]
+    last = states[-1]
+    known = last_known([*before, *(KnownInput.of(r, s) for r, s in results)])
+    crs, icans = known["crs"][0].grade, known["icans"][0].grade
+    news2_total, news2_band = known["news2"][0] or (None, "")
+    grades = [g for g in (crs, icans) if g is not None]
+    grades_at = {
+        name: {"at": k.time.isoformat(), "round": k.round_id}
+        for name, (value, k) in known.items()
+        if k is not None
+    }
+    for name in ("crs", "icans"):
+        grade = known[name][0]
+        if name in grades_at:
+            grades_at[name].update(lower_bound=grade.lower_bound, missing=list(grade.missing))
+    return {
+        "crs_grade": crs,
+        "icans_grade": icans,
+        "ice_score": known["ice"][0],
+        "news2_total": news2_total,
+        "news2_band": news2_band,
+        "band_rank": BAND_ORDER.index(news2_band) if news2_band else -1,
+        "news2_rank": -1 if news2_total is None else news2_total,
+        "worst_grade": max(grades, default=-1),
+        "grades_at": grades_at,
+        "organ_severity": last.assessment.organ_levels(),
+        "last_round_at": last.time,
+        "latest_round": results[-1][0],
+        "next_round_due_at": rules.next_round_due(states)[0],
+        "next_ice_due_at": rules.ice_due(
             states,
             day0_datetime(exposure),
             exposure.kind if exposure else None,
             ice_interval(),
             ice_windows(windows),
-        )
-    else:
-        status.crs_grade = status.icans_grade = status.ice_score = status.news2_total = None
-        status.news2_band = ""
-        status.band_rank = status.news2_rank = status.worst_grade = -1
-        status.organ_severity = {}
-        status.last_round_at = status.next_round_due_at = status.next_ice_due_at = None
-        status.latest_round = None
-        status.grades_at = {}
-    status.save()
-    return status
+        ),
+    }
 
 
 def lock(patient: Patient) -> Patient:
@@ -561,12 +713,16 @@ def record_rounds(
             )
             exposure = current_exposure(patient)
             window = history_window()
+            # Read once and carried from round to round, in the order the
+            # database gives (worst, then newest, first); refreshed flags
+            # are written once, after the last round.
+            flags = open_flags(patient)
+            refreshed: dict[int, tuple[Flag, set[str]]] = {}
             for rnd in created:
                 index = position[rnd.pk]
                 # What the rules saw when this round was the newest stored.
                 start = rnd.clinical_time - window
                 history = [s for s in states[: index + 1] if s.time >= start]
-                flags = open_flags(patient)
                 # Overdue flags are raised by the scan; the awaited round
                 # clears them (only a round newer than every stored one
                 # clears anything).
@@ -578,7 +734,10 @@ def record_rounds(
                     newest=index > last_old,
                     extra=followup_flag_events(patient, results[index][0]),
                 )
-                apply_changes(patient, flags, changes, rnd.clinical_time, rnd)
+                new_flags = apply_changes(
+                    patient, flags, changes, rnd.clinical_time, rnd, refreshed
+                )
+                flags = still_open(flags, changes, new_flags)
                 audit(
                     user,
                     "round_recorded",
@@ -587,8 +746,17 @@ def record_rounds(
                     address,
                     exposure=exposure.pk if exposure else None,
                 )
+            save_refreshed(refreshed)
+            # The status row sees the window of the newest round, as when
+            # typed one by one; what lies before it counts for the last
+            # known grades.
             latest = created[-1].clinical_time - window
-            refresh_status(patient, [(r, s) for r, s in results if r.clinical_time >= latest])
+            earlier = [KnownInput.of(r, s) for r, s in results if r.clinical_time < latest]
+            refresh_status(
+                patient,
+                [(r, s) for r, s in results if r.clinical_time >= latest],
+                before=(*results.before, *earlier),
+            )
             stored = {rnd.client_key: results[position[rnd.pk]][0] for rnd in created}
             return [(stored[key], True) if key in stored else (found[key], False) for key in keys]
     except IntegrityError:

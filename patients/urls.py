@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import escalation_views, views
+from . import escalation_views, programme_views, views
 from .episode_views import episodes_csv
 from .fhir import pages as fhir_pages
 
@@ -18,6 +18,8 @@ urlpatterns = [
     path("patients/new/", views.patient_create, name="patient_create"),
     path("patients/<int:pk>/", views.patient_detail, name="patient"),
     path("handover/", views.handover, name="handover"),
+    path("programme/", programme_views.programme, name="programme"),
+    path("programme.csv", programme_views.programme_csv, name="programme_csv"),
     path("patients/<int:pk>/handover/", views.patient_handover, name="patient_handover"),
     path("patients/<int:pk>/rounds.csv", views.rounds_csv, name="rounds_csv"),
     path("patients/<int:pk>/rounds/new/", views.round_create, name="round_create"),

@@ -313,27 +313,56 @@ def session_status(request: HttpRequest) -> JsonResponse:
     return JsonResponse({"seconds_left": seconds_left(request)})
 
 
-@permission_required("patients.correct_record", raise_exception=True)
-@require_http_methods(["GET", "POST"])
-def round_correct(request: HttpRequest, pk: int, round_pk: int) -> HttpResponse:
-    patient = _get_patient(request, pk)
-    rnd = get_object_or_404(ObservationRound, pk=round_pk, patient=patient)
-    form = ReasonForm(request.POST or None)
-    if request.method == "POST" and form.is_valid():
-        reason = form.cleaned_data["reason"]
-        was_in_error = rnd.in_error
-        rnd = recording.mark_round_in_error(rnd, request.user, reason, client_address(request))
-        if was_in_error or (rnd.error_by_id, rnd.error_reason) != (request.user.pk, reason):
-            _refuse_second_submission(request, rnd, patient, "round_entered_in_error", reason)
-        else:
-            messages.success(request, "Round marked entered in error; later rounds re-assessed.")
-        return redirect(patient)
-    return render(
-        request,
-        "patients/round_correct.html",
-        {"patient": patient, "round": rnd, "form": form},
-        status=422 if request.method == "POST" else 200,
-    )
+def entered_in_error_view(model, url_arg: str, mark, action: str, template: str, done: str):
+    """Return the view that marks one ``model`` record (its pk the URL's
+    ``url_arg``) entered in error.
+
+    It asks for a reason; ``mark(record, user, reason, address)`` returns
+    (record, marked): the record stays visible, marked, with who/when/why,
+    and the course is re-assessed. A second submission is answered
+    (``action`` names what it tried), never silently dropped. ``template``
+    shows the record as ``record`` beside the reason form.
+    """
+
+    @permission_required("patients.correct_record", raise_exception=True)
+    @require_http_methods(["GET", "POST"])
+    def view(request: HttpRequest, pk: int, **record_pk: int) -> HttpResponse:
+        patient = _get_patient(request, pk)
+        record = get_object_or_404(model, pk=record_pk[url_arg], patient=patient)
+        form = ReasonForm(request.POST or None)
+        if request.method == "POST" and form.is_valid():
+            reason = form.cleaned_data["reason"]
+            record, marked = mark(record, request.user, reason, client_address(request))
+            if marked:
+                messages.success(request, done)
+            else:
+                _refuse_second_submission(request, record, patient, action, reason)
+            return redirect(patient)
+        return render(
+            request,
+            template,
+            {"patient": patient, "record": record, "form": form},
+            status=422 if request.method == "POST" else 200,
+        )
+
+    return view
+
+
+def _mark_round(rnd: ObservationRound, user, reason: str, address: str | None):
+    was_in_error = rnd.in_error
+    rnd = recording.mark_round_in_error(rnd, user, reason, address)
+    # Marked now, by this user, for this reason (else someone was first).
+    return rnd, not was_in_error and (rnd.error_by_id, rnd.error_reason) == (user.pk, reason)
+
+
+round_correct = entered_in_error_view(
+    ObservationRound,
+    "round_pk",
+    _mark_round,
+    "round_entered_in_error",
+    "patients/round_correct.html",
+    "Round marked entered in error; later rounds re-assessed.",
+)
 
 
 @permission_required("patients.add_intervention", raise_exception=True)
@@ -374,32 +403,14 @@ def intervention_create(request: HttpRequest, pk: int) -> HttpResponse:
     )
 
 
-@permission_required("patients.correct_record", raise_exception=True)
-@require_http_methods(["GET", "POST"])
-def intervention_correct(request: HttpRequest, pk: int, item_pk: int) -> HttpResponse:
-    patient = _get_patient(request, pk)
-    item = get_object_or_404(Intervention, pk=item_pk, patient=patient)
-    form = ReasonForm(request.POST or None)
-    if request.method == "POST" and form.is_valid():
-        reason = form.cleaned_data["reason"]
-        item, marked = recording.mark_intervention_in_error(
-            item, request.user, reason, client_address(request)
-        )
-        if marked:
-            messages.success(
-                request, "Marked entered in error; rounds from its time on re-assessed."
-            )
-        else:
-            _refuse_second_submission(
-                request, item, patient, "intervention_entered_in_error", reason
-            )
-        return redirect(patient)
-    return render(
-        request,
-        "patients/intervention_correct.html",
-        {"patient": patient, "item": item, "form": form},
-        status=422 if request.method == "POST" else 200,
-    )
+intervention_correct = entered_in_error_view(
+    Intervention,
+    "item_pk",
+    recording.mark_intervention_in_error,
+    "intervention_entered_in_error",
+    "patients/intervention_correct.html",
+    "Marked entered in error; rounds from its time on re-assessed.",
+)
 
 
 @permission_required("patients.add_intervention", raise_exception=True)

@@ -87,6 +87,8 @@ ALLOWED = {
     "raise_concern": {"nurse", "clinician"},
     "response_figures": {"nurse", "clinician", "admin"},
     "response_figures_csv": {"nurse", "clinician", "admin"},
+    "programme": {"clinician"},
+    "programme_csv": {"clinician"},
     "audit_csv": {"admin"},
     "episodes_csv": {"clinician"},
     "service_tokens": {"admin"},

@@ -121,6 +121,8 @@ PAGES = [
     "/patients/new/",
     "/handover/",
     "/about/",
+    "/programme/",
+    "/programme/?who=crs",
     "PATIENT",
     "PATIENT/rounds/new/",
     "PATIENT/interventions/new/",
