@@ -66,11 +66,11 @@ WHO = {
     "tocilizumab": "Patients given tocilizumab for CRS",
     "steroids": "Patients given corticosteroids for CRS or ICANS",
     "icu": "Patients transferred to intensive care during CRS or ICANS",
+    **{f"{kind}-{NONE}": f"Patients with no {kind.upper()}" for kind in (CRS, ICANS)},
     **{
-        f"{kind}-{grade_slug(grade)}": f"Patients whose highest {kind.upper()} grade was "
-        + str(grade)
+        f"{kind}-{grade_slug(grade)}": f"Patients whose highest {kind.upper()} grade was {grade}"
         for kind in (CRS, ICANS)
-        for grade in (NONE, *GRADES)
+        for grade in GRADES
     },
 }
 
@@ -184,6 +184,7 @@ def cohort_for(start: date, end: date, product: str, now) -> tuple[list[Treated]
 
 
 def _day_start(day: date):
+    # Midnight in the hospital's zone, as the model defines a day 0's start.
     return Exposure(day0=day).day0_start()
 
 

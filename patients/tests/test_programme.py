@@ -368,6 +368,18 @@ def test_a_product_filter_keeps_only_that_products_treatments(client, carla) -> 
     assert [(r.product, r.n) for r in rows] == [("Tisagenlecleucel (Kymriah)", 1)]
 
 
+def test_products_not_in_the_catalogue_share_one_row_and_filter(client, carla) -> None:
+    day0 = timezone.localdate() - timedelta(days=20)
+    with_rounds("A1", day0, [6, 18], carla)
+    novel = with_rounds("N1", day0, [6, 18], carla, family_name="Noether")
+    Exposure.objects.filter(patient=novel).update(agent="an investigational CAR-T")
+    client.force_login(carla)
+    assert [r.product for r in get(client).context["rows"]][1] == "Products not in the catalogue"
+    page = get(client, product="other", who="crs-none").content.decode()
+    assert "Patients with no CRS" in page and "NOETHER, Ada" in page
+    assert "LOVELACE" not in page
+
+
 def test_rounds_entered_in_error_are_not_counted(client, carla) -> None:
     day0 = timezone.localdate() - timedelta(days=20)
     patient = with_rounds("E1", day0, [6, 18, 30], carla)
