@@ -13,6 +13,7 @@ from .clinical.products import LateNeuro
 from .clinical.ranges import PLAUSIBLE
 from .identifiers import bidi_controls_in, normalise_mrn
 from .models import DoseEvent, Exposure, Intervention, Patient, product_choices
+from .plans import current_exposure
 from .words import ACVPU_WORDS, WORDS, plain, plain_choices
 
 # Clocks on ward PCs drift: allow a minute before calling a time "future".
@@ -505,7 +506,7 @@ class RoundForm(ClinicalTimeForm):
         if when < registered_minute:
             registered = timezone.localtime(self.patient.created_at)
             reasons.append(f"before the patient was registered ({registered:%d %b %Y %H:%M})")
-        exposure = self.patient.exposures.order_by("-day0", "-pk").first()
+        exposure = current_exposure(self.patient)  # read once per request
         if exposure and when < exposure.day0_start():
             reasons.append(f"before day 0 ({exposure.day0:%d %b %Y})")
         if reasons:
@@ -900,7 +901,7 @@ class DoseForm(GivenAtForm, forms.ModelForm):
             "route": "",
             "indication": "premedication",
             "given_at": d["premed_given_at"],
-            "note": f"Premedication before dose {d['step']}",
+            "note": f"Premedication before {dict(self.fields['step'].choices)[d['step']]}",
         }
 
     def __init__(self, *args: Any, steps: list[tuple[str, str]], **kwargs: Any) -> None:

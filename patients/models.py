@@ -218,6 +218,25 @@ class RoundStatus(models.TextChoices):
     ENTERED_IN_ERROR = "entered_in_error", "Entered in error"
 
 
+class Correctable:
+    """A clinical record that is never deleted: when wrong, it is marked
+    entered in error with who, when and why, and stays in view."""
+
+    @property
+    def in_error(self) -> bool:
+        return self.status == RoundStatus.ENTERED_IN_ERROR
+
+    def mark_entered_in_error(self, user, reason: str) -> None:
+        self.status = RoundStatus.ENTERED_IN_ERROR
+        self.error_reason = reason
+        self.error_by = user
+        self.error_by_name = user.get_username()
+        self.error_at = timezone.now()
+        self.save(
+            update_fields=["status", "error_reason", "error_by", "error_by_name", "error_at"]
+        )
+
+
 class RoundSource(models.TextChoices):
     """Who produced a round's values: typed at the bedside or sent by a system."""
 
@@ -226,7 +245,7 @@ class RoundSource(models.TextChoices):
     EHR = "ehr", "EHR"
 
 
-class ObservationRound(Undeletable):
+class ObservationRound(Correctable, Undeletable):
     patient = models.ForeignKey(Patient, on_delete=models.PROTECT, related_name="rounds")
     clinical_time = models.DateTimeField()
     source = models.CharField(
@@ -355,10 +374,6 @@ class ObservationRound(Undeletable):
             return None
         return sum(capd_points(name, answer) for name, answer in answers.items())
 
-    @property
-    def in_error(self) -> bool:
-        return self.status == RoundStatus.ENTERED_IN_ERROR
-
     def to_observation(self) -> inputs.Observation:
         """Return this round as the clinical rules read it."""
         return inputs.Observation(
@@ -392,7 +407,7 @@ class ObservationRound(Undeletable):
         )
 
 
-class Intervention(Undeletable):
+class Intervention(Correctable, Undeletable):
     KIND_CHOICES = choices(INTERVENTION_KINDS)
     INDICATION_CHOICES = list(INDICATION_LABELS.items())
 
@@ -440,17 +455,13 @@ class Intervention(Undeletable):
     def __str__(self) -> str:
         return f"{self.get_kind_display()} at {self.given_at:%Y-%m-%d %H:%M}"
 
-    @property
-    def in_error(self) -> bool:
-        return self.status == RoundStatus.ENTERED_IN_ERROR
-
     def to_given(self) -> Given:
         """Return this intervention as the clinical rules read it."""
         detail = {"drug": self.drug, "dose": self.dose, "route": self.route}
         return Given(self.given_at, self.kind, detail, self.indication)
 
 
-class DoseEvent(Undeletable):
+class DoseEvent(Correctable, Undeletable):
     """One dose of a bispecific schedule (or a CAR-T infusion): its own clock."""
 
     patient = models.ForeignKey(Patient, on_delete=models.PROTECT, related_name="doses")
@@ -471,6 +482,8 @@ class DoseEvent(Undeletable):
     error_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )
+    # Who marked it, by the name they had then (renames never rewrite history).
+    error_by_name = models.CharField(max_length=150, blank=True)
     error_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
@@ -479,6 +492,15 @@ class DoseEvent(Undeletable):
 
     def __str__(self) -> str:
         return f"{self.step} at {self.given_at:%Y-%m-%d %H:%M}"
+
+    def step_label(self) -> str:
+        """Return the schedule step in words ("step-up dose 1"), from the label plan."""
+        product = self.exposure.catalogue_product()
+        for plan in product.plans if product else ():
+            step = plan.step(self.step)
+            if step:
+                return step.label
+        return "dose outside the schedule" if self.step == "other" else self.step
 
     def clock(self) -> products.DoseClock:
         return products.DoseClock(self.step, self.given_at)

@@ -30,7 +30,7 @@ from .models import (
     PatientStatus,
     RoundStatus,
 )
-from .plans import current_exposure, plan_position
+from .plans import current_exposure, dose_records, plan_position
 from .round_result import lookalikes
 
 CHART_NOW_STEP = 5  # minutes
@@ -213,6 +213,7 @@ def header_context(patient: Patient, now: datetime) -> dict[str, Any]:
         "patient": patient,
         "exposure": exposure,
         "plan": plan_position(patient, now),
+        "doses": dose_records(patient, exposure),
         "followup": followup or None,
         "followup_at": datetime.fromisoformat(followup["at"]) if followup else None,
         "day_number": exposure.day_number(today) if exposure else None,

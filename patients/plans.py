@@ -23,17 +23,23 @@ def has_schedule(exposure: Exposure | None) -> bool:
     return product is not None and any(plan.steps for plan in product.plans)
 
 
-def dose_events(patient: Patient, exposure: Exposure | None) -> list[DoseEvent]:
-    """Return the exposure's doses, read only when its plan has dose windows."""
+def dose_records(patient: Patient, exposure: Exposure | None) -> list[DoseEvent]:
+    """Return the exposure's doses, those entered in error too (shown struck
+    through), read once and only when its plan has dose windows."""
     if not has_schedule(exposure):
         return []
-    if not hasattr(patient, "_dose_events"):
-        patient._dose_events = list(
-            DoseEvent.objects.filter(exposure=exposure, status=RoundStatus.FINAL).order_by(
-                "given_at", "pk"
-            )
+    if not hasattr(patient, "_dose_records"):
+        patient._dose_records = list(
+            DoseEvent.objects.filter(exposure=exposure)
+            .select_related("exposure", "recorded_by")
+            .order_by("given_at", "pk")
         )
-    return patient._dose_events
+    return patient._dose_records
+
+
+def dose_events(patient: Patient, exposure: Exposure | None) -> list[DoseEvent]:
+    """Return the exposure's doses that count: none entered in error."""
+    return [d for d in dose_records(patient, exposure) if d.status == RoundStatus.FINAL]
 
 
 def plan_position(patient: Patient, now: datetime) -> products.PlanPosition | None:

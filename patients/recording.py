@@ -519,13 +519,16 @@ def refresh_status(
     patient: Patient,
     results: list[tuple[ObservationRound, RoundState]] | None = None,
     before: tuple[KnownInput, ...] | None = None,
+    followup_changed: bool = True,
 ) -> PatientStatus:
     """Rewrite the patient's queue row from stored rounds and open flags.
 
     ``results`` are the latest rounds with their states (default: the
     window ``reassess`` returns); ``before`` the final rounds stored before
     them (default: those ``reassess`` carried, else read), so a last known
-    grade older than the window is still found.
+    grade older than the window is still found. ``followup_changed`` False:
+    no round with follow-up labs was stored, so the row's follow-up
+    findings stand (and are not read again).
     """
     exposure = current_exposure(patient)
     if results is None:
@@ -537,8 +540,12 @@ def refresh_status(
         before = stored_rounds_before(final, results[0][0].clinical_time) if results else ()
     states = [state for _, state in results]
     last = states[-1] if states else None
+    # Ties (flags one round opened together) in the order they were raised,
+    # so the queue's leading flag does not change between two rewrites.
     flags = list(
-        patient.flags.exclude(state=FlagState.RESOLVED).order_by("-severity_rank", "-opened_at")
+        patient.flags.exclude(state=FlagState.RESOLVED).order_by(
+            "-severity_rank", "-opened_at", "pk"
+        )
     )
     # A flag watching a value is current only while the latest round still
     # shows it; one the latest round no longer bears out is shown as such.
@@ -569,17 +576,21 @@ def refresh_status(
         ],
         "flag_groups": flag_groups(flags, current),
         "plan_windows": [w.as_dict() for w in windows],
-        "followup": latest_followup(patient),
+        **({"followup": latest_followup(patient)} if followup_changed else {}),
         **(round_values(patient, results, before, exposure, windows) if last else NO_ROUNDS),
         "updated_at": timezone.now(),
     }
     # One UPDATE (every patient has a row from registration on), an INSERT
     # the first time.
     if not PatientStatus.objects.filter(patient=patient).update(**values):
-        PatientStatus.objects.create(patient=patient, **values)
+        values["followup"] = latest_followup(patient)
+        return PatientStatus.objects.create(patient=patient, **values)
     status = PatientStatus(patient=patient, **values)
     status._state.adding = False
     status._state.db = PatientStatus.objects.db
+    if "followup" not in values:
+        # Not rewritten: deferred, read from the row if anyone asks.
+        del status.__dict__["followup"]
     return status
 
 
@@ -756,6 +767,11 @@ def record_rounds(
                 patient,
                 [(r, s) for r, s in results if r.clinical_time >= latest],
                 before=(*results.before, *earlier),
+                followup_changed=any(
+                    has_followup_labs(r)
+                    for r, _ in results
+                    if r.clinical_time >= created[0].clinical_time
+                ),
             )
             stored = {rnd.client_key: results[position[rnd.pk]][0] for rnd in created}
             return [(stored[key], True) if key in stored else (found[key], False) for key in keys]
@@ -775,13 +791,8 @@ def mark_round_in_error(
         rnd = ObservationRound.objects.select_for_update().get(pk=rnd.pk)
         if rnd.in_error:
             return rnd
-        now = timezone.now()
-        rnd.status = RoundStatus.ENTERED_IN_ERROR
-        rnd.error_reason = reason
-        rnd.error_by = user
-        rnd.error_by_name = user.get_username()
-        rnd.error_at = now
-        rnd.save(update_fields=["status", "error_reason", "error_by", "error_by_name", "error_at"])
+        rnd.mark_entered_in_error(user, reason)
+        now = rnd.error_at
         reassess(patient, since=rnd.clinical_time)
         why = f"The round that raised it was entered in error: {reason}"
         for flag in rnd.opened_flags.exclude(state=FlagState.RESOLVED):
@@ -818,6 +829,19 @@ def record_intervention(
         return Intervention.objects.get(patient=patient, client_key=client_key), False
 
 
+def _mark_in_error(record, user, reason: str) -> tuple[Patient, Any, bool]:
+    """Lock the patient and the record; mark it unless someone already had.
+
+    Return (patient, record, marked); call inside a transaction.
+    """
+    patient = lock(record.patient)
+    record = type(record).objects.select_for_update().get(pk=record.pk)
+    if record.in_error:
+        return patient, record, False
+    record.mark_entered_in_error(user, reason)
+    return patient, record, True
+
+
 def mark_intervention_in_error(
     item: Intervention, user, reason: str, address: str | None = None
 ) -> tuple[Intervention, bool]:
@@ -829,18 +853,9 @@ def mark_intervention_in_error(
     already marked it: the first reason stands.
     """
     with transaction.atomic():
-        patient = lock(item.patient)
-        item = Intervention.objects.select_for_update().get(pk=item.pk)
-        if item.in_error:
+        patient, item, marked = _mark_in_error(item, user, reason)
+        if not marked:
             return item, False
-        item.status = RoundStatus.ENTERED_IN_ERROR
-        item.error_reason = reason
-        item.error_by = user
-        item.error_by_name = user.get_username()
-        item.error_at = timezone.now()
-        item.save(
-            update_fields=["status", "error_reason", "error_by", "error_by_name", "error_at"]
-        )
         reassess(patient, since=item.given_at)
         refresh_status(patient)
         audit(
@@ -896,6 +911,26 @@ def record_dose(
             return dose, True
     except IntegrityError:
         return DoseEvent.objects.get(client_key=client_key), False
+
+
+def mark_dose_in_error(
+    dose: DoseEvent, user, reason: str, address: str | None = None
+) -> tuple[DoseEvent, bool]:
+    """Mark a dose entered in error (kept, visible); re-assess after it.
+
+    A dose starts its window's clock, the ICE schedule and the count of CRS
+    onset from it: without it the plan position and every round from its
+    time on are re-assessed, as for a treatment entered in error. Its
+    premedication is its own entry. Return (dose, True), or (dose, False)
+    when someone had already marked it: the first reason stands.
+    """
+    with transaction.atomic():
+        patient, dose, marked = _mark_in_error(dose, user, reason)
+        if not marked:
+            return dose, False
+        refresh_status(patient, reassess(patient, since=dose.given_at))
+        audit(user, "dose_entered_in_error", dose, patient, address, step=dose.step, reason=reason)
+        return dose, True
 
 
 def acknowledge_flag(flag: Flag, user, note: str, address: str | None = None) -> bool:

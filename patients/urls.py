@@ -52,6 +52,11 @@ urlpatterns = [
         name="intervention_correct",
     ),
     path("patients/<int:pk>/doses/new/", views.dose_create, name="dose_create"),
+    path(
+        "patients/<int:pk>/doses/<int:dose_pk>/entered-in-error/",
+        views.dose_correct,
+        name="dose_correct",
+    ),
     path("patients/<int:pk>/flags/", views.flag_history, name="flag_history"),
     path(
         "patients/<int:pk>/flags/acknowledge/",

@@ -44,6 +44,7 @@ from .identifiers import normalise_mrn
 from .middleware import seconds_left, touch
 from .models import (
     AuditEvent,
+    DoseEvent,
     Flag,
     FlagState,
     Intervention,
@@ -446,6 +447,17 @@ def dose_create(request: HttpRequest, pk: int) -> HttpResponse:
         {"patient": patient, "form": form, "plan": position},
         status=422 if request.method == "POST" else 200,
     )
+
+
+dose_correct = entered_in_error_view(
+    DoseEvent,
+    "dose_pk",
+    recording.mark_dose_in_error,
+    "dose_entered_in_error",
+    "patients/dose_correct.html",
+    "Dose marked entered in error; its window no longer counts and rounds from its time on "
+    "are re-assessed.",
+)
 
 
 def _already_done(record, by: str, at, reason: str) -> str:

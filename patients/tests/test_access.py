@@ -12,7 +12,7 @@ from patients.models import Escalation, Flag, ObservationRound
 
 from .conftest import NORMAL, ago, make_user
 
-ARGS = {"pk", "round_pk", "flag_pk", "item_pk", "esc_pk"}
+ARGS = {"pk", "round_pk", "flag_pk", "item_pk", "esc_pk", "dose_pk"}
 
 
 def patterns(resolver=None, prefix=""):
@@ -41,8 +41,15 @@ def world(db):
         make_user("carla", "clinician"),
         uuid.uuid4(),
     )
+    dose, _ = recording.record_dose(
+        patient,
+        {"step": "other", "dose": "", "given_at": ago(hours=3), "note": ""},
+        make_user("cleo", "clinician"),
+        uuid.uuid4(),
+    )
     return {
         "pk": patient.pk,
+        "dose_pk": dose.pk,
         "round_pk": ObservationRound.objects.get().pk,
         "flag_pk": Flag.objects.first().pk,
         "item_pk": item.pk,
@@ -78,6 +85,7 @@ ALLOWED = {
     "round_correct": {"clinician"},
     "intervention_create": {"clinician"},
     "intervention_correct": {"clinician"},
+    "dose_correct": {"clinician"},
     "dose_create": {"clinician"},
     "flag_acknowledge": {"clinician"},
     "flags_acknowledge": {"clinician"},

@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
+import re
 import uuid
 
 from django.urls import reverse
 
 from patients import recording
-from patients.models import AuditEvent, Flag, Intervention, ObservationRound
+from patients.models import AuditEvent, Flag, Intervention, ObservationRound, PatientStatus
 from patients.views import tocilizumab_counts
 
 from .conftest import NORMAL, ago
+from .test_course_after_therapy import bispecific_patient
 
 
 def fever_then_treated_hypotension(patient, nurse, clinician):
@@ -112,3 +114,62 @@ def test_a_second_resolve_is_answered_not_dropped(clinician_client, patient, nur
         for e in AuditEvent.objects.filter(action="second_submission").order_by("pk")
     ]
     assert reasons == ["seen by neuro", "third try"]
+
+
+def step_up_dose_with_premedication(patient, clinician):
+    # REFERENCE k8: Tecvayli US PI, hospitalise 48 h after each step-up dose.
+    premed = {"kind": "corticosteroid", "drug": "dexamethasone", "dose": "16 mg"}
+    premed.update(indication="premedication", given_at=ago(hours=11))
+    values = {"step": "SUD1", "dose": "0.06 mg/kg", "given_at": ago(hours=10)}
+    return recording.record_dose(patient, values, clinician, uuid.uuid4(), premedication=premed)[0]
+
+
+def test_a_dose_marked_in_error_stays_struck_through_and_its_window_ends(
+    clinician_client, clinician, nurse
+) -> None:
+    patient = bispecific_patient()
+    recording.record_round(patient, {"clinical_time": ago(hours=2), **NORMAL}, nurse, uuid.uuid4())
+    dose = step_up_dose_with_premedication(patient, clinician)
+    window = "10 h of the 48 h in hospital after step-up dose 1"
+    assert window in clinician_client.get(reverse("queue")).content.decode()
+
+    url = reverse("dose_correct", args=[patient.pk, dose.pk])
+    form = clinician_client.get(url).content.decode()
+    assert "step-up dose 1 0.06 mg/kg" in form
+    assert clinician_client.post(url, {"reason": ""}).status_code == 422  # reason required
+    assert (
+        clinician_client.post(url, {"reason": "recorded on the wrong patient"}).status_code == 302
+    )
+
+    dose.refresh_from_db()
+    assert (dose.in_error, dose.error_by, dose.error_by_name) == (True, clinician, "carl")
+    assert dose.error_reason == "recorded on the wrong patient" and dose.error_at is not None
+    page = clinician_client.get(patient.get_absolute_url()).content.decode()
+    assert re.search(r'<li class="in-error"><del>[^<]*<strong>Step-up dose 1</strong>', page)
+    assert "recorded on the wrong patient" in page
+    # Its window no longer counts: not on the patient page, the queue or the status row.
+    assert window not in page
+    assert window not in clinician_client.get(reverse("queue")).content.decode()
+    assert PatientStatus.objects.get(patient=patient).plan_windows == []
+    # The premedication is its own entry, still recorded.
+    assert Intervention.objects.get(patient=patient).status == "final"
+    event = AuditEvent.objects.get(action="dose_entered_in_error")
+    assert (event.user, event.patient, event.detail["reason"]) == (
+        clinician,
+        patient,
+        "recorded on the wrong patient",
+    )
+
+
+def test_a_second_dose_correction_is_answered_and_its_reason_kept(
+    clinician_client, clinician
+) -> None:
+    patient = bispecific_patient()
+    dose = step_up_dose_with_premedication(patient, clinician)
+    url = reverse("dose_correct", args=[patient.pk, dose.pk])
+    clinician_client.post(url, {"reason": "first reason"})
+    page = clinician_client.post(url, {"reason": "second reason"}, follow=True).content.decode()
+    assert "already marked entered in error by carl" in page and "first reason" in page
+    dose.refresh_from_db()
+    assert dose.error_reason == "first reason"
+    assert AuditEvent.objects.get(action="second_submission").detail["reason"] == "second reason"
