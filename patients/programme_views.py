@@ -43,7 +43,6 @@ from .security import client_address
 # read them, and the patient list behind each count names patients.
 PERMISSIONS = ("patients.view_patient", "patients.add_intervention")
 PROGRAMME_KINDS = (Exposure.Kind.CAR_T, Exposure.Kind.BISPECIFIC)
-DEFAULT_DAYS = 365
 MAX_DAYS = 366 * 10
 OTHER = "other"  # products not in the catalogue
 OTHER_LABEL = "Products not in the catalogue"
