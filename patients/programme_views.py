@@ -43,7 +43,6 @@ from .security import client_address
 # read them, and the patient list behind each count names patients.
 PERMISSIONS = ("patients.view_patient", "patients.add_intervention")
 PROGRAMME_KINDS = (Exposure.Kind.CAR_T, Exposure.Kind.BISPECIFIC)
-DEFAULT_DAYS = 365
 MAX_DAYS = 366 * 10
 OTHER = "other"  # products not in the catalogue
 OTHER_LABEL = "Products not in the catalogue"
@@ -66,11 +65,11 @@ WHO = {
     "tocilizumab": "Patients given tocilizumab for CRS",
     "steroids": "Patients given corticosteroids for CRS or ICANS",
     "icu": "Patients transferred to intensive care during CRS or ICANS",
+    **{f"{kind}-{NONE}": f"Patients with no {kind.upper()}" for kind in (CRS, ICANS)},
     **{
-        f"{kind}-{grade_slug(grade)}": f"Patients whose highest {kind.upper()} grade was "
-        + str(grade)
+        f"{kind}-{grade_slug(grade)}": f"Patients whose highest {kind.upper()} grade was {grade}"
         for kind in (CRS, ICANS)
-        for grade in (NONE, *GRADES)
+        for grade in GRADES
     },
 }
 
@@ -184,6 +183,7 @@ def cohort_for(start: date, end: date, product: str, now) -> tuple[list[Treated]
 
 
 def _day_start(day: date):
+    # Midnight in the hospital's zone, as the model defines a day 0's start.
     return Exposure(day0=day).day0_start()
 
 

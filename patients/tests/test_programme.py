@@ -368,6 +368,37 @@ def test_a_product_filter_keeps_only_that_products_treatments(client, carla) -> 
     assert [(r.product, r.n) for r in rows] == [("Tisagenlecleucel (Kymriah)", 1)]
 
 
+def test_products_not_in_the_catalogue_share_one_row_and_filter(client, carla) -> None:
+    day0 = timezone.localdate() - timedelta(days=20)
+    with_rounds("A1", day0, [6, 18], carla)
+    novel = with_rounds("N1", day0, [6, 18], carla, family_name="Noether")
+    Exposure.objects.filter(patient=novel).update(agent="an investigational CAR-T")
+    client.force_login(carla)
+    assert [r.product for r in get(client).context["rows"]][1] == "Products not in the catalogue"
+    page = get(client, product="other", who="crs-none").content.decode()
+    assert "Patients with no CRS" in page and "NOETHER, Ada" in page
+    assert "LOVELACE" not in page
+
+
+def test_each_treatment_is_followed_from_its_day_0_to_the_next(client, carla) -> None:
+    # CAR-T on day 0, teclistamab ten days later: two treatments, each with
+    # its own rounds; the rounds before the first day 0 belong to neither.
+    first = timezone.localdate() - timedelta(days=30)
+    patient = with_rounds("TWO", first, [-30, -18, 6, 18, 240 + 6, 240 + 18], carla)
+    Exposure.objects.create(
+        patient=patient, kind="bispecific", agent="teclistamab", day0=first + timedelta(days=10)
+    )
+    client.force_login(carla)
+    rows = {r.product: r for r in get(client).context["rows"]}
+    car_t, tec = rows["Axicabtagene ciloleucel (Yescarta)"], rows["Teclistamab (Tecvayli)"]
+    assert (car_t.n, tec.n, rows[ALL_PRODUCTS].n) == (1, 1, 2)
+    # CAR-T: 6 -> 18 on time; 18 -> the next due at 30 h, inside the plan's
+    # 14 days, never came (the next round is the bispecific's).
+    assert (car_t.rounds.on_time, car_t.rounds.due, car_t.rounds.missed) == (1, 2, 1)
+    # Teclistamab, no doses recorded: no plan window, so only 246 -> 258 h.
+    assert (tec.rounds.on_time, tec.rounds.due) == (1, 1)
+
+
 def test_rounds_entered_in_error_are_not_counted(client, carla) -> None:
     day0 = timezone.localdate() - timedelta(days=20)
     patient = with_rounds("E1", day0, [6, 18, 30], carla)
