@@ -16,6 +16,7 @@ from datetime import datetime
 from django.utils import timezone
 
 from .clinical import products
+from .clinical.history import Given
 from .clinical.inputs import ICE_ITEMS
 from .clinical.registry import (
     EpisodeSummary,
@@ -25,6 +26,7 @@ from .clinical.registry import (
     summarise,
 )
 from .models import DoseEvent, Exposure, Intervention, ObservationRound, Patient, RoundStatus
+from .plans import current_exposure, dose_events, has_schedule
 from .recording import cause_of, episode_rule
 
 ICE_FIELDS = [f"ice_{name}" for name in ICE_ITEMS]
@@ -51,12 +53,6 @@ def current_exposures(ids: list[int]) -> dict[int, Exposure]:
     ):
         found.setdefault(exposure.patient_id, exposure)
     return found
-
-
-def has_schedule(product: products.Product | None) -> bool:
-    # As the plan (plans.dose_events): doses count only for a product whose
-    # label schedules them.
-    return product is not None and any(plan.steps for plan in product.plans)
 
 
 def round_facts(row: tuple) -> RoundFacts:
@@ -93,8 +89,8 @@ def episode_summaries(
     """Return every patient's CRS and ICANS episodes, by onset, keyed by id.
 
     At most four queries whatever the number of patients: exposures,
-    rounds, interventions, and doses (only when a product schedules them). Rounds and interventions entered in error are
-    left out.
+    rounds, interventions, and doses (only when a product schedules them).
+    Rounds and interventions entered in error are left out.
     """
     patients = list(patients)
     ids = [p.pk for p in patients]
@@ -114,27 +110,68 @@ def episode_summaries(
         patient_id__in=ids, status=RoundStatus.FINAL
     ).order_by("given_at", "pk"):
         given[intervention.patient_id].append(intervention.to_given())
-    scheduled = [e.pk for e in exposures.values() if has_schedule(e.catalogue_product())]
+    # As the plan (plans.dose_events): doses count only for a product whose
+    # label schedules them.
+    scheduled = [e.pk for e in exposures.values() if has_schedule(e)]
     doses = defaultdict(list)
     for dose in DoseEvent.objects.filter(
         exposure_id__in=scheduled, status=RoundStatus.FINAL
     ).order_by("given_at", "pk"):
         doses[dose.patient_id].append(dose.clock())
-    rule = episode_rule()
-    out = {}
-    for patient in patients:
-        exposure = exposures.get(patient.pk)
-        product = exposure.catalogue_product() if exposure else None
-        out[patient.pk] = list(
-            summarise(
-                rounds.get(patient.pk, []),
-                given.get(patient.pk, []),
-                exposure.day0_start() if exposure else None,
-                doses.get(patient.pk, []),
-                step_labels(product, patient.jurisdiction()),
-                rule,
-                now=now,
-                cause=cause_of(exposure),
-            )
+    return {
+        patient.pk: course_summaries(
+            patient,
+            exposures.get(patient.pk),
+            rounds.get(patient.pk, []),
+            given.get(patient.pk, []),
+            doses.get(patient.pk, []),
+            now,
         )
-    return out
+        for patient in patients
+    }
+
+
+def course_summaries(
+    patient: Patient,
+    exposure: Exposure | None,
+    rounds: list[RoundFacts],
+    given: list[Given],
+    doses: list[products.DoseClock],
+    now: datetime,
+) -> list[EpisodeSummary]:
+    """Return one patient's episodes from what was read for them."""
+    product = exposure.catalogue_product() if exposure else None
+    return list(
+        summarise(
+            rounds,
+            given,
+            exposure.day0_start() if exposure else None,
+            doses,
+            step_labels(product, patient.jurisdiction()),
+            episode_rule(),
+            now=now,
+            cause=cause_of(exposure),
+        )
+    )
+
+
+def patient_episodes(
+    patient: Patient, interventions: list[Intervention], now: datetime
+) -> list[EpisodeSummary]:
+    """Return one patient's episodes for the patient page, reusing what the
+    page has read (exposure, doses, the ledger): one more query, the rounds."""
+    exposure = current_exposure(patient)
+    rows = (
+        ObservationRound.objects.filter(patient=patient, status=RoundStatus.FINAL)
+        .order_by("clinical_time", "pk")
+        .values_list(*ROUND_FIELDS)
+    )
+    final = [i for i in interventions if i.status == RoundStatus.FINAL]
+    return course_summaries(
+        patient,
+        exposure,
+        [round_facts(row) for row in rows],
+        [i.to_given() for i in sorted(final, key=lambda i: (i.given_at, i.pk))],
+        [d.clock() for d in dose_events(patient, exposure)],
+        now,
+    )

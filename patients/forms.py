@@ -13,6 +13,7 @@ from .clinical.products import LateNeuro
 from .clinical.ranges import PLAUSIBLE
 from .identifiers import bidi_controls_in, normalise_mrn
 from .models import DoseEvent, Exposure, Intervention, Patient, product_choices
+from .plans import current_exposure
 from .words import ACVPU_WORDS, WORDS, plain, plain_choices
 
 # Clocks on ward PCs drift: allow a minute before calling a time "future".
@@ -505,7 +506,7 @@ class RoundForm(ClinicalTimeForm):
         if when < registered_minute:
             registered = timezone.localtime(self.patient.created_at)
             reasons.append(f"before the patient was registered ({registered:%d %b %Y %H:%M})")
-        exposure = self.patient.exposures.order_by("-day0", "-pk").first()
+        exposure = current_exposure(self.patient)  # read once per request
         if exposure and when < exposure.day0_start():
             reasons.append(f"before day 0 ({exposure.day0:%d %b %Y})")
         if reasons:

@@ -19,7 +19,7 @@ from django.utils.functional import SimpleLazyObject
 from .charts import heat_map, patient_charts
 from .clinical.inputs import ORGAN_SYSTEMS
 from .clinical.treatments import TOCILIZUMAB_MAX_24H, TOCILIZUMAB_MAX_TOTAL, dose_counts, expand
-from .episode_data import episode_summaries
+from .episode_data import patient_episodes
 from .escalation_views import escalation_panel
 from .models import (
     Exposure,
@@ -300,11 +300,13 @@ def patient_context(patient: Patient, page_number: str | None, user) -> dict[str
         **lookalikes(patient),
     )
     context.update(escalation_panel(patient))
-    context.update(episodes_context(patient, exposure, now))
+    context.update(episodes_context(patient, exposure, interventions, now))
     return context
 
 
-def episodes_context(patient: Patient, exposure: Exposure | None, now: datetime) -> dict[str, Any]:
+def episodes_context(
+    patient: Patient, exposure: Exposure | None, interventions: list, now: datetime
+) -> dict[str, Any]:
     """Return the episodes region's context, read only if not cached.
 
     An episode can end with no new write (its clear run lasts long enough),
@@ -312,7 +314,7 @@ def episodes_context(patient: Patient, exposure: Exposure | None, now: datetime)
     """
     kind = exposure.kind if exposure else None
     return {
-        "episodes": SimpleLazyObject(lambda: episode_summaries([patient], now)[patient.pk]),
+        "episodes": SimpleLazyObject(lambda: patient_episodes(patient, interventions, now)),
         "episodes_hour": now.replace(minute=0, second=0, microsecond=0),
         "infection": kind == Exposure.Kind.INFECTION,
         "day0_word": {

@@ -17,11 +17,16 @@ def current_exposure(patient: Patient) -> Exposure | None:
     return patient._current_exposure
 
 
+def has_schedule(exposure: Exposure | None) -> bool:
+    """Return True when the exposure's product label schedules its doses."""
+    product = exposure.catalogue_product() if exposure else None
+    return product is not None and any(plan.steps for plan in product.plans)
+
+
 def dose_records(patient: Patient, exposure: Exposure | None) -> list[DoseEvent]:
     """Return the exposure's doses, those entered in error too (shown struck
     through), read once and only when its plan has dose windows."""
-    product = exposure.catalogue_product() if exposure else None
-    if product is None or not any(plan.steps for plan in product.plans):
+    if not has_schedule(exposure):
         return []
     if not hasattr(patient, "_dose_records"):
         patient._dose_records = list(

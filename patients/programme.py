@@ -271,6 +271,7 @@ class StackedRow:
     n: int
     y: float
     segments: tuple[Segment, ...]
+    unit: str = ""
 
     @property
     def text_y(self) -> float:
@@ -279,17 +280,26 @@ class StackedRow:
     @property
     def summary(self) -> str:
         parts = ", ".join(f"{s.label.lower()} {s.count}" for s in self.segments if s.count)
-        return f"{self.product} (n = {self.n}): {parts or 'no patients'}"
+        unit = f" {self.unit}" if self.unit else ""
+        return f"{self.product} (n = {self.n}{unit}): {parts or 'none'}"
+
+
+@dataclass(frozen=True)
+class Key:
+    label: str
+    css: str
 
 
 @dataclass(frozen=True)
 class StackedChart:
-    """Patients by highest grade, one 100 % bar per product."""
+    """One 100 % bar per product, split into counted parts."""
 
     id: str
     title: str
+    caption: str
     rows: tuple[StackedRow, ...]
-    keys: tuple[GradeCount, ...]
+    keys: tuple[Key, ...]
+    unit: str = ""  # what n counts when it is not patients
     width: int = LABEL_WIDTH + BAR_WIDTH + 40
     left: int = LABEL_WIDTH
     bar_height: int = BAR_HEIGHT
@@ -299,19 +309,65 @@ class StackedChart:
         return TOP + ROW_HEIGHT * len(self.rows) + 6
 
 
+Part = tuple[Key, int]  # a part of one bar, and its count
+
+
+def stacked(
+    chart_id: str,
+    title: str,
+    caption: str,
+    bars: Sequence[tuple[str, Sequence[Part]]],
+    unit: str = "",
+) -> StackedChart:
+    """Return 100 % bars, one per (product, parts), as drawable geometry."""
+    out = []
+    for i, (product, parts) in enumerate(bars):
+        n = sum(count for _, count in parts)
+        x, segments = float(LABEL_WIDTH), []
+        for key, count in parts:
+            width = BAR_WIDTH * count / n if n else 0
+            segments.append(Segment(key.label, key.css, count, round(x, 1), round(width, 1)))
+            x += width
+        out.append(StackedRow(product, n, TOP + i * ROW_HEIGHT, tuple(segments), unit))
+    keys = tuple(key for key, _ in bars[-1][1]) if bars else ()
+    return StackedChart(chart_id, title, caption, tuple(out), keys, unit)
+
+
 def grade_chart(chart_id: str, title: str, rows: Sequence[ProductRow], kind: str) -> StackedChart:
     """Return the stacked bars of patients by highest grade of ``kind``."""
-    out = []
-    for i, r in enumerate(rows):
-        grades = r.crs_grades if kind == CRS else r.icans_grades
-        x, segments = float(LABEL_WIDTH), []
-        for g in grades:
-            width = BAR_WIDTH * g.count / r.n if r.n else 0
-            segments.append(Segment(g.label, g.css, g.count, round(x, 1), round(width, 1)))
-            x += width
-        out.append(StackedRow(r.product, r.n, TOP + i * ROW_HEIGHT, tuple(segments)))
-    keys = rows[-1].crs_grades if kind == CRS else rows[-1].icans_grades
-    return StackedChart(chart_id, title, tuple(out), keys)
+    return stacked(
+        chart_id,
+        title,
+        "each bar is 100 % of the product's patients",
+        [
+            (
+                r.product,
+                [
+                    (Key(g.label, g.css), g.count)
+                    for g in (r.crs_grades if kind == CRS else r.icans_grades)
+                ],
+            )
+            for r in rows
+        ],
+    )
+
+
+ON_TIME = Key("On time", "on-time")
+LATE = Key("Late", "late")
+MISSED = Key("Never recorded", "missed")
+
+
+def compliance_chart(
+    chart_id: str, title: str, rows: Sequence[ProductRow], kind: str
+) -> StackedChart:
+    """Return the stacked bars of due rounds (or ICE checks): on time, late, never."""
+    bars = []
+    for r in rows:
+        figure = r.rounds if kind == ROUND else r.ice
+        bars.append(
+            (r.product, [(ON_TIME, figure.on_time), (LATE, figure.late), (MISSED, figure.missed)])
+        )
+    return stacked(chart_id, title, "each bar is 100 % of the product's due times", bars, "due")
 
 
 @dataclass(frozen=True)
@@ -410,10 +466,15 @@ def tocilizumab_chart(rows: Sequence[ProductRow]) -> DotChart:
 @dataclass(frozen=True)
 class Figures:
     rows: list[ProductRow]
-    crs_chart: StackedChart | None = None
-    icans_chart: StackedChart | None = None
+    grade_charts: tuple[StackedChart, ...] = ()
     tocilizumab: DotChart | None = None
+    compliance_charts: tuple[StackedChart, ...] = ()
     cohort: list[Treated] = field(default_factory=list)
+
+    @property
+    def open_episodes(self) -> int:
+        """Episodes not yet resolved: their grade, treatment and length may change."""
+        return sum(e.resolved_at is None for t in self.cohort for e in t.episodes)
 
 
 def figures(cohort: Sequence[Treated]) -> Figures:
@@ -423,8 +484,14 @@ def figures(cohort: Sequence[Treated]) -> Figures:
         return Figures(rows, cohort=list(cohort))
     return Figures(
         rows,
-        grade_chart("crs-chart", "Patients by highest CRS grade", rows, CRS),
-        grade_chart("icans-chart", "Patients by highest ICANS grade", rows, ICANS),
+        (
+            grade_chart("crs-chart", "Patients by highest CRS grade", rows, CRS),
+            grade_chart("icans-chart", "Patients by highest ICANS grade", rows, ICANS),
+        ),
         tocilizumab_chart(rows),
+        (
+            compliance_chart("rounds-chart", "Rounds by when they came", rows, ROUND),
+            compliance_chart("ice-chart", "ICE checks by when they came", rows, ICE),
+        ),
         list(cohort),
     )

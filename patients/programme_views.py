@@ -43,7 +43,6 @@ from .security import client_address
 # read them, and the patient list behind each count names patients.
 PERMISSIONS = ("patients.view_patient", "patients.add_intervention")
 PROGRAMME_KINDS = (Exposure.Kind.CAR_T, Exposure.Kind.BISPECIFIC)
-DEFAULT_DAYS = 365
 MAX_DAYS = 366 * 10
 OTHER = "other"  # products not in the catalogue
 OTHER_LABEL = "Products not in the catalogue"
@@ -66,11 +65,11 @@ WHO = {
     "tocilizumab": "Patients given tocilizumab for CRS",
     "steroids": "Patients given corticosteroids for CRS or ICANS",
     "icu": "Patients transferred to intensive care during CRS or ICANS",
+    **{f"{kind}-{NONE}": f"Patients with no {kind.upper()}" for kind in (CRS, ICANS)},
     **{
-        f"{kind}-{grade_slug(grade)}": f"Patients whose highest {kind.upper()} grade was "
-        + str(grade)
+        f"{kind}-{grade_slug(grade)}": f"Patients whose highest {kind.upper()} grade was {grade}"
         for kind in (CRS, ICANS)
-        for grade in (NONE, *GRADES)
+        for grade in GRADES
     },
 }
 
@@ -83,7 +82,8 @@ class ProgrammeForm(forms.Form):
     start = forms.DateField(label="Day 0 from", widget=date_input())
     end = forms.DateField(label="Day 0 to (inclusive)", widget=date_input())
     product = forms.ChoiceField(label="Product", required=False)
-    who = forms.ChoiceField(required=False, choices=[("", ""), *WHO.items()])
+    # Set by the links on the counts, never typed: an unknown value lists nobody.
+    who = forms.CharField(required=False, max_length=40)
 
     def __init__(self, data=None):
         today = timezone.localdate()
@@ -91,6 +91,9 @@ class ProgrammeForm(forms.Form):
         values = {**initial, **{k: v for k, v in (data or {}).items() if v != ""}}
         super().__init__(values)
         self.fields["product"].choices = product_choices()
+
+    def clean_who(self) -> str:
+        return self.cleaned_data["who"] if self.cleaned_data["who"] in WHO else ""
 
     def clean(self) -> dict[str, Any]:
         data = super().clean()
@@ -133,21 +136,26 @@ def cohort_for(start: date, end: date, product: str, now) -> tuple[list[Treated]
         exposure__in=[e.pk for e in exposures], status=RoundStatus.FINAL
     ).order_by("given_at", "pk"):
         doses.setdefault(dose.exposure_id, []).append(dose.clock())
-    rounds: dict[int, list] = {}
-    for r in (
+    rounds: dict[int, list[compliance.StoredRound]] = {}
+    for patient_id, time, total, monitoring, icans, not_assessable, *ice in (
         ObservationRound.objects.filter(patient_id__in=ids, status=RoundStatus.FINAL)
-        .only(
+        .order_by("patient_id", "clinical_time", "pk")
+        .values_list(
             "patient_id",
             "clinical_time",
             "news2_total",
             "news2_monitoring",
             "icans_grade",
-            *ICE_FIELDS,
             "ice_not_assessable",
+            *ICE_FIELDS,
         )
-        .order_by("patient_id", "clinical_time", "pk")
     ):
-        rounds.setdefault(r.patient_id, []).append(r)
+        # An ICE check: every item scored (the round's ICE score), or
+        # recorded as not assessable.
+        checked = not_assessable or all(v is not None for v in ice)
+        rounds.setdefault(patient_id, []).append(
+            compliance.StoredRound(time, total, monitoring, icans, checked)
+        )
     episodes = episode_summaries(list(patients.values()), now)
     interval = ice_interval()
     treated = []
@@ -159,17 +167,7 @@ def cohort_for(start: date, end: date, product: str, now) -> tuple[list[Treated]
         def within(time, begins=begins, ends=ends) -> bool:
             return time >= begins and (ends is None or time < ends)
 
-        stored = [
-            compliance.StoredRound(
-                r.clinical_time,
-                r.news2_total,
-                r.news2_monitoring,
-                r.icans_grade,
-                r.ice_score is not None or r.ice_not_assessable,
-            )
-            for r in rounds.get(e.patient_id, [])
-            if within(r.clinical_time)
-        ]
+        stored = [r for r in rounds.get(e.patient_id, []) if within(r.time)]
         windows = products.ice_windows(_plan_windows(e, doses.get(e.pk, [])))
         treated.append(
             Treated(
@@ -185,6 +183,7 @@ def cohort_for(start: date, end: date, product: str, now) -> tuple[list[Treated]
 
 
 def _day_start(day: date):
+    # Midnight in the hospital's zone, as the model defines a day 0's start.
     return Exposure(day0=day).day0_start()
 
 
@@ -237,7 +236,6 @@ def programme_context(form: ProgrammeForm) -> dict[str, Any]:
         "ice_hours": f"{ice_interval().total_seconds() / 3600:g}",
         "start": data["start"],
         "end": data["end"],
-        "charts": [c for c in (result.crs_chart, result.icans_chart) if c],
         # Links to the patients behind a count keep the period.
         "base_query": urlencode({"start": data["start"], "end": data["end"]}),
     }

@@ -519,13 +519,16 @@ def refresh_status(
     patient: Patient,
     results: list[tuple[ObservationRound, RoundState]] | None = None,
     before: tuple[KnownInput, ...] | None = None,
+    followup_changed: bool = True,
 ) -> PatientStatus:
     """Rewrite the patient's queue row from stored rounds and open flags.
 
     ``results`` are the latest rounds with their states (default: the
     window ``reassess`` returns); ``before`` the final rounds stored before
     them (default: those ``reassess`` carried, else read), so a last known
-    grade older than the window is still found.
+    grade older than the window is still found. ``followup_changed`` False:
+    no round with follow-up labs was stored, so the row's follow-up
+    findings stand (and are not read again).
     """
     exposure = current_exposure(patient)
     if results is None:
@@ -537,8 +540,12 @@ def refresh_status(
         before = stored_rounds_before(final, results[0][0].clinical_time) if results else ()
     states = [state for _, state in results]
     last = states[-1] if states else None
+    # Ties (flags one round opened together) in the order they were raised,
+    # so the queue's leading flag does not change between two rewrites.
     flags = list(
-        patient.flags.exclude(state=FlagState.RESOLVED).order_by("-severity_rank", "-opened_at")
+        patient.flags.exclude(state=FlagState.RESOLVED).order_by(
+            "-severity_rank", "-opened_at", "pk"
+        )
     )
     # A flag watching a value is current only while the latest round still
     # shows it; one the latest round no longer bears out is shown as such.
@@ -569,17 +576,21 @@ def refresh_status(
         ],
         "flag_groups": flag_groups(flags, current),
         "plan_windows": [w.as_dict() for w in windows],
-        "followup": latest_followup(patient),
+        **({"followup": latest_followup(patient)} if followup_changed else {}),
         **(round_values(patient, results, before, exposure, windows) if last else NO_ROUNDS),
         "updated_at": timezone.now(),
     }
     # One UPDATE (every patient has a row from registration on), an INSERT
     # the first time.
     if not PatientStatus.objects.filter(patient=patient).update(**values):
-        PatientStatus.objects.create(patient=patient, **values)
+        values["followup"] = latest_followup(patient)
+        return PatientStatus.objects.create(patient=patient, **values)
     status = PatientStatus(patient=patient, **values)
     status._state.adding = False
     status._state.db = PatientStatus.objects.db
+    if "followup" not in values:
+        # Not rewritten: deferred, read from the row if anyone asks.
+        del status.__dict__["followup"]
     return status
 
 
@@ -756,6 +767,11 @@ def record_rounds(
                 patient,
                 [(r, s) for r, s in results if r.clinical_time >= latest],
                 before=(*results.before, *earlier),
+                followup_changed=any(
+                    has_followup_labs(r)
+                    for r, _ in results
+                    if r.clinical_time >= created[0].clinical_time
+                ),
             )
             stored = {rnd.client_key: results[position[rnd.pk]][0] for rnd in created}
             return [(stored[key], True) if key in stored else (found[key], False) for key in keys]

@@ -160,14 +160,15 @@ def _judged(
 
 @dataclass(frozen=True)
 class OnTime:
-    """How many due times were met, of those judged."""
+    """How many due times were met, of those judged, and how many never were."""
 
     on_time: int
     due: int
+    missed: int = 0  # nothing recorded after the due time while observed
 
     @property
-    def share(self) -> float | None:
-        return self.on_time / self.due if self.due else None
+    def late(self) -> int:
+        return self.due - self.on_time - self.missed
 
     @property
     def percent(self) -> int | None:
@@ -177,4 +178,8 @@ class OnTime:
 def on_time(found: Sequence[Due], kind: str) -> OnTime:
     """Return how many due times of ``kind`` were met by their due time."""
     judged = [d for d in found if d.kind == kind]
-    return OnTime(sum(d.on_time for d in judged), len(judged))
+    return OnTime(
+        sum(d.on_time for d in judged),
+        len(judged),
+        sum(d.done_at is None for d in judged),
+    )

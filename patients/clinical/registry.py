@@ -295,7 +295,11 @@ def summarise(
 
 
 def attributed(
-    kind: str, given: Sequence[Given], onset: datetime, end: datetime | None, following
+    kind: str,
+    given: Sequence[Given],
+    onset: datetime,
+    end: datetime | None,
+    following: datetime | None,
 ) -> tuple[Given, ...]:
     """Return the ledger doses that treat this episode.
 

@@ -9,15 +9,18 @@ import uuid
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from django.utils import timezone
 
 from patients import recording
 from patients.clinical.inputs import SYMPTOM_SEVERITY
 from patients.demo import demo_ward
-from patients.episode_data import episode_summaries
+from patients.episode_data import episode_summaries, patient_episodes
 from patients.management.commands.seed_demo import store_demo_patient
-from patients.models import Patient
+from patients.models import Exposure, Patient
 
+from .conftest import make_patient
 from .test_assess_command import run
+from .test_patient_page import episodes_section
 from .test_recording import record
 
 NOW = datetime(2026, 11, 20, 8, 0, tzinfo=UTC)
@@ -117,3 +120,69 @@ def test_rounds_and_doses_entered_in_error_are_left_out(patient, nurse, clinicia
     (after,) = episode_summaries([patient])[patient.pk]
     assert after.max_grade == 1
     assert after.tocilizumab_count == 0 and after.positive_pressure_at is None
+
+
+def test_icaht_and_the_iec_hs_prompt_stored_with_lab_entries_join_the_crs_episode(
+    nurse, clinician_client
+) -> None:
+    # REFERENCE k9: ICAHT (single-source) and the IEC-HS prompt (local rule,
+    # criteria unverified: ferritin rising twice after CRS settled) as
+    # stored with each lab entry (followup.py).
+    patient = make_patient(mrn="LAB1", day0=timezone.localdate() - timedelta(days=6))
+    start = datetime.now(UTC) - timedelta(hours=110)
+    record(patient, nurse, start, temperature_c=38.9, anc_10e9_l=0.3, ferritin_ug_l=900.0)
+    record(patient, nurse, start + timedelta(hours=6), temperature_c=37.0)
+    for hours, ferritin in ((80, 1500.0), (92, 2600.0)):
+        record(
+            patient,
+            nurse,
+            start + timedelta(hours=hours),
+            temperature_c=36.9,
+            anc_10e9_l=0.2,
+            ferritin_ug_l=ferritin,
+        )
+    (crs,) = episode_summaries([patient])[patient.pk]
+    assert crs.resolved_at == start + timedelta(hours=6)
+    assert crs.iec_hs_prompt_at == start + timedelta(hours=92)
+    assert crs.iec_hs_prompt.startswith("Consider IEC-HS / HLH evaluation")
+    assert any("N-ICAHT" in g and "(single-source)" in g for g in crs.icaht)
+    assert crs.icaht_max_grade is not None and crs.icaht_max_grade >= 1
+    page = clinician_client.get(patient.get_absolute_url()).content.decode()
+    section = episodes_section(page)
+    assert "Consider IEC-HS / HLH evaluation" in section
+    assert "[local rule; IEC-HS criteria unverified]" in section
+
+
+def test_the_patient_page_and_the_cohort_read_give_the_same_summaries(
+    nurse, clinician, clinician_client
+) -> None:
+    # A bispecific course with recorded step-up doses: onset counted from
+    # the dose before it, by its label (REFERENCE k1, k8).
+    patient = make_patient(
+        mrn="BIS1", kind="bispecific", day0=timezone.localdate() - timedelta(days=4)
+    )
+    Exposure.objects.filter(patient=patient).update(agent="teclistamab", product="teclistamab")
+    start = datetime.now(UTC) - timedelta(hours=60)
+    recording.record_dose(
+        patient,
+        {"step": "SUD2", "given_at": start - timedelta(hours=20)},
+        clinician,
+        uuid.uuid4(),
+        premedication={
+            "kind": "corticosteroid",
+            "drug": "dexamethasone",
+            "indication": "premedication",
+            "given_at": start - timedelta(hours=21),
+        },
+    )
+    record(patient, nurse, start, temperature_c=38.4)
+    record(patient, nurse, start + timedelta(hours=8), temperature_c=37.0)
+    patient = Patient.objects.get(pk=patient.pk)
+    now = timezone.now()
+    interventions = list(patient.interventions.all())
+    (page,) = patient_episodes(patient, interventions, now)
+    assert page == episode_summaries([patient], now)[patient.pk][0]
+    assert (page.onset_reference, page.onset_hours) == ("step-up dose 2", 20.0)
+    assert page.steroid_doses == 0  # the premedication never counts
+    section = episodes_section(clinician_client.get(patient.get_absolute_url()).content.decode())
+    assert "Day +0 after step-up dose 2 (20.0 h after it)" in section

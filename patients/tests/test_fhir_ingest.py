@@ -370,4 +370,4 @@ def test_a_bundle_of_20_rounds_costs_a_fixed_number_of_queries(
     assert ObservationRound.objects.filter(patient=patient).count() == 20
 
 
-QUERIES_FOR_20_ROUNDS = 95
+QUERIES_FOR_20_ROUNDS = 94

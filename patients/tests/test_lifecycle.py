@@ -88,13 +88,7 @@ def status_row(patient: Patient) -> dict:
         },
         "due": (status.last_round_at, status.next_round_due_at, status.next_ice_due_at),
         "organs": status.organ_severity,
-        # Groups of one severity come in the database's order of their flags
-        # (ties on severity and opening time): compared as a set.
-        "flags": (
-            status.worst_flag_rank,
-            status.worst_flag_unacknowledged,
-            sorted(status.flag_groups, key=lambda g: g["organ"]),
-        ),
+        "flags": (status.worst_flag_rank, status.worst_flag_unacknowledged, status.flag_groups),
     }
 
 

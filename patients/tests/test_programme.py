@@ -124,6 +124,12 @@ def test_zero_is_shown_as_zero_and_an_empty_row_has_no_percentage() -> None:
     assert row.rounds.percent is None
 
 
+def test_open_episodes_are_counted_so_the_figures_read_as_provisional() -> None:
+    closed = episode(CRS, T0, 2, resolved_at=T0 + 50 * H)
+    cohort = [treated(1, closed, icans(1)), treated(2, crs(1))]
+    assert figures(cohort).open_episodes == 2
+
+
 def test_rows_are_per_product_by_name_then_all_products() -> None:
     cohort = [
         treated(1, crs(1), product="Tisagenlecleucel (Kymriah)"),
@@ -156,13 +162,30 @@ def test_compliance_adds_up_the_due_times_of_every_patient_of_the_row() -> None:
 
 def test_grade_bars_fill_each_product_bar_in_proportion_to_its_patients() -> None:
     cohort = [treated(1, crs(1)), treated(2, crs(3)), treated(3), treated(4)]
-    chart = figures(cohort).crs_chart
+    chart = figures(cohort).grade_charts[0]
     [bar] = chart.rows
     widths = {s.label: s.width for s in bar.segments}
     assert widths["None"] == BAR_WIDTH / 2
     assert widths["Grade 1"] == widths["Grade 3"] == BAR_WIDTH / 4
     assert widths["Grade 2"] == 0
     assert bar.summary.endswith("none 2, grade 1 1, grade 3 1")
+
+
+def test_compliance_bars_split_due_times_into_on_time_late_and_never_recorded() -> None:
+    dues = [
+        Due("round", T0, T0 + 12 * H, T0 + 11 * H),
+        Due("round", T0, T0 + 12 * H, T0 + 14 * H),
+        Due("round", T0, T0 + 12 * H, None),
+        Due("round", T0, T0 + 12 * H, T0 + 12 * H),
+    ]
+    [rounds, _ice] = figures([treated(1, dues=dues)]).compliance_charts
+    [bar] = rounds.rows
+    assert [(s.label, s.count, s.width) for s in bar.segments] == [
+        ("On time", 2, BAR_WIDTH / 2),
+        ("Late", 1, BAR_WIDTH / 4),
+        ("Never recorded", 1, BAR_WIDTH / 4),
+    ]
+    assert bar.summary.endswith("(n = 4 due): on time 2, late 1, never recorded 1")
 
 
 def test_hour_axis_starts_at_zero_and_covers_every_value() -> None:
@@ -219,7 +242,7 @@ def test_it_shows_rounds_recorded_by_their_due_time_per_product(client, carla) -
     assert response.status_code == 200
     page = response.content.decode()
     assert "Axicabtagene ciloleucel (Yescarta)" in page
-    assert "2 of 4 rounds (50 %)" in page
+    assert "2 of 4 rounds (50 %); 1 late, 1 never recorded" in page
     assert "12 hours after the last one" in page
 
 
@@ -233,6 +256,13 @@ def test_the_cohort_is_treatments_with_day_0_in_the_period(client, carla) -> Non
     start = (today - timedelta(days=500)).isoformat()
     page = get(client, start=start, end=today.isoformat()).content.decode()
     assert "2 treatments</strong>" in page
+
+
+def test_a_period_without_treatments_says_so(client, carla) -> None:
+    client.force_login(carla)
+    page = get(client, start="2020-01-01", end="2020-12-31").content.decode()
+    assert "No CAR-T or bispecific treatment has its day 0 in this period." in page
+    assert "0 treatments</strong>" in page
 
 
 def test_the_default_period_is_the_last_12_months(client, carla) -> None:
@@ -274,7 +304,8 @@ def test_crs_treatment_and_intensive_care_come_from_the_episode_summaries(client
     page = get(client, who="crs").content.decode()
     assert "1</a> of 2 (50 %)" in page
     assert "3.0 h (3.0 to 3.0)" in page
-    assert "Curie, Ada" in page and "Well, Ada" not in page
+    assert "CURIE, Ada" in page and "WELL, Ada" not in page
+    assert "1 CRS or ICANS episode is still open" in page
     line = next(csv.DictReader(io.StringIO(client.get(reverse("programme_csv")).content.decode())))
     assert (line["crs_patients"], line["crs_highest_grade_1"], line["icu_patients"]) == (
         "1",
@@ -287,6 +318,38 @@ def test_crs_treatment_and_intensive_care_come_from_the_episode_summaries(client
     episodes = client.get(link.replace("&amp;", "&"))
     assert episodes.status_code == 200
     assert len(list(csv.DictReader(io.StringIO(b"".join(episodes).decode())))) == 1
+
+
+ICE_10 = {
+    "ice_orientation": 4,
+    "ice_naming": 3,
+    "ice_commands": 3,
+    "ice_writing": 1,
+    "ice_attention": 1,
+}
+
+
+def test_ice_checks_follow_the_window_after_a_bispecific_step_up_dose(client, carla) -> None:
+    # Teclistamab US label: 48 h in hospital after each step-up dose
+    # (REFERENCE k8); the ICE schedule follows that window (local policy).
+    day0 = timezone.localdate() - timedelta(days=20)
+    patient = make_patient(mrn="TEC1", kind="bispecific", day0=day0)
+    Exposure.objects.filter(patient=patient).update(agent="teclistamab")
+    start = day_start(day0)
+    recording.record_dose(
+        patient, {"step": "SUD1", "given_at": start + 8 * H}, carla, uuid.uuid4()
+    )
+    for h, ice in ((10, ICE_10), (22, {}), (34, ICE_10)):
+        values = {"clinical_time": start + h * H, **NORMAL, **ice}
+        recording.record_round(patient, values, carla, uuid.uuid4())
+    client.force_login(carla)
+    [row] = get(client).context["rows"]
+    assert row.product == "Teclistamab (Tecvayli)"
+    # Due at 22 h, checked at 34 h (late); due at 46 h, inside the window
+    # that ends at 56 h, never checked.
+    assert (row.ice.on_time, row.ice.due) == (0, 2)
+    # 10 -> 22 -> 34 on time; the round due at 46 h never came.
+    assert (row.rounds.on_time, row.rounds.due) == (2, 3)
 
 
 def test_a_product_filter_keeps_only_that_products_treatments(client, carla) -> None:
@@ -303,6 +366,37 @@ def test_a_product_filter_keeps_only_that_products_treatments(client, carla) -> 
     ]
     rows = get(client, product="tisa-cel").context["rows"]
     assert [(r.product, r.n) for r in rows] == [("Tisagenlecleucel (Kymriah)", 1)]
+
+
+def test_products_not_in_the_catalogue_share_one_row_and_filter(client, carla) -> None:
+    day0 = timezone.localdate() - timedelta(days=20)
+    with_rounds("A1", day0, [6, 18], carla)
+    novel = with_rounds("N1", day0, [6, 18], carla, family_name="Noether")
+    Exposure.objects.filter(patient=novel).update(agent="an investigational CAR-T")
+    client.force_login(carla)
+    assert [r.product for r in get(client).context["rows"]][1] == "Products not in the catalogue"
+    page = get(client, product="other", who="crs-none").content.decode()
+    assert "Patients with no CRS" in page and "NOETHER, Ada" in page
+    assert "LOVELACE" not in page
+
+
+def test_each_treatment_is_followed_from_its_day_0_to_the_next(client, carla) -> None:
+    # CAR-T on day 0, teclistamab ten days later: two treatments, each with
+    # its own rounds; the rounds before the first day 0 belong to neither.
+    first = timezone.localdate() - timedelta(days=30)
+    patient = with_rounds("TWO", first, [-30, -18, 6, 18, 240 + 6, 240 + 18], carla)
+    Exposure.objects.create(
+        patient=patient, kind="bispecific", agent="teclistamab", day0=first + timedelta(days=10)
+    )
+    client.force_login(carla)
+    rows = {r.product: r for r in get(client).context["rows"]}
+    car_t, tec = rows["Axicabtagene ciloleucel (Yescarta)"], rows["Teclistamab (Tecvayli)"]
+    assert (car_t.n, tec.n, rows[ALL_PRODUCTS].n) == (1, 1, 2)
+    # CAR-T: 6 -> 18 on time; 18 -> the next due at 30 h, inside the plan's
+    # 14 days, never came (the next round is the bispecific's).
+    assert (car_t.rounds.on_time, car_t.rounds.due, car_t.rounds.missed) == (1, 2, 1)
+    # Teclistamab, no doses recorded: no plan window, so only 246 -> 258 h.
+    assert (tec.rounds.on_time, tec.rounds.due) == (1, 1)
 
 
 def test_rounds_entered_in_error_are_not_counted(client, carla) -> None:
@@ -322,7 +416,7 @@ def test_the_patients_behind_a_count_are_listed_and_the_viewing_is_audited(clien
     patient = with_rounds("L1", day0, [6, 18], carla, family_name="Hopper", given_name="Grace")
     client.force_login(carla)
     page = get(client, who="patients").content.decode()
-    assert "Hopper, Grace" in page
+    assert "HOPPER, Grace" in page
     assert reverse("patient", args=[patient.pk]) in page
     event = AuditEvent.objects.filter(action="programme_viewed").latest("at")
     assert event.detail["shown"] == [patient.pk]
@@ -345,6 +439,9 @@ def test_nonsense_filters_are_field_errors_not_failures(client, carla) -> None:
     assert "Enter a valid date." in response.content.decode()
     response = client.get(reverse("programme_csv"), {"start": "yesterday"})
     assert response.status_code == 400
+    # A count link tampered with still shows the figures, listing nobody.
+    response = get(client, who="<script>")
+    assert response.context["rows"] is not None and "listed" not in response.context
 
 
 def test_nurses_do_not_see_the_programme_link(client, carla) -> None:
@@ -377,15 +474,18 @@ def test_the_page_reads_a_fixed_number_of_queries_whatever_the_cohort(
     day0 = timezone.localdate() - timedelta(days=20)
     for i in range(patients):
         with_rounds(f"Q{i}", day0, [6, 18], carla)
+    # A bispecific with a dose: its window is read with the rest.
+    tec = with_rounds("TEC", day0, [6, 18], carla, kind="bispecific")
+    Exposure.objects.filter(patient=tec).update(agent="teclistamab")
+    recording.record_dose(tec, {"step": "SUD1", "given_at": day_start(day0)}, carla, uuid.uuid4())
     client.force_login(carla)
     # The patients listed behind a count come with the cohort.
     with django_assert_num_queries(QUERIES):
         response = get(client, who="patients")
-    assert len(response.context["listed"]) == patients
+    assert len(response.context["listed"]) == patients + 1
 
 
 # Session, user, permissions (4); cohort, later treatments, doses,
-# rounds (4); episode summaries (3: exposures, rounds, interventions; a
-# fourth for doses when a product in the cohort schedules them); the audit
-# event and the session's idle clock (4).
-QUERIES = 15
+# rounds (4); episode summaries (4: exposures, rounds, interventions,
+# doses); the audit event and the session's idle clock (4).
+QUERIES = 16
