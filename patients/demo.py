@@ -1,4 +1,5 @@
-"""A believable demo ward: CAR-T, bispecific, COVID-19 and stable patients.
+"""A believable demo ward: CAR-T (CD19 and BCMA), bispecific, COVID-19 and
+stable patients.
 
 Deterministic for a given seed and "now". The courses are illustrations
 for training and testing, not patient data.
@@ -10,6 +11,8 @@ import random
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any
+
+from .clinical import products
 
 ROUND_EVERY = timedelta(hours=4)
 WARDS = ("Haematology A", "Haematology B", "Infectious Diseases")
@@ -76,6 +79,8 @@ class DemoPatient:
     exposure: dict[str, Any]
     rounds: list[dict[str, Any]] = field(default_factory=list)
     given: list[dict[str, Any]] = field(default_factory=list)
+    # Doses of a step-up schedule, each with its own clock (DoseEvent).
+    doses: list[dict[str, Any]] = field(default_factory=list)
 
 
 def normal_round(rng: random.Random) -> dict[str, Any]:
@@ -160,11 +165,49 @@ def cart_icans(day: float, rng: random.Random, r: dict[str, Any], give: list) ->
     ]
 
 
+# Teclistamab step-up schedule (the US plan in products.toml, REFERENCE k8):
+# its doses, given here two days apart ("each step may be given 2-4 days
+# after the previous one"), on days 0, 2 and 4 at 08:00.
+STEP_UP_DAYS = (0, 2, 4)
+
+
+def step_up_doses(start: datetime, now: datetime) -> tuple[list[dict], list[dict]]:
+    """Return the teclistamab doses given by ``now`` and their premedication
+    (dexamethasone 16 mg 1-3 h before each, REFERENCE k1), recorded as such."""
+    plan = products.find_product("teclistamab", "").plan_for("US")
+    doses, premedication = [], []
+    for step, day in zip(plan.steps, STEP_UP_DAYS, strict=True):
+        at = start + timedelta(days=day)
+        if at > now:
+            break
+        doses.append({"step": step.id, "dose": step.dose, "given_at": at, "note": ""})
+        premedication.append(
+            {
+                "kind": "corticosteroid",
+                "given_at": at - timedelta(hours=1),
+                "drug": "dexamethasone",
+                "dose": "16 mg",
+                "route": "PO",
+                "indication": "premedication",
+            }
+        )
+    return doses, premedication
+
+
 def bispecific(day: float, rng: random.Random, r: dict[str, Any], give: list) -> None:
-    """Step-up doses on days 0, 2 and 4; grade 1 CRS the day after each."""
-    if any(d + 0.5 <= day < d + 1.3 for d in (2, 4)):
+    """Step-up doses on days 0, 2 and 4; grade 1 CRS the day after the second and third."""
+    if any(d + 0.5 <= day < d + 1.3 for d in STEP_UP_DAYS[1:]):
         r["temperature_c"] = round(rng.uniform(38.0, 38.6), 1)
         r["symptoms"] = {"fever": 1, "nausea": 1}
+
+
+def bcma_car_t(day: float, rng: random.Random, r: dict[str, Any], give: list) -> None:
+    """Cilta-cel: the ICANS course, and the late-neurotoxicity questions of
+    BCMA CAR-T (products.toml, REFERENCE k11) asked with each ICE, all "no"."""
+    cart_icans(day, rng, r, give)
+    if day >= 1 and abs(day - round(day)) < 0.01:  # the 08:00 round
+        questions = products.find_product("cilta-cel", "").late_neuro.questions
+        r["late_neuro"] = {q.id: False for q in questions}
 
 
 def covid(day: float, rng: random.Random, r: dict[str, Any], give: list) -> None:
@@ -185,17 +228,18 @@ def covid(day: float, rng: random.Random, r: dict[str, Any], give: list) -> None
 
 COURSES = {
     "cart_crs": cart_crs,
-    "cart_icans": cart_icans,
+    "cart_icans": bcma_car_t,
     "bispecific": bispecific,
     "covid": covid,
     "stable": lambda day, rng, r, give: None,
 }
+# Kind, agent as typed, and the catalogue product (products.toml).
 EXPOSURES = {
-    "cart_crs": ("car_t", "axicabtagene ciloleucel"),
-    "cart_icans": ("car_t", "ciltacabtagene autoleucel"),
-    "bispecific": ("bispecific", "teclistamab"),
-    "covid": ("infection", "COVID-19"),
-    "stable": ("car_t", "tisagenlecleucel"),
+    "cart_crs": ("car_t", "axicabtagene ciloleucel", "axi-cel"),
+    "cart_icans": ("car_t", "ciltacabtagene autoleucel", "cilta-cel"),
+    "bispecific": ("bispecific", "teclistamab", "teclistamab"),
+    "covid": ("infection", "COVID-19", ""),
+    "stable": ("car_t", "tisagenlecleucel", "tisa-cel"),
 }
 
 
@@ -212,10 +256,11 @@ def demo_ward(count: int, seed: int, now: datetime, days: int | None = None) -> 
         # time of day).
         rng = random.Random(f"{seed}-{n}")
         scenario = SCENARIOS[n % len(SCENARIOS)]
-        kind, agent = EXPOSURES[scenario]
-        # Long enough into the course that the CRS and ICANS patients show it.
+        kind, agent, product = EXPOSURES[scenario]
+        # Long enough into the course that the CRS and ICANS patients show it;
+        # bispecific patients are in their step-up doses (a window open).
         first_day = {"cart_crs": 5, "cart_icans": 6}.get(scenario, 1)
-        days_in = rng.randint(first_day, 14)
+        days_in = rng.randint(first_day, 5 if scenario == "bispecific" else 14)
         if days is not None:
             days_in = days
         start = (now - timedelta(days=days_in)).replace(hour=8, minute=0, second=0, microsecond=0)
@@ -245,9 +290,7 @@ def demo_ward(count: int, seed: int, now: datetime, days: int | None = None) -> 
                 "kind": kind,
                 "agent": agent,
                 "day0": start.date(),
-                "dose_dates": [(start.date() + timedelta(days=d)).isoformat() for d in (2, 4)]
-                if kind == "bispecific"
-                else [],
+                "product": product,
             },
         )
         give: list = []
@@ -274,5 +317,8 @@ def demo_ward(count: int, seed: int, now: datetime, days: int | None = None) -> 
             for k, d, drug, dose, route in dict.fromkeys(give)
             if start + timedelta(days=d) <= now
         ]
+        if scenario == "bispecific":
+            p.doses, premedication = step_up_doses(start, now)
+            p.given += premedication
         out.append(p)
     return out

@@ -48,6 +48,9 @@ class _Echo:
 
 
 def safe(value) -> str:
+    # A number is never read as a formula, whatever its sign.
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        return str(value)
     text = "" if value is None else str(value)
     pieces = [text, *(p.lstrip(" ") for p in CELL_SPLITS.split(text)[1:])]
     return "'" + text if any(p.startswith(FORMULA_START) for p in pieces) else text

@@ -635,11 +635,6 @@ class PatientForm(forms.ModelForm):
         required=False,
         help_text="Sets the label's monitoring plan; left blank, it is matched from the name",
     )
-    dose_dates = forms.CharField(
-        label="Further dose dates",
-        required=False,
-        help_text="Step-up or later doses, as YYYY-MM-DD separated by commas",
-    )
 
     class Meta:
         model = Patient
@@ -739,23 +734,12 @@ class PatientForm(forms.ModelForm):
             self.add_error("day0", "Day 0 must be within a year of today.")
         return data
 
-    def clean_dose_dates(self) -> list[str]:
-        raw = self.cleaned_data.get("dose_dates", "")
-        out = []
-        for part in [p.strip() for p in raw.split(",") if p.strip()]:
-            try:
-                out.append(date.fromisoformat(part).isoformat())
-            except ValueError:
-                raise forms.ValidationError(f"{part!r} is not a date (use YYYY-MM-DD).") from None
-        return out
-
     def exposure_values(self) -> dict[str, Any]:
         d = self.cleaned_data
         return {
             "kind": d["exposure_kind"],
             "agent": d["exposure_agent"],
             "day0": d["day0"],
-            "dose_dates": d["dose_dates"],
             "product": d.get("product") or "",
         }
 

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime, timedelta
 
 from django.core.management import call_command
+from django.urls import reverse
 
-from patients.models import Flag, ObservationRound, Patient
+from patients.models import DoseEvent, Flag, Intervention, ObservationRound, Patient
 
 
 def test_seed_demo_twice_duplicates_nothing(db, capsys) -> None:
@@ -69,3 +71,30 @@ def test_stable_patients_raise_no_red_flag_or_grade_rise(db) -> None:
     assert not Flag.objects.filter(
         patient__in=stable, kind__in=["red_flag", "grade_rise"]
     ).exists()
+
+
+def test_the_demo_shows_step_up_windows_and_bcma_late_neurotoxicity_questions(
+    db, clinician_client
+) -> None:
+    call_command("seed_demo", "--patients", "25", "--no-users", "--force")
+    assert Patient.objects.count() == 25
+    # Teclistamab (REFERENCE k8): each step-up dose a record, with its
+    # premedication recorded as such, and the patient inside a 48 h window.
+    bispecific = Patient.objects.filter(exposures__product="teclistamab")
+    assert bispecific.count() == 5
+    for patient in bispecific:
+        steps = list(DoseEvent.objects.filter(patient=patient).values_list("step", flat=True))
+        assert steps == ["SUD1", "SUD2", "TD1"][: len(steps)] and steps
+        premeds = Intervention.objects.filter(patient=patient, indication="premedication")
+        assert premeds.count() == len(steps)
+    queue = clinician_client.get(reverse("queue")).content.decode()
+    assert re.search(
+        r"\d+ h of the 48 h in hospital after (step-up dose \d|first treatment)", queue
+    )
+    page = clinician_client.get(bispecific.first().get_absolute_url()).content.decode()
+    assert "Doses recorded" in page and "Step-up dose 1" in page
+    # Cilta-cel (BCMA, REFERENCE k11): the late-neurotoxicity questions are asked.
+    cilta = Patient.objects.filter(exposures__product="cilta-cel").first()
+    form = clinician_client.get(reverse("round_create", args=[cilta.pk])).content.decode()
+    assert "Late neurotoxicity: Change in handwriting?" in form
+    assert ObservationRound.objects.filter(patient=cilta).exclude(late_neuro={}).exists()

@@ -52,9 +52,11 @@ def assess_payload(demo, patient: Patient) -> dict:
                 "drug": g["drug"],
                 "dose": g["dose"],
                 "route": g["route"],
+                **({"indication": g["indication"]} if g.get("indication") else {}),
             }
             for g in demo.given
         ],
+        "doses": [{"step": d["step"], "time": d["given_at"].isoformat()} for d in demo.doses],
         "rounds": rounds,
     }
 
@@ -84,8 +86,8 @@ def test_the_demo_courses_have_crs_and_icans_episodes(nurse) -> None:
     icans = next(s for s in icans_patient if s.kind == "icans")
     assert icans.lowest_ice == 2  # demo.cart_icans: ICE 8, 5, 2, 6 on days 4-7
     assert "antiseizure" in icans.therapy_classes
-    # Step-up dosing recorded as dates only (no dose events): from day 0.
-    assert {s.onset_reference for s in bispecific} == {"day 0"}
+    # demo.bispecific: fever the day after step-up dose 2, counted from that dose.
+    assert [(s.onset_reference, s.onset_day) for s in bispecific] == [("step-up dose 2", 0)]
     assert covid == []  # infection: no ASTCT episodes (REFERENCE k4)
     assert stable == []
 

@@ -19,6 +19,7 @@ from patients.episode_export import COLUMNS
 from patients.management.commands.seed_demo import store_demo_patient
 from patients.models import AuditEvent
 
+from .conftest import make_patient
 from .test_assess_command import command
 from .test_recording import record
 
@@ -121,3 +122,13 @@ def test_the_readme_names_every_column_and_its_registry_field() -> None:
     section = readme[readme.index("### Episode summary CSV") :]
     for column in COLUMNS:
         assert f"| `{column}` |" in section, column
+
+
+def test_an_onset_before_day_0_is_a_plain_negative_day(nurse) -> None:
+    # Fever the day before the infusion date recorded: Day -1, written as a
+    # number (only text is guarded against formulas).
+    patient = make_patient(mrn="NEG1", day0=timezone.localdate() + timedelta(days=1))
+    record(patient, nurse, timezone.now() - timedelta(hours=2), temperature_c=38.6)
+    today = timezone.localdate()
+    status, rows, _ = summary("--from", str(today - timedelta(days=1)), "--to", str(today))
+    assert [(r["mrn"], r["onset_day"]) for r in rows] == [("NEG1", "-1")]

@@ -39,14 +39,17 @@ def record_one_by_one(demo, author, ward: str) -> Patient:
     recording.refresh_status(patient, [])
     # A dose given at a round's time is known to that round.
     timeline = sorted(
-        [(g["given_at"], 0, g) for g in demo.given]
-        + [(r["clinical_time"], 1, r) for r in demo.rounds],
+        [(d["given_at"], 0, "dose", d) for d in demo.doses]
+        + [(g["given_at"], 0, "given", g) for g in demo.given]
+        + [(r["clinical_time"], 1, "round", r) for r in demo.rounds],
         key=lambda item: item[:2],
     )
-    for when, is_round, values in timeline:
-        if is_round:
+    for when, _, what, values in timeline:
+        if what == "round":
             recording.scan_overdue(when, ward=ward)
             recording.record_round(patient, dict(values), author, uuid.uuid4())
+        elif what == "dose":
+            recording.record_dose(patient, dict(values), author, uuid.uuid4())
         else:
             recording.record_intervention(patient, dict(values), author, uuid.uuid4())
     return patient

@@ -18,7 +18,7 @@ from django.utils import timezone
 
 from patients import recording
 from patients.fhir.tokens import create_token
-from patients.models import Escalation, Flag, Intervention
+from patients.models import Escalation, Exposure, Flag, Intervention
 
 from .conftest import NORMAL, ago, make_patient, make_user
 from .test_course_after_therapy import bispecific_patient, cilta_patient
@@ -101,6 +101,9 @@ def ward(nurse, clinician):
     recording.resolve_flag(flag, clinician, "Settled after treatment")
 
     bispecific = bispecific_patient()
+    # Dose dates typed at registration before doses were records of their own.
+    legacy = [str(timezone.localdate() + timedelta(days=d)) for d in (2, 4)]
+    Exposure.objects.filter(patient=bispecific).update(dose_dates=legacy)
     for step, hours in (("SUD1", 50), ("SUD2", 10)):
         premed = {"kind": "corticosteroid", "drug": "dexamethasone", "dose": "16 mg"}
         dose = {"step": step, "dose": "0.06 mg/kg", "given_at": ago(hours=hours)}
@@ -170,7 +173,10 @@ def test_clinical_pages_show_human_times_and_plain_words(client, ward, clinician
     found = {}
     shown = {
         reverse("patient", args=[ward["car_t"].pk]): ["Informed Dr Patel", "Wrong patient"],
-        reverse("patient", args=[ward["bispecific"].pk]): ["step-up dose 2"],
+        reverse("patient", args=[ward["bispecific"].pk]): [
+            "step-up dose 2",
+            "further doses noted at registration, dates only:",
+        ],
         reverse("flag_history", args=[ward["car_t"].pk]): ["Settled after treatment"],
     }
     for url in clinical_pages(ward):

@@ -269,3 +269,10 @@ def test_a_partial_round_keeps_the_last_known_grades(nurse_client, patient) -> N
     assert "CRS grade <strong>1</strong>" in page
     assert "(ICE 9/10)" in page
     assert "last full set" in page and "incomplete set" in page
+
+
+@pytest.mark.django_db
+def test_registration_no_longer_asks_for_dose_dates_doses_are_records(nurse_client) -> None:
+    page = nurse_client.get(reverse("patient_create")).content.decode()
+    assert 'name="dose_dates"' not in page
+    assert "recorded after registration, with its time" in page

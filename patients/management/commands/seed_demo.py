@@ -16,7 +16,7 @@ from django.utils import timezone
 
 from patients import recording
 from patients.demo import DemoPatient, demo_ward
-from patients.models import Exposure, Intervention, ObservationRound, Patient
+from patients.models import DoseEvent, Exposure, Intervention, ObservationRound, Patient
 
 DEMO_USERS = {"nurse": "nurse", "clinician": "clinician", "admin": "admin"}
 
@@ -91,7 +91,11 @@ def store_demo_patient(
         **p.risk,
         **{f"baseline_{k}": v for k, v in p.baseline.items()},
     )
-    Exposure.objects.create(patient=patient, **p.exposure)
+    exposure = Exposure.objects.create(patient=patient, **p.exposure)
+    # Doses first: their windows set the ICE schedule the course is assessed on.
+    DoseEvent.objects.bulk_create(
+        DoseEvent(patient=patient, exposure=exposure, recorded_by=author, **d) for d in p.doses
+    )
     rounds = [ObservationRound(entered_by=author, **r) for r in p.rounds]
     given = [Intervention(patient=patient, recorded_by=author, **g) for g in p.given]
     recording.import_course(patient, rounds, given)
