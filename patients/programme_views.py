@@ -175,7 +175,9 @@ def cohort_for(start: date, end: date, product: str, now) -> tuple[list[Treated]
                 product=_product_label(e),
                 product_id=_product_id(e),
                 day0=e.day0,
-                episodes=tuple(ep for ep in episodes.get(e.patient_id, []) if within(ep.onset)),
+                episodes=tuple(
+                    ep for ep in episodes.get(e.patient_id, []) if ep.exposure_id == e.pk
+                ),
                 dues=tuple(compliance.dues(stored, now, begins, e.kind, interval, windows)),
             )
         )
