@@ -9,6 +9,7 @@ must be given.
 
 from __future__ import annotations
 
+import hashlib
 import os
 from datetime import timedelta
 from pathlib import Path
@@ -113,10 +114,28 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     DATABASES["default"]["OPTIONS"].update({"timeout": 20, "transaction_mode": "IMMEDIATE"})
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
+
+def release_fingerprint(base: Path = BASE_DIR) -> str:
+    """Return a short hash of the templates and the code that renders them.
+
+    Cached fragments are keyed on the data they show, not on how they are
+    drawn: a new release whose templates or code differ gets new keys, so a
+    shared cache never serves the previous release's markup (no manual
+    CACHE_KEY_PREFIX change on deploy).
+    """
+    digest = hashlib.sha256()
+    sources = [*(base / "templates").rglob("*.html"), *(base / "patients").rglob("*.py")]
+    for path in sorted(p for p in sources if "tests" not in p.relative_to(base).parts):
+        digest.update(path.relative_to(base).as_posix().encode())
+        digest.update(path.read_bytes())
+    return digest.hexdigest()[:12]
+
+
 # Rendered fragments of the queue and patient page are cached here. Local
 # memory by default (each process its own); several app servers share one
-# Redis with CACHE_URL=redis://host:6379/0. KEY_PREFIX keeps one release's
-# fragments from being served by the next one.
+# Redis with CACHE_URL=redis://host:6379/0. KEY_PREFIX (by default the
+# release's fingerprint) keeps one release's fragments from being served by
+# the next one.
 CACHE_URL = os.getenv("CACHE_URL", "")
 CACHES = {
     "default": {
@@ -126,7 +145,7 @@ CACHES = {
             else "django.core.cache.backends.locmem.LocMemCache"
         ),
         "LOCATION": CACHE_URL,
-        "KEY_PREFIX": os.getenv("CACHE_KEY_PREFIX", ""),
+        "KEY_PREFIX": os.getenv("CACHE_KEY_PREFIX", "").strip() or release_fingerprint(),
     }
 }
 if CACHE_URL and CACHES["default"]["BACKEND"].endswith("LocMemCache"):

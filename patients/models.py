@@ -374,8 +374,39 @@ class ObservationRound(Correctable, Undeletable):
             return None
         return sum(capd_points(name, answer) for name, answer in answers.items())
 
+    # What ``to_observation`` reads: re-assessment loads only these.
+    OBSERVATION_FIELDS = (
+        "id",
+        "patient",
+        "clinical_time",
+        "temperature_c",
+        "heart_rate",
+        "systolic_bp",
+        "diastolic_bp",
+        "respiratory_rate",
+        "spo2",
+        "oxygen_device",
+        "oxygen_flow_l_min",
+        "hypotension",
+        "vasopressors",
+        "acvpu",
+        *(f"ice_{name}" for name in inputs.ICE_ITEMS),
+        "ice_not_assessable",
+        "sedated",
+        *(f"capd_{name}" for name in inputs.CAPD_ITEMS),
+        "capd_not_assessable",
+        "consciousness",
+        "global_aphasia",
+        "seizure",
+        "motor_findings",
+        "cerebral_edema",
+        "symptoms",
+        *inputs.LABS,
+        "late_neuro",
+    )
+
     def to_observation(self) -> inputs.Observation:
-        """Return this round as the clinical rules read it."""
+        """Return this round as the clinical rules read it (``OBSERVATION_FIELDS``)."""
         return inputs.Observation(
             time=self.clinical_time,
             temperature_c=self.temperature_c,

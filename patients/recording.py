@@ -217,9 +217,12 @@ def reassess(
     before = stored_rounds_before(final, start)
     prior = tuple(k.graded() for k in before)
     rule = episode_rule()
+    # Only what the rules read: the window's other columns (authors, keys,
+    # the stored results about to be rewritten) cost more to load than the
+    # assessment itself.
     rounds = list(
         final.filter(clinical_time__gte=start)
-        .defer("assessment", "treatment_options", "organ_severity")
+        .only(*ObservationRound.OBSERVATION_FIELDS)
         .order_by("clinical_time", "pk")
     )
     states: list[RoundState] = []
@@ -773,7 +776,12 @@ def record_rounds(
                     if r.clinical_time >= created[0].clinical_time
                 ),
             )
-            stored = {rnd.client_key: results[position[rnd.pk]][0] for rnd in created}
+            for rnd in created:
+                # The caller gets the whole round with its stored results.
+                assessed = results[position[rnd.pk]][0]
+                for name in STORED_FIELDS:
+                    setattr(rnd, name, getattr(assessed, name))
+            stored = {rnd.client_key: rnd for rnd in created}
             return [(stored[key], True) if key in stored else (found[key], False) for key in keys]
     except IntegrityError:
         # Two identical submits raced: the other one stored the rounds.

@@ -233,3 +233,19 @@ def test_the_heat_map_marks_flags_even_after_they_resolve(
     page = clinician_client.get(patient.get_absolute_url()).content.decode()
     # the heat-map cell of that round, neurological row, still marked
     assert re.search(r'aria-label="Neurological [^"]*, flag raised"', page)
+
+
+def test_re_assessment_reads_only_what_the_rules_read(
+    patient, nurse, django_assert_num_queries
+) -> None:
+    # The window is loaded with OBSERVATION_FIELDS only: a field the rules
+    # read but the list lacks would cost a query per round, and a round
+    # read whole must give the same observation.
+    record(patient, nurse, ago(hours=1), ferritin_ug_l=900, **FULL_ICE, symptoms={"fever": 2})
+    whole = ObservationRound.objects.get(patient=patient)
+    narrow = ObservationRound.objects.only(*ObservationRound.OBSERVATION_FIELDS).get(pk=whole.pk)
+    narrow.patient = whole.patient = patient
+    with django_assert_num_queries(0):
+        observation = narrow.to_observation()
+    assert observation == whole.to_observation()
+    assert observation.ice_score == 10 and observation.labs["ferritin_ug_l"] == 900
