@@ -125,12 +125,13 @@ def session_cookie() -> str:
 
 
 def queries_per_request(
-    paths: dict[str, tuple[str, str]], bearer: str = "", mrn: str = ""
+    paths: dict[str, tuple[str, str]], bearer: str = "", mrn: str = "", round_paths=()
 ) -> tuple[dict[str, int], dict[str, float]]:
     """Return each request's queries (the first, uncached one) and the
     median CPU milliseconds this process spends on it in later requests:
     a figure a shared machine's load barely moves (the database's own CPU
-    is not in it)."""
+    is not in it). Rounds are posted to each of ``round_paths`` in turn: a
+    patient's first round at a time, as on the ward."""
     from django.contrib.auth.models import User
     from django.db import connection
     from django.test import Client, utils
@@ -141,11 +142,13 @@ def queries_per_request(
     client = Client()
     client.force_login(User.objects.get(username="bench-clinician"))
     counts, cpu = {}, {}
+    others = iter(round_paths)
     for name, (method, path) in paths.items():
 
         def send(method=method, path=path):
             if method == "POST":
-                client.post(path, post_body(path))
+                where = next(others, path)
+                client.post(where, post_body(where))
             elif method.startswith("FHIR"):
                 client.post(
                     path,
@@ -332,7 +335,9 @@ def measure(args, database_url: str) -> list[dict]:
 
     # Pages render static URLs from the manifest, as the server will.
     call_command("collectstatic", interactive=False, verbosity=0)
-    queries, cpu = queries_per_request(pages, bearer, mrns[0])
+    queries, cpu = queries_per_request(
+        pages, bearer, mrns[0], [f"/patients/{pk}/rounds/new/" for pk in targets[1:]]
+    )
     port = free_port()
     server = serve(port, database_url, args.workers)
     rows = []
