@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterable
+from dataclasses import replace
 from datetime import datetime
 
 from django.utils import timezone
@@ -26,7 +27,7 @@ from .clinical.registry import (
     summarise,
 )
 from .models import DoseEvent, Exposure, Intervention, ObservationRound, Patient, RoundStatus
-from .plans import current_exposure, dose_events, has_schedule
+from .plans import dose_events, exposures_of, has_schedule
 from .recording import cause_of, episode_rule
 
 ICE_FIELDS = [f"ice_{name}" for name in ICE_ITEMS]
@@ -45,13 +46,13 @@ ROUND_FIELDS = [
 ]
 
 
-def current_exposures(ids: list[int]) -> dict[int, Exposure]:
-    """Return each patient's current exposure (latest day 0), in one query."""
-    found: dict[int, Exposure] = {}
+def exposures_by_patient(ids: list[int]) -> dict[int, list[Exposure]]:
+    """Return each patient's exposures, oldest day 0 first, in one query."""
+    found: dict[int, list[Exposure]] = defaultdict(list)
     for exposure in Exposure.objects.filter(patient_id__in=ids).order_by(
-        "patient_id", "-day0", "-pk"
+        "patient_id", "day0", "pk"
     ):
-        found.setdefault(exposure.patient_id, exposure)
+        found[exposure.patient_id].append(exposure)
     return found
 
 
@@ -97,7 +98,7 @@ def episode_summaries(
     if not ids:
         return {}
     now = now or timezone.now()
-    exposures = current_exposures(ids)
+    exposures = exposures_by_patient(ids)
     rounds: dict[int, list[RoundFacts]] = defaultdict(list)
     for row in (
         ObservationRound.objects.filter(patient_id__in=ids, status=RoundStatus.FINAL)
@@ -112,19 +113,20 @@ def episode_summaries(
         given[intervention.patient_id].append(intervention.to_given())
     # As the plan (plans.dose_events): doses count only for a product whose
     # label schedules them.
-    scheduled = [e.pk for e in exposures.values() if has_schedule(e)]
+    scheduled = [e.pk for each in exposures.values() for e in each if has_schedule(e)]
     doses = defaultdict(list)
-    for dose in DoseEvent.objects.filter(
-        exposure_id__in=scheduled, status=RoundStatus.FINAL
-    ).order_by("given_at", "pk"):
-        doses[dose.patient_id].append(dose.clock())
+    if scheduled:
+        for dose in DoseEvent.objects.filter(
+            exposure_id__in=scheduled, status=RoundStatus.FINAL
+        ).order_by("given_at", "pk"):
+            doses[dose.exposure_id].append(dose.clock())
     return {
         patient.pk: course_summaries(
             patient,
-            exposures.get(patient.pk),
+            exposures.get(patient.pk, []),
             rounds.get(patient.pk, []),
             given.get(patient.pk, []),
-            doses.get(patient.pk, []),
+            doses,
             now,
         )
         for patient in patients
@@ -133,26 +135,45 @@ def episode_summaries(
 
 def course_summaries(
     patient: Patient,
-    exposure: Exposure | None,
+    exposures: list[Exposure],
     rounds: list[RoundFacts],
     given: list[Given],
-    doses: list[products.DoseClock],
+    doses: dict[int, list[products.DoseClock]],
     now: datetime,
 ) -> list[EpisodeSummary]:
-    """Return one patient's episodes from what was read for them."""
-    product = exposure.catalogue_product() if exposure else None
-    return list(
-        summarise(
-            rounds,
-            given,
-            exposure.day0_start() if exposure else None,
-            doses,
+    """Return one patient's episodes from what was read for them.
+
+    Each treatment (exposure, oldest first) owns the rounds and ledger from
+    its day 0 to the next one's (the first also what came before its day
+    0): a registry reports episodes per treatment, a CAR-T course's
+    episodes stay when an infection or a second product follows, and each
+    onset counts from its own day 0 or dose. ``doses`` maps an exposure's
+    id to its scheduled doses.
+    """
+    if not exposures:
+        return list(summarise(rounds, given, rule=episode_rule(), now=now, cause=cause_of(None)))
+    out: list[EpisodeSummary] = []
+    for i, exposure in enumerate(exposures):
+        begins = exposure.day0_start() if i else None
+        ends = exposures[i + 1].day0_start() if i + 1 < len(exposures) else None
+
+        def within(time: datetime, begins=begins, ends=ends) -> bool:
+            return (begins is None or time >= begins) and (ends is None or time < ends)
+
+        product = exposure.catalogue_product()
+        summaries = summarise(
+            [r for r in rounds if within(r.time)],
+            [g for g in given if within(g.time)],
+            exposure.day0_start(),
+            doses.get(exposure.pk, []),
             step_labels(product, patient.jurisdiction()),
             episode_rule(),
-            now=now,
+            # A course that a later treatment ended is judged at that end.
+            now=min(now, ends) if ends else now,
             cause=cause_of(exposure),
         )
-    )
+        out.extend(replace(summary, exposure_id=exposure.pk) for summary in summaries)
+    return out
 
 
 def patient_episodes(
@@ -160,18 +181,26 @@ def patient_episodes(
 ) -> list[EpisodeSummary]:
     """Return one patient's episodes for the patient page, reusing what the
     page has read (exposure, doses, the ledger): one more query, the rounds."""
-    exposure = current_exposure(patient)
     rows = (
         ObservationRound.objects.filter(patient=patient, status=RoundStatus.FINAL)
         .order_by("clinical_time", "pk")
         .values_list(*ROUND_FIELDS)
     )
     final = [i for i in interventions if i.status == RoundStatus.FINAL]
+    exposures = list(reversed(exposures_of(patient)))
     return course_summaries(
         patient,
-        exposure,
+        exposures,
         [round_facts(row) for row in rows],
         [i.to_given() for i in sorted(final, key=lambda i: (i.given_at, i.pk))],
-        [d.clock() for d in dose_events(patient, exposure)],
+        {e.pk: [d.clock() for d in scheduled_doses(e)] for e in exposures},
         now,
     )
+
+
+def scheduled_doses(exposure: Exposure) -> list[DoseEvent]:
+    """Return an exposure's doses that count, read only when its product
+    schedules doses (the current exposure's are already read by the page)."""
+    if not has_schedule(exposure):
+        return []
+    return dose_events(exposure.patient, exposure)

@@ -18,7 +18,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from .clinical.registry import THERAPY_WORDS, EpisodeSummary
-from .episode_data import current_exposures, episode_summaries
+from .episode_data import episode_summaries, exposures_by_patient
 from .export import _Echo, safe
 from .models import Exposure, ObservationRound, Patient, RoundStatus
 
@@ -101,9 +101,11 @@ def episodes_in(start: date, end: date, now: datetime | None = None):
     ).filter(Q(crs_grade__gte=1) | Q(icans_grade__gte=1))
     patients = list(Patient.objects.filter(pk__in=onset_rounds.values("patient_id")))
     summaries = episode_summaries(patients, now)
-    exposures = current_exposures([p.pk for p in patients])
+    exposures = {
+        e.pk: e for each in exposures_by_patient([p.pk for p in patients]).values() for e in each
+    }
     found = [
-        (patient, exposures.get(patient.pk), summary)
+        (patient, exposures.get(summary.exposure_id), summary)
         for patient in patients
         for summary in summaries[patient.pk]
         if since <= summary.onset < until

@@ -10,11 +10,20 @@ from .clinical import products
 from .models import DoseEvent, Exposure, Patient, PatientStatus, RoundStatus
 
 
+def exposures_of(patient: Patient) -> list[Exposure]:
+    """Return the patient's exposures, newest day 0 first.
+
+    Read once per patient instance: the write path asks several times, and
+    the episode summary follows every treatment, not only the latest.
+    """
+    if not hasattr(patient, "_exposures"):
+        patient._exposures = list(patient.exposures.order_by("-day0", "-pk"))
+    return patient._exposures
+
+
 def current_exposure(patient: Patient) -> Exposure | None:
-    # Read once per patient instance: the write path asks several times.
-    if not hasattr(patient, "_current_exposure"):
-        patient._current_exposure = patient.exposures.order_by("-day0", "-pk").first()
-    return patient._current_exposure
+    exposures = exposures_of(patient)
+    return exposures[0] if exposures else None
 
 
 def has_schedule(exposure: Exposure | None) -> bool:
@@ -28,13 +37,14 @@ def dose_records(patient: Patient, exposure: Exposure | None) -> list[DoseEvent]
     through), read once and only when its plan has dose windows."""
     if not has_schedule(exposure):
         return []
-    if not hasattr(patient, "_dose_records"):
-        patient._dose_records = list(
+    read = patient.__dict__.setdefault("_dose_records", {})
+    if exposure.pk not in read:
+        read[exposure.pk] = list(
             DoseEvent.objects.filter(exposure=exposure)
             .select_related("exposure", "recorded_by")
             .order_by("given_at", "pk")
         )
-    return patient._dose_records
+    return read[exposure.pk]
 
 
 def dose_events(patient: Patient, exposure: Exposure | None) -> list[DoseEvent]:

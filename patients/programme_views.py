@@ -14,7 +14,8 @@ from urllib.parse import urlencode
 
 from django import forms
 from django.contrib.auth.decorators import permission_required
-from django.db.models import Subquery
+from django.core.cache import cache
+from django.db.models import Count, Max, Subquery
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils import timezone
@@ -36,6 +37,7 @@ from .programme import (
     figures,
     grade_slug,
 )
+from .queue_rows import change_stamp
 from .recording import audit, ice_interval
 from .security import client_address
 
@@ -44,6 +46,9 @@ from .security import client_address
 PERMISSIONS = ("patients.view_patient", "patients.add_intervention")
 PROGRAMME_KINDS = (Exposure.Kind.CAR_T, Exposure.Kind.BISPECIFIC)
 MAX_DAYS = 366 * 10
+# The queue's change stamp turns with the minute: a minute is the most a
+# cached period's figures can lag the clock.
+CACHE_SECONDS = 60
 OTHER = "other"  # products not in the catalogue
 OTHER_LABEL = "Products not in the catalogue"
 
@@ -114,8 +119,8 @@ def default_start(today: date) -> date:
         return today.replace(year=today.year - 1, day=28) + timedelta(days=1)
 
 
-def cohort_for(start: date, end: date, product: str, now) -> tuple[list[Treated], dict]:
-    """Return the treatments with day 0 in [start, end] and their patients."""
+def cohort_for(start: date, end: date, product: str, now) -> list[Treated]:
+    """Return the treatments with day 0 in [start, end]."""
     exposures = [
         e
         for e in Exposure.objects.filter(
@@ -175,11 +180,13 @@ def cohort_for(start: date, end: date, product: str, now) -> tuple[list[Treated]
                 product=_product_label(e),
                 product_id=_product_id(e),
                 day0=e.day0,
-                episodes=tuple(ep for ep in episodes.get(e.patient_id, []) if within(ep.onset)),
+                episodes=tuple(
+                    ep for ep in episodes.get(e.patient_id, []) if ep.exposure_id == e.pk
+                ),
                 dues=tuple(compliance.dues(stored, now, begins, e.kind, interval, windows)),
             )
         )
-    return treated, patients
+    return treated
 
 
 def _day_start(day: date):
@@ -226,12 +233,11 @@ def programme_context(form: ProgrammeForm) -> dict[str, Any]:
     if not form.is_valid():
         return {"form": form}
     data = form.cleaned_data
-    now = timezone.now()
-    cohort, patients = cohort_for(data["start"], data["end"], data["product"], now)
-    result: Figures = figures(cohort)
+    cohort, result, as_of = cohort_figures(data["start"], data["end"], data["product"])
     context: dict[str, Any] = {
         "form": form,
         "figures": result,
+        "as_of": as_of,
         "rows": result.rows,
         "ice_hours": f"{ice_interval().total_seconds() / 3600:g}",
         "start": data["start"],
@@ -245,11 +251,34 @@ def programme_context(form: ProgrammeForm) -> dict[str, Any]:
         row = result.rows[-1]
         ids = set(behind(row, who))
         context["who"] = WHO[who]
+        patients = Patient.objects.in_bulk(ids)
         context["listed"] = sorted(
-            ((patients[t.patient_id], t) for t in cohort if t.patient_id in ids),
+            ((patients[t.patient_id], t) for t in cohort if t.patient_id in patients),
             key=lambda pair: (_name(pair[0]), pair[1].day0),
         )
     return context
+
+
+def cohort_figures(start: date, end: date, product: str) -> tuple[list[Treated], Figures, Any]:
+    """Return the cohort, its figures and the minute they were computed at.
+
+    A period's figures read every round of every course in it (about 3 ms
+    a treatment), so they are kept in Django's cache until any patient's
+    status changes (every write path rewrites one), a treatment is
+    registered, or the minute turns (rounds fall due with the clock).
+    """
+    now = timezone.now().replace(second=0, microsecond=0)
+    treatments = Exposure.objects.aggregate(n=Count("pk"), last=Max("pk"))
+    key = (
+        f"programme:{start}:{end}:{product}:{change_stamp()}:"
+        f"{treatments['n']}:{treatments['last']}"
+    )
+    found = cache.get(key)
+    if found is None:
+        cohort = cohort_for(start, end, product, now)
+        found = (cohort, figures(cohort), now)
+        cache.set(key, found, CACHE_SECONDS)
+    return found
 
 
 def _name(patient: Patient) -> tuple[str, str]:

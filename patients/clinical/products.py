@@ -96,7 +96,8 @@ class Product:
         seen: dict[str, str] = {}
         for plan in self.plans:
             for s in plan.steps:
-                seen.setdefault(s.id, f"{s.id}: {s.label}")
+                # Nurses pick by the label's words; the id is only stored.
+                seen.setdefault(s.id, s.label[:1].upper() + s.label[1:])
         return list(seen.items())
 
 

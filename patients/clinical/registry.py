@@ -154,6 +154,9 @@ class EpisodeSummary:
     icaht_max_grade: int | None = None
     grading: str = GRADING
     basis: dict[str, str] = field(default_factory=dict, compare=False)
+    # The stored treatment (exposure) whose course holds the episode; set
+    # by the database reader, None for a course read from JSON.
+    exposure_id: int | None = field(default=None, compare=False)
 
     @property
     def ongoing(self) -> bool:

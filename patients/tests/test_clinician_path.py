@@ -8,7 +8,7 @@ import pytest
 from django.core.management import call_command
 from playwright.sync_api import expect
 
-from patients.models import Flag, Intervention, ObservationRound, Patient
+from patients.models import DoseEvent, Flag, Intervention, ObservationRound, Patient
 
 from .conftest import log_in, make_user
 
@@ -145,6 +145,16 @@ def test_every_page_passes_axe(live_server, browser, ward) -> None:
         page.goto(live_server.url + url)
         page.wait_for_load_state("load")
         found[path] = axe_violations(page)
+    # A teclistamab patient: the dose list, the dose form, a dose's correction.
+    dosed = DoseEvent.objects.select_related("patient").first()
+    for url in (
+        dosed.patient.get_absolute_url(),
+        f"/patients/{dosed.patient_id}/doses/new/",
+        f"/patients/{dosed.patient_id}/doses/{dosed.pk}/entered-in-error/",
+    ):
+        page.goto(live_server.url + url)
+        page.wait_for_load_state("load")
+        found[url] = axe_violations(page)
     # The login page as an anonymous visitor, the audit trail as an admin.
     anonymous = browser.new_context(bypass_csp=True).new_page()
     anonymous.goto(live_server.url + "/login/")
@@ -152,8 +162,9 @@ def test_every_page_passes_axe(live_server, browser, ward) -> None:
     make_user("ada", "admin")
     admin = browser.new_context(bypass_csp=True).new_page()
     log_in(admin, live_server, "ada")
-    admin.goto(live_server.url + "/audit/")
-    found["/audit/"] = axe_violations(admin)
+    for url in ("/audit/", "/service-tokens/"):
+        admin.goto(live_server.url + url)
+        found[url] = axe_violations(admin)
     assert found == {k: [] for k in found}
 
 

@@ -41,6 +41,10 @@ def test_a_step_up_dose_starts_its_48_hour_window_shown_in_header_queue_and_hand
         patient, {"clinical_time": ago(hours=11), **NORMAL}, clinician, uuid.uuid4()
     )
     given = ago(hours=10)
+    # The step menu speaks the label's words, not the catalogue's ids.
+    form = clinician_client.get(reverse("dose_create", args=[patient.pk])).content.decode()
+    assert '<option value="SUD1">Step-up dose 1</option>' in form
+    assert ">SUD1" not in form
     response = clinician_client.post(
         reverse("dose_create", args=[patient.pk]),
         {

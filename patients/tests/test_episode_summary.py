@@ -15,9 +15,10 @@ from django.utils import timezone
 
 from patients import recording
 from patients.demo import demo_ward
+from patients.episode_data import episode_summaries, patient_episodes
 from patients.episode_export import COLUMNS
 from patients.management.commands.seed_demo import store_demo_patient
-from patients.models import AuditEvent
+from patients.models import AuditEvent, Exposure, Patient
 
 from .conftest import make_patient
 from .test_assess_command import command
@@ -132,3 +133,24 @@ def test_an_onset_before_day_0_is_a_plain_negative_day(nurse) -> None:
     today = timezone.localdate()
     status, rows, _ = summary("--from", str(today - timedelta(days=1)), "--to", str(today))
     assert [(r["mrn"], r["onset_day"]) for r in rows] == [("NEG1", "-1")]
+
+
+def test_a_later_treatment_keeps_the_earlier_courses_episodes(nurse) -> None:
+    # Registries report episodes per treatment (REFERENCE k10): an infection
+    # recorded after a CAR-T course must not erase that course's CRS
+    # (infection has no ASTCT episodes, REFERENCE k4), and the onset still
+    # counts from the CAR-T day 0, with the CAR-T product in the row.
+    patient = store_demo_patient(CRS_DEMO, nurse)
+    Exposure.objects.create(
+        patient=patient, kind=Exposure.Kind.INFECTION, agent="COVID-19", day0=NOW.date()
+    )
+    patient = Patient.objects.get(pk=patient.pk)
+    later = NOW + timedelta(days=3)
+    (crs,) = episode_summaries([patient], later)[patient.pk]
+    (page,) = patient_episodes(patient, list(patient.interventions.all()), later)
+    assert page == crs
+    assert (crs.kind, crs.onset_reference, crs.onset_day, crs.max_grade) == ("crs", "day 0", 2, 3)
+    status, rows, _ = summary("--from", str(DAY0), "--to", str(NOW.date()))
+    assert status == 0
+    (row,) = rows
+    assert (row["product"], row["day0"]) == ("Axicabtagene ciloleucel (Yescarta)", str(DAY0))

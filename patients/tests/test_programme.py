@@ -483,9 +483,33 @@ def test_the_page_reads_a_fixed_number_of_queries_whatever_the_cohort(
     with django_assert_num_queries(QUERIES):
         response = get(client, who="patients")
     assert len(response.context["listed"]) == patients + 1
+    # Within the minute and with nothing changed, the figures come from
+    # the cache: the cohort's rounds are not read again.
+    with django_assert_num_queries(CACHED):
+        again = get(client, who="patients")
+    assert again.context["rows"] == response.context["rows"]
 
 
-# Session, user, permissions (4); cohort, later treatments, doses,
-# rounds (4); episode summaries (4: exposures, rounds, interventions,
-# doses); the audit event and the session's idle clock (4).
-QUERIES = 16
+# Session, user, permissions (4); the change stamps (2: status rows,
+# treatments); cohort, later treatments, doses, rounds (4); episode
+# summaries (4: exposures, rounds, interventions, doses); the patients
+# listed (1); the audit event and the session's idle clock (4).
+QUERIES = 19
+# A cached period: session, user, permissions (4); the change stamps (2);
+# the patients listed (1); the audit event (1; the idle clock was written
+# by the first view).
+CACHED = 8
+
+
+def test_a_new_round_shows_in_the_figures_at_once(client, carla) -> None:
+    # The figures are cached, but never across a change: a round recorded
+    # (which rewrites the patient's status row) is counted on the next view.
+    day0 = timezone.localdate() - timedelta(days=20)
+    patient = with_rounds("NEW", day0, [6], carla)
+    client.force_login(carla)
+    before = get(client).context["rows"][-1].rounds.on_time
+    recording.record_round(
+        patient, {"clinical_time": day_start(day0) + 18 * H, **NORMAL}, carla, uuid.uuid4()
+    )
+    after = get(client).context["rows"][-1].rounds.on_time
+    assert after == before + 1
