@@ -47,7 +47,7 @@ def test_a_cached_patient_page_reads_none_of_the_chart_data(
     first = clinician_client.get(url).content.decode()
     # session, user, 2 x permissions, patient, audit, exposure, status,
     # tocilizumab times (the 24-hour count moves with the clock), look-alikes
-    # on the ward, escalations (never cached: the worker changes them): no
+    # on the ward, what the escalation cards show (the worker changes it): no
     # rounds, interventions, flags or pages (every other region comes from
     # the cache)
     with django_assert_num_queries(11):
