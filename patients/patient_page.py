@@ -204,10 +204,14 @@ class Readings:
 
 
 def header_context(patient: Patient, now: datetime) -> dict[str, Any]:
+    """Return the header's context. The grade boxes and the rounds behind
+    them are read only if their cached region is missing."""
     today = timezone.localdate()
     exposure = current_exposure(patient)
     status = status_of(patient)
-    latest, rounds = current_rounds(patient, status)
+    found = SimpleLazyObject(lambda: current_rounds(patient, status))
+    latest = SimpleLazyObject(lambda: found[0])
+    infection = bool(exposure and exposure.kind == Exposure.Kind.INFECTION)
     followup = status.followup if status else {}
     return {
         "patient": patient,
@@ -220,8 +224,8 @@ def header_context(patient: Patient, now: datetime) -> dict[str, Any]:
         "risk_factors": patient.risk_factors(today, exposure),
         "latest": latest,
         "status": status,
-        "grade_boxes": grade_boxes(
-            status, latest, rounds, bool(exposure and exposure.kind == Exposure.Kind.INFECTION)
+        "grade_boxes": SimpleLazyObject(
+            lambda: grade_boxes(status, found[0], found[1], infection)
         ),
         "overdue": status.overdue(now) if status else False,
         "now": now,
@@ -257,8 +261,22 @@ def rounds_context(patient: Patient, page_number: str | None) -> dict[str, Any]:
     }
 
 
-def patient_context(patient: Patient, page_number: str | None, user) -> dict[str, Any]:
-    """Return the whole patient page's context."""
+def toci_given_at(patient: Patient) -> list[datetime]:
+    """Return when each tocilizumab dose was given (not entered in error)."""
+    doses = patient.interventions.filter(kind="tocilizumab", status=RoundStatus.FINAL)
+    return list(doses.values_list("given_at", flat=True))
+
+
+def patient_context(
+    patient: Patient, page_number: str | None, user, form_key: str = ""
+) -> dict[str, Any]:
+    """Return the whole patient page's context.
+
+    What the cached regions show (flags, options, what was given, grade
+    boxes, charts) is read only when a region is missing from the cache;
+    ``form_key`` names this session's CSRF secret, which the cached regions
+    holding forms are keyed on.
+    """
     now = timezone.now()
     # The charts' "now" line moves in steps, so their cached drawing lasts.
     chart_now = now.replace(
@@ -268,17 +286,15 @@ def patient_context(patient: Patient, page_number: str | None, user) -> dict[str
     latest, exposure = context["latest"], context["exposure"]
     # All of them: the dose ledger and the chart markers must see every dose,
     # even when the list on the page shows only the latest.
-    interventions = list(patient.interventions.all())
-    toci_24h, toci_total = dose_counts(
-        [
-            i.given_at
-            for i in interventions
-            if i.kind == "tocilizumab" and i.status == RoundStatus.FINAL
-        ],
-        now,
-    )
-    open_flags = list(
-        patient.flags.exclude(state=FlagState.RESOLVED).order_by("-severity_rank", "-opened_at")
+    interventions = SimpleLazyObject(lambda: list(patient.interventions.all()))
+    # The 24-hour count changes with the clock, so it is never cached.
+    toci_24h, toci_total = dose_counts(toci_given_at(patient), now)
+    open_flags = SimpleLazyObject(
+        lambda: list(
+            patient.flags.exclude(state=FlagState.RESOLVED).order_by(
+                "-severity_rank", "-opened_at"
+            )
+        )
     )
     context.update(
         readings=Readings(
@@ -286,17 +302,25 @@ def patient_context(patient: Patient, page_number: str | None, user) -> dict[str
         ),
         chart_now=chart_now,
         open_flags=open_flags,
-        unanswered_flags=[f for f in open_flags if f.state == FlagState.OPEN],
-        past_flag_count=patient.flags.filter(state=FlagState.RESOLVED).count(),
+        unanswered_flags=SimpleLazyObject(
+            lambda: [f for f in open_flags if f.state == FlagState.OPEN]
+        ),
+        past_flag_count=SimpleLazyObject(
+            lambda: patient.flags.filter(state=FlagState.RESOLVED).count()
+        ),
         page_number=page_number or "1",
         page=SimpleLazyObject(lambda: rounds_page(patient, page_number)),
-        interventions=interventions[:INTERVENTIONS_SHOWN],
+        interventions=SimpleLazyObject(lambda: interventions[:INTERVENTIONS_SHOWN]),
         toci_24h=toci_24h,
         toci_total=toci_total,
         toci_max_24h=TOCILIZUMAB_MAX_24H,
         toci_max_total=TOCILIZUMAB_MAX_TOTAL,
-        options=expand(latest.treatment_options) if latest else [],
+        options=SimpleLazyObject(lambda: expand(latest.treatment_options) if latest else []),
         perms_can_change_flag=user.has_perm("patients.change_flag"),
+        # What this user may do is in the key of every cached region that
+        # offers actions, so no one is shown another's links or forms.
+        permission_key=",".join(sorted(user.get_all_permissions())),
+        form_key=form_key,
         **lookalikes(patient),
     )
     context.update(escalation_panel(patient))

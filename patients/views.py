@@ -56,7 +56,7 @@ from .patient_page import flag_item_context, patient_context, rounds_context
 from .plans import late_neuro_asked, plan_position
 from .queue_rows import QueuePage, change_stamp, queue_wards
 from .round_result import banner, news2_rows, round_response
-from .security import client_address
+from .security import client_address, session_form_key
 
 QUEUE_PAGE_SIZE = 50
 SEVERITIES_WORST_FIRST = sorted(SEVERITY_RANK, key=SEVERITY_RANK.get, reverse=True)
@@ -180,7 +180,7 @@ def patient_detail(request: HttpRequest, pk: int) -> HttpResponse:
         _audit_view(request, patient, page="rounds", rounds_page=str(page_number)[:20])
         return render(request, "patients/patient_detail.html#rounds", context)
     _audit_view(request, patient)
-    context = patient_context(patient, page_number, request.user)
+    context = patient_context(patient, page_number, request.user, session_form_key(request))
     return render(request, "patients/patient_detail.html", context)
 
 

@@ -715,8 +715,9 @@ def overdue_events(
                 basis={
                     "rule": f"ICE assessment at least every {hours} hours while ICANS is "
                     "present, in the CAR-T ICANS risk window (days 0-14), or (local policy) "
-                    "while the product label's plan has the patient monitored; interval set by "
-                    "ICE_INTERVAL_HOURS (ASCO 2021: at least twice daily; ASH-SAP: every 8 h)",
+                    "while the product label's plan has the patient monitored; interval: "
+                    f"the ICE interval, {hours} h (a setting; ASCO 2021: at least twice daily; "
+                    "ASH-SAP: every 8 h)",
                     "window": why or "ICANS present",
                     "before": {"time": (ice_deadline - ice_interval).isoformat()},
                     "after": {"time": now.isoformat(), "due": ice_deadline.isoformat()},

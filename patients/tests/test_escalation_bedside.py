@@ -187,5 +187,5 @@ def test_the_escalation_panel_reads_a_fixed_number_of_queries(
     # Five of them read the panel (escalations, steps, messages, attempts,
     # bedside records), however many escalations there are; one the
     # episodes region's rounds.
-    with django_assert_num_queries(25):
+    with django_assert_num_queries(26):
         clinician_client.get(patient.get_absolute_url())
