@@ -9,7 +9,7 @@ from django.utils import timezone
 
 from .clinical import inputs
 from .clinical.contradictions import Contradiction, contradictions
-from .clinical.products import LateNeuro
+from .clinical.products import KIND_WORDS, LateNeuro, find_product
 from .clinical.ranges import PLAUSIBLE
 from .identifiers import bidi_controls_in, normalise_mrn
 from .models import DoseEvent, Exposure, Intervention, Patient, product_choices
@@ -732,6 +732,16 @@ class PatientForm(forms.ModelForm):
         day0 = data.get("day0")
         if day0 and abs((day0 - today).days) > 365:
             self.add_error("day0", "Day 0 must be within a year of today.")
+        kind = data.get("exposure_kind")
+        product = find_product(data.get("product") or "", data.get("exposure_agent") or "")
+        if product and kind and product.kind != kind:
+            # The label's plan (windows, ICE schedule, onsets) follows the
+            # product: a product of another kind would time them all wrongly.
+            self.add_error(
+                "product" if data.get("product") else "exposure_agent",
+                f"{product.label} is a {KIND_WORDS[product.kind]}, not {KIND_WORDS[kind]}: "
+                "choose the matching kind or product.",
+            )
         return data
 
     def exposure_values(self) -> dict[str, Any]:

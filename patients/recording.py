@@ -226,14 +226,25 @@ def reassess(
         .order_by("clinical_time", "pk")
     )
     states: list[RoundState] = []
+    # The CRS grades so far, kept as the loop goes (episodes read them).
+    graded = list(prior)
     changed = []
     out = Window(before=before)
     for rnd in rounds:
         rnd.patient = patient
         state = assess_in_context(
-            rnd.to_observation(), rnd.clinical_time, states, given, baseline, prior, rule, cause
+            rnd.to_observation(),
+            rnd.clinical_time,
+            states,
+            given,
+            baseline,
+            prior,
+            rule,
+            cause,
+            graded=graded,
         )
         states.append(state)
+        graded.append(graded_round(state))
         if since is not None and rnd.clinical_time >= since:
             episode = episode_through(states, given, rule, prior)
             presentation = presentation_of(states, given, cause, persistence_limit(), episode)

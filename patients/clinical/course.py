@@ -113,14 +113,18 @@ def assess_in_context(
     prior: tuple[GradedRound, ...] = (),
     rule: EndRule | None = None,
     cause: str = "immunotherapy",
+    graded: Sequence[GradedRound] | None = None,
 ) -> RoundState:
     """Assess a round knowing what came before it and what was given.
 
     ``prior`` carries the CRS grades of rounds before those in ``earlier``
     (the caller may pass only a recent window of the course), so a CRS
-    episode that opened earlier is still known.
+    episode that opened earlier is still known. A caller assessing rounds
+    one after another may pass ``graded``, the CRS grades of ``prior`` and
+    ``earlier`` kept as it goes, instead of having them rebuilt each round.
     """
-    graded = [*prior, *(graded_round(s) for s in earlier)]
+    if graded is None:
+        graded = [*prior, *(graded_round(s) for s in earlier)]
     episode = open_episode_at(time, graded, given, rule)
     doses = fever_masked_by(episode, time)
     labs, lab_times = carried_labs(obs, time, earlier)
@@ -195,11 +199,13 @@ def assess_course(
     flags: list[OpenFlag] = []
     steps = []
     records: list[FlagRecord] = []
+    graded: list[GradedRound] = []
     for index, obs in enumerate(sorted(rounds, key=lambda o: o.time)):
         time = obs.time
         state = assess_in_context(
-            obs, time, states, given, baseline, rule=episode_rule, cause=cause
+            obs, time, states, given, baseline, rule=episode_rule, cause=cause, graded=graded
         )
+        graded.append(graded_round(state))
         # What the overdue scan would have raised just before this round.
         late_events = overdue_events(states, time, day0, exposure_kind, ice_interval, windows)
         late = after_clock(flags, late_events, time)
