@@ -26,7 +26,7 @@ from .clinical.course import (
     episode_through,
     graded_round,
 )
-from .clinical.episodes import EndRule, GradedRound
+from .clinical.episodes import EndRule, EpisodeRun, GradedRound
 from .clinical.flags import SEVERITY_RANK, SEVERITY_SHAPES, FlagEvent, RoundState
 from .clinical.followup import FOLLOWUP_LABS, followup_events, followup_findings, late_neuro_events
 from .clinical.history import Given
@@ -74,8 +74,15 @@ def resolve_period() -> timedelta:
 def audit(
     user, action: str, obj, patient: Patient | None, address: str | None = None, **detail: Any
 ) -> None:
+    audit_event(user, action, obj, patient, address, **detail).save()
+
+
+def audit_event(
+    user, action: str, obj, patient: Patient | None, address: str | None = None, **detail: Any
+) -> AuditEvent:
+    """Return an audit event not yet stored (several are stored in one INSERT)."""
     known = user if user and user.is_authenticated else None
-    AuditEvent.objects.create(
+    return AuditEvent(
         user=known,
         user_name=known.get_username() if known else "",
         action=action,
@@ -228,12 +235,23 @@ def reassess(
     states: list[RoundState] = []
     changed = []
     out = Window(before=before)
+    # The CRS episodes worked out once along the window, not again per round.
+    episodes = EpisodeRun(rule)
+    for graded in prior:
+        episodes.add(graded)
     for rnd in rounds:
         rnd.patient = patient
         state = assess_in_context(
-            rnd.to_observation(), rnd.clinical_time, states, given, baseline, prior, rule, cause
+            rnd.to_observation(),
+            rnd.clinical_time,
+            states,
+            given,
+            baseline,
+            cause=cause,
+            episodes=episodes,
         )
         states.append(state)
+        episodes.add(graded_round(state))
         if since is not None and rnd.clinical_time >= since:
             episode = episode_through(states, given, rule, prior)
             presentation = presentation_of(states, given, cause, persistence_limit(), episode)
@@ -418,8 +436,13 @@ def apply_changes(
     for event in changes.opened:
         flag = Flag.raised(patient, event, at, rnd)
         flag.save()
-        audit(None, "flag_opened", flag, patient, kind=flag.kind, key=flag.key)
         created.append(flag)
+    AuditEvent.objects.bulk_create(
+        [
+            audit_event(None, "flag_opened", flag, patient, kind=flag.kind, key=flag.key)
+            for flag in created
+        ]
+    )
     escalation.on_flags_opened(patient, created, rnd, at)
     return created
 
