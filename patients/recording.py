@@ -105,10 +105,9 @@ def cause_of(exposure: Exposure | None) -> str:
 
 
 def given_for(patient: Patient) -> list[Given]:
-    return [
-        i.to_given()
-        for i in patient.interventions.filter(status=RoundStatus.FINAL).order_by("given_at")
-    ]
+    # Only what the rules read (``to_given``): notes and authors are not.
+    final = patient.interventions.filter(status=RoundStatus.FINAL)
+    return [i.to_given() for i in final.only(*Intervention.GIVEN_FIELDS).order_by("given_at")]
 
 
 def ice_interval() -> timedelta:
