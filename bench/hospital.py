@@ -36,10 +36,33 @@ def existing_count() -> int:
     return Patient.objects.filter(mrn__startswith=PREFIX).count()
 
 
+def bed_for(n: int, wards: int) -> str:
+    """Return bench patient ``n``'s bed: one patient per bed on a ward (120
+    beds a ward), as on a real ward; the patient page marks a shared bed."""
+    place = n // wards
+    return f"{place % 30 + 1}{'ABCD'[place // 30 % 4]}"
+
+
+def separate_beds(wards: int, log=print) -> None:
+    """Give a data set built when stamped patients shared their template's
+    bed (every patient of a ward in one bed) a bed each."""
+    stamped = Patient.objects.filter(mrn__startswith=PREFIX).exclude(
+        pk__in=Patient.objects.filter(mrn__startswith=PREFIX).order_by("pk")[:TEMPLATES]
+    )
+    if stamped.values("ward", "bed").distinct().count() >= stamped.count() // 2:
+        return
+    patients = list(stamped.only("pk", "mrn", "bed"))
+    for p in patients:
+        p.bed = bed_for(int(p.mrn.removeprefix(PREFIX)), wards)
+    Patient.objects.bulk_update(patients, ["bed"], batch_size=BATCH)
+    log(f"  {len(patients)} bench patients given a bed each")
+
+
 def build(patients: int, wards: int, now: datetime, log=print) -> None:
     """Make sure ``patients`` bench patients exist (adds the missing ones)."""
     have = existing_count()
     if have >= patients:
+        separate_beds(wards, log)
         log(f"data set: {have} bench patients already present")
         return
     author, _ = User.objects.get_or_create(username="bench-import")
@@ -90,7 +113,7 @@ def stamp(numbers: range, templates: list[Patient], wards: int, author: User) ->
                 weight_kg=t.weight_kg,
                 height_cm=t.height_cm,
                 ward=f"Ward {n % wards + 1:02d}",
-                bed=t.bed,
+                bed=bed_for(n, wards),
                 created_by=author,
                 baseline_creatinine_umol_l=t.baseline_creatinine_umol_l,
                 baseline_alt_u_l=t.baseline_alt_u_l,

@@ -23,6 +23,7 @@ import secrets
 import shutil
 import signal
 import socket
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -124,8 +125,13 @@ def session_cookie() -> str:
 
 
 def queries_per_request(
-    paths: dict[str, tuple[str, str]], bearer: str = "", mrn: str = ""
-) -> dict[str, int]:
+    paths: dict[str, tuple[str, str]], bearer: str = "", mrn: str = "", round_paths=()
+) -> tuple[dict[str, int], dict[str, float]]:
+    """Return each request's queries (the first, uncached one) and the
+    median CPU milliseconds this process spends on it in later requests:
+    a figure a shared machine's load barely moves (the database's own CPU
+    is not in it). Rounds are posted to each of ``round_paths`` in turn: a
+    patient's first round at a time, as on the ward."""
     from django.contrib.auth.models import User
     from django.db import connection
     from django.test import Client, utils
@@ -135,11 +141,14 @@ def queries_per_request(
         setup_test_environment()  # once per process: lets the client record queries
     client = Client()
     client.force_login(User.objects.get(username="bench-clinician"))
-    counts = {}
+    counts, cpu = {}, {}
+    others = iter(round_paths)
     for name, (method, path) in paths.items():
-        with CaptureQueriesContext(connection) as ctx:
+
+        def send(method=method, path=path):
             if method == "POST":
-                client.post(path, post_body(path))
+                where = next(others, path)
+                client.post(where, post_body(where))
             elif method.startswith("FHIR"):
                 client.post(
                     path,
@@ -149,8 +158,17 @@ def queries_per_request(
                 )
             else:
                 client.get(path)
+
+        with CaptureQueriesContext(connection) as ctx:
+            send()
         counts[name] = len(ctx.captured_queries)
-    return counts
+        times = []
+        for _ in range(3 if method.startswith("FHIR") else 20):
+            start = time.process_time()
+            send()
+            times.append((time.process_time() - start) * 1000)
+        cpu[name] = statistics.median(times)
+    return counts, cpu
 
 
 def post_body(path: str) -> dict[str, str]:
@@ -317,7 +335,9 @@ def measure(args, database_url: str) -> list[dict]:
 
     # Pages render static URLs from the manifest, as the server will.
     call_command("collectstatic", interactive=False, verbosity=0)
-    queries = queries_per_request(pages, bearer, mrns[0])
+    queries, cpu = queries_per_request(
+        pages, bearer, mrns[0], [f"/patients/{pk}/rounds/new/" for pk in targets[1:]]
+    )
     port = free_port()
     server = serve(port, database_url, args.workers)
     rows = []
@@ -367,6 +387,7 @@ def measure(args, database_url: str) -> list[dict]:
                     {
                         "page": name,
                         "queries": queries[name],
+                        "cpu": cpu[name],
                         "rounds": rounds,
                         "ceiling": adjacent["rps"],
                         **result,
@@ -382,15 +403,19 @@ def measure(args, database_url: str) -> list[dict]:
 
 def print_table(rows: list[dict], title: str) -> None:
     print(f"\n{title}")
-    print("(ratio: to the trivial view measured just before the page, whose req/s is shown)")
+    print("(ratio: to the trivial view measured just before the page, whose req/s is shown;")
+    print(" cpu ms: this process's CPU per request in-process, median, and its ratio to the")
+    print(" trivial view's, which the machine's load barely moves)")
     print(
         f"{'page':34} {'req/s':>8} {'p50 ms':>8} {'p99 ms':>8} {'ratio':>6} {'trivial':>8} "
-        f"{'queries':>7} {'errors':>6}"
+        f"{'cpu ms':>7} {'cpu ratio':>9} {'queries':>7} {'errors':>6}"
     )
     for r in rows:
         print(
             f"{r['page']:34} {r['rps']:8.1f} {r['p50']:8.1f} {r['p99']:8.1f} "
-            f"{r['ratio']:6.2f} {r['ceiling']:8.1f} {r['queries']:7d} {r['errors']:6d}"
+            f"{r['ratio']:6.2f} {r['ceiling']:8.1f} {r['cpu']:7.1f} "
+            f"{rows[0]['cpu'] / r['cpu'] if r['cpu'] else 0:9.2f} {r['queries']:7d} "
+            f"{r['errors']:6d}"
         )
     ingest = [r for r in rows if r.get("rounds")]
     if ingest:

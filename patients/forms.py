@@ -9,7 +9,7 @@ from django.utils import timezone
 
 from .clinical import inputs
 from .clinical.contradictions import Contradiction, contradictions
-from .clinical.products import LateNeuro
+from .clinical.products import KIND_WORDS, LateNeuro, find_product
 from .clinical.ranges import PLAUSIBLE
 from .identifiers import bidi_controls_in, normalise_mrn
 from .models import DoseEvent, Exposure, Intervention, Patient, product_choices
@@ -480,7 +480,9 @@ class RoundForm(ClinicalTimeForm):
             raise forms.ValidationError(
                 "Record at least one observation (a vital sign, ICE, a symptom or a lab)."
             )
-        if not self.errors:
+        # Asked alongside the hypotension and consciousness questions (and any
+        # typing error), never held back for the next save: one round, one ask.
+        if measured:
             self.contradictions = contradictions(self.round_values())
             if self.contradictions and not data.get("confirm_contradictions"):
                 for item in self.contradictions:
@@ -732,6 +734,16 @@ class PatientForm(forms.ModelForm):
         day0 = data.get("day0")
         if day0 and abs((day0 - today).days) > 365:
             self.add_error("day0", "Day 0 must be within a year of today.")
+        kind = data.get("exposure_kind")
+        product = find_product(data.get("product") or "", data.get("exposure_agent") or "")
+        if product and kind and product.kind != kind:
+            # The label's plan (windows, ICE schedule, onsets) follows the
+            # product: a product of another kind would time them all wrongly.
+            self.add_error(
+                "product" if data.get("product") else "exposure_agent",
+                f"{product.label} is a {KIND_WORDS[product.kind]}, not {KIND_WORDS[kind]}: "
+                "choose the matching kind or product.",
+            )
         return data
 
     def exposure_values(self) -> dict[str, Any]:

@@ -405,6 +405,13 @@ class ObservationRound(Correctable, Undeletable):
         "late_neuro",
     )
 
+    # What a bedside observation records (``inputs.holds_labs_only``).
+    BEDSIDE_FIELDS = tuple(
+        name
+        for name in OBSERVATION_FIELDS
+        if name not in ("id", "patient", "clinical_time", *inputs.LABS)
+    )
+
     def to_observation(self) -> inputs.Observation:
         """Return this round as the clinical rules read it (``OBSERVATION_FIELDS``)."""
         return inputs.Observation(

@@ -12,7 +12,9 @@ from datetime import datetime
 from functools import cached_property
 from typing import Any
 
+from django.core.cache import cache
 from django.core.paginator import Page, Paginator
+from django.shortcuts import get_object_or_404
 from django.utils import timezone
 from django.utils.functional import SimpleLazyObject
 
@@ -37,6 +39,8 @@ CHART_NOW_STEP = 5  # minutes
 ROUNDS_PAGE_SIZE = 10
 HEAT_MAP_COLUMNS = 24
 INTERVENTIONS_SHOWN = 50
+# As long as the template's cached regions last.
+CACHE_SECONDS = 3600
 # What the charts and heat map read: never the large basis JSON.
 CHART_FIELDS = [
     "id",
@@ -152,8 +156,26 @@ def latest_round(patient: Patient) -> ObservationRound | None:
     return final.order_by("-clinical_time", "-pk").first()
 
 
+# What the page never reads from the status row: the queue's own fields.
+QUEUE_ONLY = (
+    "status__open_flags",
+    "status__flag_groups",
+    "status__plan_windows",
+    "status__organ_severity",
+)
+
+
+def page_patient(pk: int) -> Patient:
+    """Return the patient with their status row, read in one query."""
+    return get_object_or_404(Patient.objects.select_related("status").defer(*QUEUE_ONLY), pk=pk)
+
+
 def status_of(patient: Patient) -> PatientStatus | None:
-    return PatientStatus.objects.filter(patient=patient).first()
+    # Read with the patient (page_patient), else read now.
+    try:
+        return patient.status
+    except PatientStatus.DoesNotExist:
+        return None
 
 
 class Readings:
@@ -204,10 +226,14 @@ class Readings:
 
 
 def header_context(patient: Patient, now: datetime) -> dict[str, Any]:
+    """Return the header's context. The grade boxes and the rounds behind
+    them are read only if their cached region is missing."""
     today = timezone.localdate()
     exposure = current_exposure(patient)
     status = status_of(patient)
-    latest, rounds = current_rounds(patient, status)
+    found = SimpleLazyObject(lambda: current_rounds(patient, status))
+    latest = SimpleLazyObject(lambda: found[0])
+    infection = bool(exposure and exposure.kind == Exposure.Kind.INFECTION)
     followup = status.followup if status else {}
     return {
         "patient": patient,
@@ -220,8 +246,8 @@ def header_context(patient: Patient, now: datetime) -> dict[str, Any]:
         "risk_factors": patient.risk_factors(today, exposure),
         "latest": latest,
         "status": status,
-        "grade_boxes": grade_boxes(
-            status, latest, rounds, bool(exposure and exposure.kind == Exposure.Kind.INFECTION)
+        "grade_boxes": SimpleLazyObject(
+            lambda: grade_boxes(status, found[0], found[1], infection)
         ),
         "overdue": status.overdue(now) if status else False,
         "now": now,
@@ -257,8 +283,34 @@ def rounds_context(patient: Patient, page_number: str | None) -> dict[str, Any]:
     }
 
 
-def patient_context(patient: Patient, page_number: str | None, user) -> dict[str, Any]:
-    """Return the whole patient page's context."""
+def toci_given_at(patient: Patient, status: PatientStatus | None) -> list[datetime]:
+    """Return when each tocilizumab dose was given (not entered in error).
+
+    Kept in the cache until the status row changes: recording a dose or
+    marking one entered in error rewrites it.
+    """
+
+    def read() -> list[datetime]:
+        doses = patient.interventions.filter(kind="tocilizumab", status=RoundStatus.FINAL)
+        return list(doses.values_list("given_at", flat=True))
+
+    if status is None:
+        return read()
+    return cache.get_or_set(
+        f"toci-given:{patient.pk}:{status.updated_at.isoformat()}", read, CACHE_SECONDS
+    )
+
+
+def patient_context(
+    patient: Patient, page_number: str | None, user, form_key: str = ""
+) -> dict[str, Any]:
+    """Return the whole patient page's context.
+
+    What the cached regions show (flags, options, what was given, grade
+    boxes, charts) is read only when a region is missing from the cache;
+    ``form_key`` names this session's CSRF secret, which the cached regions
+    holding forms are keyed on.
+    """
     now = timezone.now()
     # The charts' "now" line moves in steps, so their cached drawing lasts.
     chart_now = now.replace(
@@ -268,17 +320,15 @@ def patient_context(patient: Patient, page_number: str | None, user) -> dict[str
     latest, exposure = context["latest"], context["exposure"]
     # All of them: the dose ledger and the chart markers must see every dose,
     # even when the list on the page shows only the latest.
-    interventions = list(patient.interventions.all())
-    toci_24h, toci_total = dose_counts(
-        [
-            i.given_at
-            for i in interventions
-            if i.kind == "tocilizumab" and i.status == RoundStatus.FINAL
-        ],
-        now,
-    )
-    open_flags = list(
-        patient.flags.exclude(state=FlagState.RESOLVED).order_by("-severity_rank", "-opened_at")
+    interventions = SimpleLazyObject(lambda: list(patient.interventions.all()))
+    # The 24-hour count changes with the clock, so it is never cached.
+    toci_24h, toci_total = dose_counts(toci_given_at(patient, context["status"]), now)
+    open_flags = SimpleLazyObject(
+        lambda: list(
+            patient.flags.exclude(state=FlagState.RESOLVED).order_by(
+                "-severity_rank", "-opened_at"
+            )
+        )
     )
     context.update(
         readings=Readings(
@@ -286,17 +336,25 @@ def patient_context(patient: Patient, page_number: str | None, user) -> dict[str
         ),
         chart_now=chart_now,
         open_flags=open_flags,
-        unanswered_flags=[f for f in open_flags if f.state == FlagState.OPEN],
-        past_flag_count=patient.flags.filter(state=FlagState.RESOLVED).count(),
+        unanswered_flags=SimpleLazyObject(
+            lambda: [f for f in open_flags if f.state == FlagState.OPEN]
+        ),
+        past_flag_count=SimpleLazyObject(
+            lambda: patient.flags.filter(state=FlagState.RESOLVED).count()
+        ),
         page_number=page_number or "1",
         page=SimpleLazyObject(lambda: rounds_page(patient, page_number)),
-        interventions=interventions[:INTERVENTIONS_SHOWN],
+        interventions=SimpleLazyObject(lambda: interventions[:INTERVENTIONS_SHOWN]),
         toci_24h=toci_24h,
         toci_total=toci_total,
         toci_max_24h=TOCILIZUMAB_MAX_24H,
         toci_max_total=TOCILIZUMAB_MAX_TOTAL,
-        options=expand(latest.treatment_options) if latest else [],
+        options=SimpleLazyObject(lambda: expand(latest.treatment_options) if latest else []),
         perms_can_change_flag=user.has_perm("patients.change_flag"),
+        # What this user may do is in the key of every cached region that
+        # offers actions, so no one is shown another's links or forms.
+        permission_key=",".join(sorted(user.get_all_permissions())),
+        form_key=form_key,
         **lookalikes(patient),
     )
     context.update(escalation_panel(patient))

@@ -21,7 +21,7 @@ from django.shortcuts import render
 from django.utils import timezone
 from django.views.decorators.http import require_safe
 
-from .clinical import compliance, products
+from .clinical import compliance, inputs, products
 from .episode_data import ICE_FIELDS, episode_summaries
 from .export import filter_errors, table_download
 from .models import DoseEvent, Exposure, ObservationRound, Patient, RoundStatus
@@ -142,7 +142,8 @@ def cohort_for(start: date, end: date, product: str, now) -> list[Treated]:
     ).order_by("given_at", "pk"):
         doses.setdefault(dose.exposure_id, []).append(dose.clock())
     rounds: dict[int, list[compliance.StoredRound]] = {}
-    for patient_id, time, total, monitoring, icans, not_assessable, *ice in (
+    recorded = (*ObservationRound.BEDSIDE_FIELDS, *inputs.LABS)
+    for patient_id, time, total, monitoring, icans, not_assessable, *rest in (
         ObservationRound.objects.filter(patient_id__in=ids, status=RoundStatus.FINAL)
         .order_by("patient_id", "clinical_time", "pk")
         .values_list(
@@ -153,13 +154,20 @@ def cohort_for(start: date, end: date, product: str, now) -> list[Treated]:
             "icans_grade",
             "ice_not_assessable",
             *ICE_FIELDS,
+            *recorded,
         )
     ):
+        ice, values = (
+            rest[: len(ICE_FIELDS)],
+            dict(zip(recorded, rest[len(ICE_FIELDS) :], strict=True)),
+        )
         # An ICE check: every item scored (the round's ICE score), or
         # recorded as not assessable.
         checked = not_assessable or all(v is not None for v in ice)
         rounds.setdefault(patient_id, []).append(
-            compliance.StoredRound(time, total, monitoring, icans, checked)
+            compliance.StoredRound(
+                time, total, monitoring, icans, checked, inputs.holds_labs_only(values)
+            )
         )
     episodes = episode_summaries(list(patients.values()), now)
     interval = ice_interval()

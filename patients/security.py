@@ -6,12 +6,14 @@ choices it asks for by name in settings.
 
 from __future__ import annotations
 
+import hashlib
 import ipaddress
 from datetime import timedelta
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest
+from django.middleware.csrf import get_token
 from django.utils import timezone
 
 
@@ -92,3 +94,16 @@ class CharacterVarietyValidator:
 
     def get_help_text(self) -> str:
         return f"Your password must contain at least {self.min_distinct} different characters."
+
+
+def session_form_key(request: HttpRequest) -> str:
+    """Return a name for this browser's CSRF secret, for the key of a cached
+    region holding forms.
+
+    The token a form carries is valid for as long as the secret it was made
+    from, so a region cached per secret is served only to the browser that
+    holds that secret; a new sign-in rotates the secret and so the key. The
+    secret itself is never put in a key: only a hash of it.
+    """
+    get_token(request)  # makes the secret (and sends its cookie) if there was none
+    return hashlib.sha256(request.META["CSRF_COOKIE"].encode()).hexdigest()

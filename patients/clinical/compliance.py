@@ -10,6 +10,9 @@ figure and the ward's overdue marker can never disagree:
   is present, in the CAR-T ICANS risk window (days 0-14) or (local policy)
   in a window of the product label's plan (ASCO 2021; Blood Adv 2024).
 
+Only observation rounds count: a lab result entered on its own is neither
+a round due nor the round that was due (the overdue rule skips it too).
+
 There is no grace period: the overdue flag has none either. A due time is
 judged once a later round (for ICE: a later round with an ICE check) is
 recorded, or once it has passed while the patient was still to be
@@ -44,6 +47,9 @@ class StoredRound:
     news2_monitoring: str  # "" when the round reached no NEWS2 band
     icans_grade: int | None
     ice_recorded: bool  # an ICE score, or ICE recorded as not assessable
+    # A lab result entered on its own: not an observation round, so it is
+    # neither due nor counts as the round that was due.
+    lab_only: bool = False
 
     def state(self) -> RoundState:
         """Return the round as the overdue rules read it (stored values only)."""
@@ -78,7 +84,7 @@ class Due:
     """One round (or ICE check) the rules called due, and when it came."""
 
     kind: str  # ROUND or ICE
-    set_at: datetime  # the round whose result set the due time
+    set_at: datetime  # the round whose result (or the dose that) set the due time
     due_at: datetime
     done_at: datetime | None  # the first qualifying round after set_at
 
@@ -116,7 +122,7 @@ def dues(
     ``rounds`` are the patient's final rounds in time order; ``windows`` the
     ICE windows of their label plan (``products.ice_windows``).
     """
-    rounds = sorted(rounds, key=lambda r: r.time)
+    rounds = sorted((r for r in rounds if not r.lab_only), key=lambda r: r.time)
     until = observed_until(rounds, windows, now)
     if until is None:
         return []
@@ -139,14 +145,21 @@ def dues(
         after = rounds[i + 1].time if i + 1 < len(rounds) else None
         found.append(_judged(ROUND, state.time, due_at, after, until))
         short = [states[0]] + ([states[last_ice]] if last_ice is not None else []) + [state]
-        ice_at = ice_due(short, day0, exposure_kind, ice_interval, windows)
-        # Rounds without an ICE check leave the deadline where it was: one
-        # due time, judged by the next ICE check whenever it came.
-        if ice_at is None or ice_at in seen_ice:
-            continue
-        seen_ice.add(ice_at)
         later_ice = next((rounds[j].time for j in ice_rounds if j > i), None)
-        found.append(_judged(ICE, state.time, ice_at, later_ice, until))
+        # Each deadline is judged with the doses known when it was set: at
+        # this round, then at each dose given before the next round (a new
+        # window restarts the ICE clock from then on, never before).
+        doses_after = [
+            w.start for w in windows if state.time < w.start and (after is None or w.start < after)
+        ]
+        for set_at in (state.time, *sorted(doses_after)):
+            ice_at = ice_due(short, day0, exposure_kind, ice_interval, windows, at=set_at)
+            # Rounds without an ICE check leave the deadline where it was:
+            # one due time, judged by the next ICE check whenever it came.
+            if ice_at is None or ice_at in seen_ice:
+                continue
+            seen_ice.add(ice_at)
+            found.append(_judged(ICE, set_at, ice_at, later_ice, until))
     return [d for d in found if d is not None]
 
 

@@ -87,7 +87,8 @@ class IcansEndRule(EndRule):
             "Local policy (DERIVED, not a guideline rule; no source defines ICANS resolution): "
             "an ICANS episode ends at the first round graded ICANS 0 with the ICE (or CAPD) "
             f"screen recorded, not followed by ICANS within {self.clear_hours} h (the same "
-            "interval as the CRS episode rule, setting CRS_EPISODE_CLEAR_HOURS)."
+            f"interval as the CRS episode rule: the episode end interval, {self.clear_hours} h "
+            "(a setting))."
         )
 
 

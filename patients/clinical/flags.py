@@ -621,10 +621,15 @@ def next_round_due(history: list[RoundState]) -> tuple[datetime, RoundState]:
     The strictest interval in force wins: that of the last complete NEWS2,
     or of any later partial round whose recorded values already reach a
     band. A partial round with no band neither resets nor lengthens it
-    (RCP NEWS2 Chart 3; a gap in the data never lengthens monitoring).
+    (RCP NEWS2 Chart 3; a gap in the data never lengthens monitoring), and
+    a lab result entered on its own is no round at all.
     """
     best: tuple[datetime, RoundState] | None = None
+    latest: RoundState | None = None  # the latest observation round
     for state in reversed(history):
+        if state.obs.lab_only:
+            continue
+        latest = latest or state
         news2 = state.assessment.news2
         if news2.monitoring:
             due = state.time + MONITORING_INTERVAL[news2.monitoring]
@@ -633,7 +638,7 @@ def next_round_due(history: list[RoundState]) -> tuple[datetime, RoundState]:
         if news2.total is not None:
             break
     if best is None:
-        last = history[-1]
+        last = latest or history[0]
         return last.time + round_interval(last), last
     return best
 
@@ -644,8 +649,16 @@ def ice_due(
     exposure_kind: str | None,
     interval: timedelta = ICE_INTERVAL,
     windows: Sequence[Any] = (),
+    at: datetime | None = None,
 ) -> datetime | None:
-    """Return when the next ICE check is due, or None when none is due."""
+    """Return when the next ICE check is due, or None when none is due.
+
+    Judged at ``at`` (default: with every dose in ``windows``): a window
+    opened by a dose given after ``at`` was not known then, so it never
+    moves an earlier deadline.
+    """
+    if at is not None:
+        windows = [w for w in windows if w.start <= at]
     last = history[-1]
     start, _why = ice_window_start(last.time, day0, exposure_kind, windows)
     # A window opened since the last round (a dose given after it) starts
@@ -700,7 +713,7 @@ def overdue_events(
                 },
             )
         )
-    ice_deadline = ice_due(history, day0, exposure_kind, ice_interval, windows)
+    ice_deadline = ice_due(history, day0, exposure_kind, ice_interval, windows, at=now)
     hours = f"{ice_interval.total_seconds() / 3600:g}"
     if ice_deadline is not None and now > ice_deadline:
         _start, why = ice_window_start(ice_deadline - ice_interval, day0, exposure_kind, windows)
@@ -715,8 +728,9 @@ def overdue_events(
                 basis={
                     "rule": f"ICE assessment at least every {hours} hours while ICANS is "
                     "present, in the CAR-T ICANS risk window (days 0-14), or (local policy) "
-                    "while the product label's plan has the patient monitored; interval set by "
-                    "ICE_INTERVAL_HOURS (ASCO 2021: at least twice daily; ASH-SAP: every 8 h)",
+                    "while the product label's plan has the patient monitored; interval: "
+                    f"the ICE interval, {hours} h (a setting; ASCO 2021: at least twice daily; "
+                    "ASH-SAP: every 8 h)",
                     "window": why or "ICANS present",
                     "before": {"time": (ice_deadline - ice_interval).isoformat()},
                     "after": {"time": now.isoformat(), "due": ice_deadline.isoformat()},

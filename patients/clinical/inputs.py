@@ -6,7 +6,7 @@ Field names and units are the public names of ``manage.py assess``.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from datetime import datetime
 
 OXYGEN_DEVICES = (
@@ -151,6 +151,25 @@ LABS = (
     "triglycerides_mmol_l",
 )
 BASELINE_LABS = ("creatinine_umol_l", "alt_u_l", "ast_u_l", "bilirubin_umol_l")
+# Flags stored as False when nothing was said (unlike a "no" answer).
+_UNSET_WHEN_FALSE = ("ice_not_assessable", "capd_not_assessable")
+
+
+def holds_labs_only(values: dict[str, object]) -> bool:
+    """Return True when a round's values hold labs and nothing bedside.
+
+    ``values`` maps field names (``LABS`` and bedside fields, as the round
+    or the stored row names them) to what was recorded.
+    """
+
+    def recorded(name: str, value: object) -> bool:
+        if name in _UNSET_WHEN_FALSE:
+            return bool(value)
+        return value is not None and value not in ("", [], (), {})
+
+    has_labs = any(values.get(name) is not None for name in LABS)
+    bedside = any(recorded(n, v) for n, v in values.items() if n not in LABS)
+    return has_labs and not bedside
 
 
 @dataclass(frozen=True)
@@ -201,6 +220,33 @@ class Observation:
     lab_times: dict[str, datetime] = field(default_factory=dict)
     # Answers to the product's late-neurotoxicity questions (products.toml).
     late_neuro: dict[str, bool] = field(default_factory=dict)
+
+    @property
+    def lab_only(self) -> bool:
+        """Return True for a lab result entered on its own (no bedside values)."""
+        return holds_labs_only({**self.labs, **{n: getattr(self, n) for n in BEDSIDE_INPUTS}})
+
+
+# What only a bedside observation records: a lab result entered on its own
+# (the lab form, a laboratory feed) is not an observation round, so it
+# never counts as a round done or sets when the next one is due.
+BEDSIDE_INPUTS = tuple(
+    f.name
+    for f in fields(Observation)
+    if f.name
+    not in (
+        "time",
+        "spo2_scale",
+        "crs_treated",
+        "crs_episode_onset",
+        "fever_masked_by",
+        "crs_episode_rule",
+        "age_years",
+        "cause",
+        "labs",
+        "lab_times",
+    )
+)
 
 
 @dataclass(frozen=True)

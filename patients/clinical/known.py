@@ -3,9 +3,13 @@ show it.
 
 A partial round (a temperature alone, labs only) grades only what it
 recorded: its grade is a lower bound. It never replaces a higher grade
-from an earlier round until a round that assesses the same criteria (a
-complete grade) comes; until then the higher known grade is shown, with
-its time, and a lower bound that is higher wins.
+from an earlier round until later rounds have assessed again every
+criterion that earlier round recorded (a complete grade does it at once);
+until then the higher known grade is shown, with its time, and a lower
+bound that is higher wins. Once every criterion behind an old grade has a
+newer value, the old grade is history, not the patient's state: an ICE
+screen of 10/10 replaces the ICANS grade 3 that an ICE of 2 gave, even
+when seizures, motor findings and raised pressure were never charted.
 """
 
 from __future__ import annotations
@@ -43,20 +47,25 @@ class KnownGrade:
 def known_grade(results: Sequence[tuple[datetime, GradeResult]]) -> KnownGrade:
     """Return the grade to show from a course of (time, result), oldest first.
 
-    Walks back to the latest complete grade; the highest grade from it and
-    every partial round after it is shown.
+    Walks back from the latest graded round; an earlier round counts while
+    it recorded a criterion that no later round has recorded again. The
+    highest grade among the rounds that count is shown.
     """
     best: KnownGrade | None = None
+    # The criteria no round walked so far has recorded (None: none walked).
+    never_again: set[str] | None = None
     for index in range(len(results) - 1, -1, -1):
         time, result = results[index]
         if result.grade is None:
             continue
-        complete = not result.missing
-        candidate = KnownGrade(result.grade, time, index, not complete, result.missing)
+        missing = set(result.missing)
+        if never_again is not None and never_again <= missing:
+            # Everything this round recorded has a newer value.
+            break
+        candidate = KnownGrade(result.grade, time, index, bool(missing), result.missing)
         if best is None or candidate.grade > best.grade:
             best = candidate
-        if complete:
-            break
+        never_again = missing if never_again is None else never_again & missing
     return best or KnownGrade(None, None, None)
 
 

@@ -73,6 +73,15 @@ class LateNeuro:
     questions: tuple[Question, ...]
 
 
+# An exposure's kind as a sentence names it ("... is a bispecific antibody").
+KIND_WORDS = {
+    "car_t": "CAR-T cell therapy",
+    "bispecific": "bispecific antibody",
+    "monoclonal": "monoclonal antibody",
+    "infection": "infection",
+}
+
+
 @dataclass(frozen=True)
 class Product:
     id: str

@@ -212,8 +212,12 @@ def test_assess_counts_the_step_up_window_from_the_recorded_dose() -> None:
             },
             "doses[0].step",
         ),
+        (
+            {"exposure": {"kind": "car_t", "day0": "2026-11-01", "product": "teclistamab"}},
+            "exposure.product: Teclistamab (Tecvayli) is a bispecific antibody, not CAR-T",
+        ),
     ],
-    ids=["unknown-product", "unknown-jurisdiction", "unknown-step"],
+    ids=["unknown-product", "unknown-jurisdiction", "unknown-step", "product-of-another-kind"],
 )
 def test_assess_names_the_bad_product_field(payload, field) -> None:
     payload = {**payload, "rounds": [{"time": "2026-11-02T08:00:00Z", "temperature_c": 37.0}]}

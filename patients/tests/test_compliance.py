@@ -128,3 +128,28 @@ def test_the_same_rules_as_the_overdue_flag_decide_when_a_round_is_due() -> None
     found = dues(rounds, now, DAY0, "car_t", 12 * H, car_t_windows())
     missed = {f"overdue:{d.kind}" for d in found if d.done_at is None}
     assert kinds == missed == {"overdue:round", "overdue:ice"}
+
+
+def teclistamab_windows(*doses: products.DoseClock) -> list[products.Window]:
+    # REFERENCE k8: Tecvayli US PI, 48 h in hospital after each step-up dose.
+    plan = products.catalogue()["teclistamab"].plan_for("US")
+    return products.ice_windows(products.windows_of(plan, DAY0, list(doses)))
+
+
+def test_a_later_dose_never_moves_the_ice_check_due_after_an_earlier_one() -> None:
+    # SUD1 at 8 h: the first ICE check was due 12 h later (ASCO 2021, local
+    # policy in the label's window) and never came. SUD2 on day 3 starts
+    # its own clock from its time, not from the rounds before it.
+    windows = teclistamab_windows(
+        products.DoseClock("SUD1", DAY0 + 8 * H), products.DoseClock("SUD2", DAY0 + 72 * H)
+    )
+    rounds = [low(h) for h in (10, 22, 34, 46)]
+    found = [
+        d
+        for d in dues(rounds, DAY0 + 100 * H, DAY0, "bispecific", windows=windows)
+        if d.kind == ICE
+    ]
+    assert [(d.set_at, d.due_at, d.done_at) for d in found] == [
+        (DAY0 + 10 * H, DAY0 + 20 * H, None),
+        (DAY0 + 72 * H, DAY0 + 84 * H, None),
+    ]

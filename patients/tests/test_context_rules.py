@@ -94,6 +94,35 @@ def test_a_partial_round_never_replaces_a_higher_known_grade_in_the_queue(patien
     assert status.next_round_due_at == first.clinical_time + timedelta(hours=1)
 
 
+ICE_2 = {
+    "ice_orientation": 1,
+    "ice_naming": 1,
+    "ice_commands": 0,
+    "ice_writing": 0,
+    "ice_attention": 0,
+    "consciousness": "alert",
+}
+ICE_10 = {**ICE_2, "ice_orientation": 4, "ice_naming": 3, "ice_commands": 1, "ice_writing": 1}
+
+
+def test_a_grade_is_history_once_every_criterion_behind_it_was_assessed_again(
+    patient, nurse
+) -> None:
+    # ASTCT ICANS (REFERENCE b): ICE 2 is grade 3. Seizures, motor findings
+    # and raised pressure are never charted here, so every round is a lower
+    # bound; the ICE of 10 two days later re-assesses all the grade-3 round
+    # recorded, so the queue no longer shows grade 3.
+    record(patient, nurse, ago(hours=50), **ICE_2)
+    assert PatientStatus.objects.get(patient=patient).icans_grade == 3
+    record(patient, nurse, ago(hours=2), **{**ICE_10, "ice_attention": 1})
+    status = PatientStatus.objects.get(patient=patient)
+    assert status.icans_grade == 0
+    # A seizure charted once is not re-assessed by an ICE screen: it stays.
+    record(patient, nurse, ago(hours=1), seizure="resolved_rapidly")
+    record(patient, nurse, ago(hours=0.5), **{**ICE_10, "ice_attention": 1})
+    assert PatientStatus.objects.get(patient=patient).icans_grade == 3
+
+
 def test_a_news2_band_rise_compares_with_the_last_known_band() -> None:
     out = assess_course(
         [

@@ -10,6 +10,7 @@ from patients.clinical.course import assess_course
 from patients.clinical.flags import worsening_events
 from patients.clinical.history import Given
 from patients.clinical.inputs import Baseline, Observation
+from patients.clinical.products import DoseClock, catalogue, ice_windows, windows_of
 
 T0 = datetime(2026, 11, 1, 8, 0, tzinfo=UTC)
 NORMAL = {
@@ -195,6 +196,20 @@ def test_an_overdue_round_opens_an_overdue_flag() -> None:
     assert "12-hourly" in flag.title
 
 
+def test_a_lab_result_entered_on_its_own_does_not_reset_the_round_clock() -> None:
+    # A temperature alone reaches no NEWS2 band: the next round is due 6 h
+    # later (4-6-hourly, RCP Chart 3). A CRP-only entry at 3 h is no
+    # observation round, so the round at 7 h is an hour late.
+    rounds = [
+        Observation(time=T0, temperature_c=37.0),
+        Observation(time=T0 + timedelta(hours=3), labs={"crp_mg_l": 40.0}),
+        Observation(time=T0 + timedelta(hours=7), **NORMAL),
+    ]
+    steps, _ = assess_course(rounds)
+    flag = next(e for e in steps[2].opened if e.kind == "overdue")
+    assert flag.basis["before"]["time"] == T0.isoformat()
+
+
 def test_a_medium_band_patient_is_overdue_after_an_hour() -> None:
     sick = {**NORMAL, "heart_rate": 115, "respiratory_rate": 22, "temperature_c": 38.5}
     rounds = [Observation(time=T0, **sick), Observation(time=T0 + timedelta(hours=2), **sick)]
@@ -210,6 +225,18 @@ def test_ice_is_due_every_12_hours_in_the_car_t_window() -> None:
     steps, _ = assess_course(rounds, day0=T0 - timedelta(days=2), exposure_kind="car_t")
     ice = [e for s in steps for e in s.opened if e.key == "overdue:ice"]
     assert len(ice) == 1 and ice[0].organ_system == "neurological"
+
+
+def test_a_later_step_up_dose_does_not_undo_an_ice_check_overdue_before_it() -> None:
+    # Teclistamab US PI: 48 h in hospital after each step-up dose (REFERENCE
+    # k8); ICE every 12 h in that window (ASCO 2021, local policy). No ICE
+    # after SUD1: overdue from the round at T0+12 h, whatever came on day 3.
+    plan = catalogue()["teclistamab"].plan_for("US")
+    doses = [DoseClock("SUD1", T0), DoseClock("SUD2", T0 + timedelta(days=3))]
+    windows = ice_windows(windows_of(plan, T0, doses))
+    rounds = [Observation(time=T0 + timedelta(hours=h), **NORMAL) for h in (2, 14, 26, 38)]
+    steps, _ = assess_course(rounds, day0=T0, exposure_kind="bispecific", windows=windows)
+    assert [e.key for e in steps[1].opened] == ["overdue:ice"]
 
 
 def test_no_ice_is_due_for_an_infection() -> None:

@@ -246,6 +246,20 @@ def test_it_shows_rounds_recorded_by_their_due_time_per_product(client, carla) -
     assert "12 hours after the last one" in page
 
 
+def test_a_lab_result_entered_on_its_own_is_not_an_observation_round(client, carla) -> None:
+    # Same rounds as above, plus a CRP-only lab entry at 29 h (before the
+    # round due at 30 h came at 31 h): it is neither a round due nor the
+    # round that was due.
+    day0 = timezone.localdate() - timedelta(days=20)
+    patient = with_rounds("MRN1", day0, [6, 18, 31, 43], carla)
+    recording.record_round(
+        patient, {"clinical_time": day_start(day0) + 29 * H, "crp_mg_l": 40.0}, carla, uuid.uuid4()
+    )
+    client.force_login(carla)
+    page = get(client).content.decode()
+    assert "2 of 4 rounds (50 %); 1 late, 1 never recorded" in page
+
+
 def test_the_cohort_is_treatments_with_day_0_in_the_period(client, carla) -> None:
     today = timezone.localdate()
     with_rounds("IN", today - timedelta(days=30), [6, 18], carla)

@@ -264,3 +264,32 @@ def test_capd_items_show_for_children_only(nurse_client, patient) -> None:
     child_page = nurse_client.get(reverse("round_create", args=[child.pk])).content.decode()
     assert "id_capd_eye_contact" not in adult_page
     assert "id_capd_eye_contact" in child_page
+
+
+def test_every_contradiction_is_asked_on_the_first_save(nurse_client, patient) -> None:
+    """Issue 15.3: a low systolic with no hypotension judgement, ACVPU against
+    the ICANS level, and a severe fever at 36.8 °C are all asked at once; the
+    second save (answered and confirmed) records the round."""
+    data = round_post(
+        systolic_bp=85,
+        acvpu="A",
+        consciousness="awakens_to_voice",
+        temperature_c=36.8,
+        symptom_fever=3,
+    )
+    url = reverse("round_create", args=[patient.pk])
+    asked = nurse_client.post(url, data)
+    assert asked.status_code == 422
+    page = asked.content.decode()
+    assert "judge whether the patient is hypotensive" in page
+    assert "disagree: check both, then tick to confirm" in page
+    assert "Fever is recorded as severe" in page
+    answered = {
+        **data,
+        "hypotension": "yes",
+        "confirm_consciousness": "on",
+        "confirm_contradictions": "on",
+    }
+    saved = nurse_client.post(url, answered)
+    assert saved.status_code == 302, saved.content.decode()[:2000]
+    assert ObservationRound.objects.get().temperature_c == 36.8

@@ -32,6 +32,8 @@ SNAKE_CASE = re.compile(r"\b[a-z][a-z0-9]*(?:_[a-z0-9]+)+\b")
 # The escalation policy's trigger grammar: news2:high, crs>=2, flag:red_flag:urgent.
 POLICY_CODE = re.compile(r"\b(?:news2|flag):[a-z]|\b(?:crs|icans)>=")
 CAMEL_CASE = re.compile(r"\b[A-Z][a-z]+(?:[A-Z][a-z]+)+\b")
+# A setting's name (ICE_INTERVAL_HOURS): a reader gets its meaning and value.
+SETTING_NAME = re.compile(r"\b[A-Z][A-Z0-9]*(?:_[A-Z0-9]+)+\b")
 
 
 class VisibleText(HTMLParser):
@@ -70,6 +72,7 @@ def code_words(html: str) -> dict[str, list[str]]:
         "snake": SNAKE_CASE.findall(text),
         "class": CAMEL_CASE.findall(text),
         "policy": POLICY_CODE.findall(text),
+        "setting": SETTING_NAME.findall(text),
     }
     return {k: v for k, v in found.items() if v}
 
@@ -231,3 +234,67 @@ def test_a_flag_title_from_the_rules_reads_as_words(clinician_client, ward) -> N
     # Guards the fixture: a resolved flag exists for the history page.
     assert Flag.objects.filter(patient=ward["car_t"], state="resolved").exists()
     assert Intervention.objects.filter(status="entered_in_error").exists()
+
+
+def test_closed_basis_sections_show_human_times_and_settings_in_words(
+    clinician_client, nurse, clinician
+) -> None:
+    """What a closed "Basis" or "How these are derived" section holds is read too:
+    overdue round and ICE flags (open and past), and a CRS and ICANS episode."""
+    patient = make_patient(mrn="OD1")
+    sick = {**NORMAL, "temperature_c": 39.2, "ice_orientation": 2, "ice_naming": 3}
+    sick.update(ice_commands=1, ice_writing=1, ice_attention=1)
+    rnd, _ = recording.record_round(
+        patient, {"clinical_time": ago(hours=30), **sick}, nurse, uuid.uuid4()
+    )
+    assert recording.scan_overdue(ago(hours=0)) >= 1
+    opened = {f.key: f for f in patient.flags.filter(kind="overdue")}
+    assert {"overdue:round", "overdue:ice"} <= set(opened)
+    # One overdue flag closed, so the past-flags page shows an overdue basis too.
+    recording.resolve_flag(opened["overdue:round"], clinician, "Round done on paper")
+    recording.scan_overdue(ago(hours=0))
+    pages = [
+        reverse("patient", args=[patient.pk]),
+        reverse("flag_history", args=[patient.pk]),
+        reverse("round_detail", args=[patient.pk, rnd.pk]),
+        reverse("round_result", args=[patient.pk, rnd.pk]),
+    ]
+    found = {}
+    for url in pages:
+        response = clinician_client.get(url)
+        assert response.status_code == 200, url
+        html = response.content.decode()
+        if url in pages[:2]:
+            assert "<details" in html, url
+        if url == pages[0]:
+            text = visible_text(html)
+            assert "How these are derived" in text and "ICE assessment overdue" in text
+            assert "the ICE interval, 12 h (a setting" in text
+        words = code_words(html)
+        if words:
+            found[url] = words
+    assert found == {}, "\n".join(f"{u}: {w}" for u, w in found.items())
+
+
+def test_iec_hs_and_icaht_read_as_words_with_units_and_counts(clinician_client, nurse) -> None:
+    """An IEC-HS prompt is named like other flags; lab units are written as a
+    clinician writes them (µg/L, ×10⁹/L) and a one-day run is "1 day"."""
+    patient = make_patient(mrn="IEC1", day0=timezone.localdate() - timedelta(days=8))
+    fever = {**NORMAL, "temperature_c": 39.0, "ferritin_ug_l": 800}
+    rounds = [
+        (ago(hours=150), fever),
+        (ago(hours=140), {**NORMAL, "ferritin_ug_l": 900, "anc_10e9_l": 0.3}),
+        (ago(hours=30), {"ferritin_ug_l": 1500, "anc_10e9_l": 1.2}),
+        (ago(hours=2), {"ferritin_ug_l": 3000}),
+    ]
+    for when, values in rounds:
+        recording.record_round(patient, {"clinical_time": when, **values}, nurse, uuid.uuid4())
+    assert Flag.objects.filter(patient=patient, key="iec_hs").exists()
+    text = visible_text(
+        clinician_client.get(reverse("patient", args=[patient.pk])).content.decode()
+    )
+    assert "IEC-HS prompt ·" in text
+    assert "prompt · overall" not in text.replace("IEC-HS prompt · overall", "")
+    assert "µg/L" in text and "ug/L" not in text.replace("µg/L", "")
+    assert "×10⁹/L" in text and "x10^9" not in text
+    assert "1 day" in text and "1 days" not in text

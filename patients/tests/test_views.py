@@ -107,6 +107,31 @@ class TestPatients:
         assert 'value="Hopper"' in page
         assert not Patient.objects.filter(mrn="H9").exists()
 
+    def test_a_product_of_another_kind_is_refused_with_its_field_named(self, nurse_client) -> None:
+        # The label's plan follows the product (REFERENCE k8): teclistamab
+        # registered as CAR-T would time every window wrongly.
+        today = timezone.localdate()
+        response = nurse_client.post(
+            reverse("patient_create"),
+            {
+                "mrn": "H10",
+                "given_name": "Ada",
+                "family_name": "Byron",
+                "birth_date": "1960-01-01",
+                "sex": "female",
+                "ward": "Haem A",
+                "spo2_scale": "1",
+                "exposure_kind": "car_t",
+                "exposure_agent": "teclistamab",
+                "day0": today.isoformat(),
+            },
+        )
+        page = response.content.decode()
+        assert response.status_code == 200
+        assert "Teclistamab (Tecvayli) is a bispecific antibody, not CAR-T cell therapy" in page
+        assert 'value="teclistamab"' in page
+        assert not Patient.objects.filter(mrn="H10").exists()
+
     def test_it_searches_by_name_or_mrn(self, nurse_client) -> None:
         make_patient(mrn="AAA1", family_name="Turing")
         make_patient(mrn="BBB2", family_name="Noether")

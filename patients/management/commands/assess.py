@@ -29,6 +29,7 @@ from patients.clinical.parse import (
 )
 from patients.clinical.products import (
     JURISDICTIONS,
+    KIND_WORDS,
     DoseClock,
     PlanPosition,
     Product,
@@ -194,6 +195,14 @@ def assess_json_course(data: dict[str, Any], now: datetime, episodes: bool = Fal
     given = parse_interventions(data.get("interventions") or [])
     day0, kind = parse_exposure(data.get("exposure"))
     product, jurisdiction = parse_product(data.get("exposure"))
+    if product and kind and product.kind != kind:
+        # A bispecific's plan on a CAR-T course (or the reverse) would time
+        # every window and onset wrongly: refuse rather than guess.
+        raise InputError(
+            "exposure.product",
+            f"{product.label} is a {KIND_WORDS.get(product.kind, product.kind)}, "
+            f"not {KIND_WORDS.get(kind, kind)} (exposure.kind)",
+        )
     doses = parse_doses(data.get("doses") or [], product, jurisdiction)
     plan = product.plan_for(jurisdiction) if product else None
     windows = windows_of(plan, day0, doses) if plan and day0 else []
