@@ -17,7 +17,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 
 from .crs import POSITIVE_PRESSURE_DEVICES, hypoxia_finding
@@ -133,9 +133,9 @@ class EpisodeSummary:
     steroid_agents: tuple[str, ...] = ()
     steroid_start: datetime | None = None
     steroid_doses: int = 0
-    # From the first to the last recorded dose (a single dose: 0 days);
-    # None when no corticosteroid was given for the episode.
-    steroid_days: float | None = None
+    # Calendar days of exposure: first to last dose's day, inclusive (a
+    # single dose: 1 day); None when none was given for the episode.
+    steroid_days: int | None = None
     other_anticytokine: tuple[str, ...] = ()
     therapy_classes: tuple[str, ...] = ()
     # The most vasopressor agents recorded at once in one round (0: none).
@@ -402,10 +402,9 @@ def _summary(
     icaht = tuple(f"{g['title']} ({g['status']})" for g in worst.values() if g["grade"] >= 1)
     icaht_max = max((g["grade"] for g in worst.values()), default=None)
 
-    steroid_days = None
-    if steroids:
-        span = steroids[-1].time - steroids[0].time
-        steroid_days = round(span / timedelta(days=1), 1)
+    steroid_days = (
+        calendar_days(steroids[0].time, steroids[-1].time, day0) if steroids else None
+    )
     return EpisodeSummary(
         kind=kind,
         onset=onset,
@@ -446,6 +445,18 @@ def _summary(
     )
 
 
+def calendar_days(first: datetime, last: datetime, day0: datetime | None) -> int:
+    """Return the calendar days from ``first`` to ``last`` inclusive.
+
+    Days are counted from ``day0`` (midnight at the start of day 0 in the
+    hospital's zone) when known, else in the times' own zone: a single dose
+    is 1 day of exposure, never 0.
+    """
+    if day0 is not None:
+        return (last - day0).days - (first - day0).days + 1
+    return (last.date() - first.date()).days + 1
+
+
 def basis_of(kind: str) -> dict[str, str]:
     """Return where each derived figure comes from (shown beside it)."""
     name = "CRS" if kind == "crs" else "ICANS"
@@ -456,8 +467,9 @@ def basis_of(kind: str) -> dict[str, str]:
         f"{name}, or with no reason stated, from the onset to the end; prophylaxis only if "
         "continued after the onset (CIBMTR 4100); premedication never (REFERENCE k1); a dose "
         f"recorded for {name} after the end still counts until the next episode",
-        "steroid_days": "Local (DERIVED): from the first to the last corticosteroid dose "
-        "recorded for the episode (one dose: 0 days)",
+        "steroid_days": "Local (DERIVED): calendar days of corticosteroid exposure, from "
+        "the day of the first to the day of the last dose recorded for the episode, both "
+        "counted (one dose: 1 day)",
         "vasopressors": "The most vasopressor agents recorded at once on one round, "
         "vasopressin included (CIBMTR 4100 R4.0: 1 or >= 2)",
         "oxygen": "The highest support recorded on a round, by ASTCT hypoxia tier then device "

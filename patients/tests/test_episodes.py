@@ -318,8 +318,9 @@ def test_a_steroid_taper_recorded_for_crs_after_it_settled_counts_until_the_next
     ]
     first, second = summarise(rounds, given, rule=EndRule(72))
     assert first.steroid_agents == ("dexamethasone", "methylprednisolone")
-    assert (first.steroid_start, first.steroid_doses, first.steroid_days) == (at(2), 3, 3.0)
-    assert second.steroid_doses == 1 and second.steroid_days == 0.0
+    # Calendar days with the first and last dose counted (4 May to 7 May).
+    assert (first.steroid_start, first.steroid_doses, first.steroid_days) == (at(2), 3, 4)
+    assert second.steroid_doses == 1 and second.steroid_days == 1
 
 
 def test_vasopressors_oxygen_and_icu_are_summarised_as_the_registry_asks() -> None:

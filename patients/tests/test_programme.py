@@ -313,7 +313,8 @@ def test_crs_treatment_and_intensive_care_come_from_the_episode_summaries(client
     assert (row.crs.count, row.crs.n) == (1, 2)
     assert [(g.label, g.count) for g in row.crs_grades][:2] == [("None", 1), ("Grade 1", 1)]
     assert (row.tocilizumab_hours.median, row.tocilizumab_hours.of) == (3, 1)
-    assert (row.steroids.count, row.steroid_days.median) == (1, 1)
+    # Doses on Day +2 and Day +3: 2 calendar days of exposure.
+    assert (row.steroids.count, row.steroid_days.median) == (1, 2)
     assert row.icu.count == 1
     page = get(client, who="crs").content.decode()
     assert "1</a> of 2 (50 %)" in page
