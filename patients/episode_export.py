@@ -17,7 +17,7 @@ from datetime import date, datetime, time, timedelta
 from django.db.models import Q
 from django.utils import timezone
 
-from .clinical.registry import THERAPY_WORDS, EpisodeSummary
+from .clinical.registry import EpisodeSummary
 from .episode_data import episode_summaries, exposures_by_patient
 from .export import _Echo, safe
 from .models import Exposure, ObservationRound, Patient, RoundStatus
@@ -135,7 +135,7 @@ def episode_row(patient: Patient, exposure: Exposure | None, e: EpisodeSummary) 
         _yes(not e.ongoing),
         _date(e.resolved_at),
         e.duration_days,
-        "; ".join(THERAPY_WORDS[c] for c in e.therapy_classes),
+        "; ".join(e.therapy_words),
         e.tocilizumab_count,
         _date(e.first_tocilizumab_at),
         "; ".join(a for a in e.steroid_agents if a),

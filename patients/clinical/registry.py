@@ -181,6 +181,24 @@ class EpisodeSummary:
         return round(self.duration_hours / 24, 1) if self.duration_hours is not None else None
 
     @property
+    def therapy_words(self) -> tuple[str, ...]:
+        """Return every therapy class given for the episode, as the CSV names them."""
+        return tuple(THERAPY_WORDS[c] for c in self.therapy_classes)
+
+    @property
+    def therapies_given(self) -> tuple[str, ...]:
+        """Return each therapy class with the drugs recorded for it
+        ("Anti-epileptic: levetiracetam"), in the registry's order."""
+        out = []
+        for c in self.therapy_classes:
+            drugs = dict.fromkeys(
+                str(g.detail.get("drug") or "") for g in self.treatments if g.kind == c
+            )
+            named = ", ".join(d for d in drugs if d)
+            out.append(f"{THERAPY_WORDS[c]}: {named}" if named else THERAPY_WORDS[c])
+        return tuple(out)
+
+    @property
     def tocilizumab_count(self) -> int:
         return len(self.tocilizumab_at)
 
@@ -402,9 +420,7 @@ def _summary(
     icaht = tuple(f"{g['title']} ({g['status']})" for g in worst.values() if g["grade"] >= 1)
     icaht_max = max((g["grade"] for g in worst.values()), default=None)
 
-    steroid_days = (
-        calendar_days(steroids[0].time, steroids[-1].time, day0) if steroids else None
-    )
+    steroid_days = calendar_days(steroids[0].time, steroids[-1].time, day0) if steroids else None
     return EpisodeSummary(
         kind=kind,
         onset=onset,
