@@ -7,6 +7,7 @@ escalation): in a saved round's result and on the patient page.
 
 from __future__ import annotations
 
+import hashlib
 from typing import Any
 
 from django import forms
@@ -16,6 +17,7 @@ from django.db.models import Prefetch, Q
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
+from django.utils.functional import SimpleLazyObject
 from django.views.decorators.http import require_POST, require_safe
 
 from . import escalation
@@ -139,15 +141,54 @@ def round_escalations(rnd: ObservationRound | None) -> dict[str, Any]:
     }
 
 
+# Everything a card shows that can change after the escalation is opened
+# (its state and timer, each step, each message's state and attempts, each
+# bedside record), read as plain rows: the panel's cache key.
+CARD_CHANGES = (
+    "pk",
+    "state",
+    "tier_position",
+    "due_at",
+    "closed_at",
+    "acknowledged_by_id",
+    "steps__pk",
+    "steps__notifications__pk",
+    "steps__notifications__state",
+    "steps__notifications__attempts",
+    "steps__notifications__sent_at",
+    "steps__notifications__contact__name",
+    "steps__notifications__attempt_log__pk",
+    "bedside_records__pk",
+)
+
+
+def panel_key(shown, now) -> str:
+    """Return a digest of what the panel's cards show: it changes with any
+    write to an escalation, a step, a message or a bedside record, and when
+    an open escalation's response time passes."""
+    rows = sorted(shown.values_list(*CARD_CHANGES), key=repr)
+    late = sorted(
+        pk for pk, state, _, due_at, *_ in rows if state == EscalationState.OPEN and due_at <= now
+    )
+    return hashlib.sha256(repr((rows, late)).encode()).hexdigest()
+
+
 def escalation_panel(patient: Patient) -> dict[str, Any]:
-    """Context for the patient page: open and recent escalations."""
+    """Context for the patient page: open and recent escalations.
+
+    The cards are read only if the panel, keyed on ``escalations_key``, is
+    not in the cache.
+    """
     now = timezone.now()
     recent = now - timezone.timedelta(hours=RECENT_HOURS)
     shown = Escalation.objects.filter(patient=patient).filter(
         Q(state__in=[EscalationState.OPEN, EscalationState.UNANSWERED]) | Q(opened_at__gte=recent)
     )
     return {
-        "escalations": decorate(cards(shown.order_by("-opened_at")[:20]), now),
+        "escalations": SimpleLazyObject(
+            lambda: decorate(cards(shown.order_by("-opened_at")[:20]), now)
+        ),
+        "escalations_key": panel_key(shown, now),
         "concern_form": ConcernForm(),
         # A saved round's own result shows its escalations; the panel skips them.
         "round_escalations": [],

@@ -12,7 +12,9 @@ from datetime import datetime
 from functools import cached_property
 from typing import Any
 
+from django.core.cache import cache
 from django.core.paginator import Page, Paginator
+from django.shortcuts import get_object_or_404
 from django.utils import timezone
 from django.utils.functional import SimpleLazyObject
 
@@ -37,6 +39,8 @@ CHART_NOW_STEP = 5  # minutes
 ROUNDS_PAGE_SIZE = 10
 HEAT_MAP_COLUMNS = 24
 INTERVENTIONS_SHOWN = 50
+# As long as the template's cached regions last.
+CACHE_SECONDS = 3600
 # What the charts and heat map read: never the large basis JSON.
 CHART_FIELDS = [
     "id",
@@ -152,8 +156,26 @@ def latest_round(patient: Patient) -> ObservationRound | None:
     return final.order_by("-clinical_time", "-pk").first()
 
 
+# What the page never reads from the status row: the queue's own fields.
+QUEUE_ONLY = (
+    "status__open_flags",
+    "status__flag_groups",
+    "status__plan_windows",
+    "status__organ_severity",
+)
+
+
+def page_patient(pk: int) -> Patient:
+    """Return the patient with their status row, read in one query."""
+    return get_object_or_404(Patient.objects.select_related("status").defer(*QUEUE_ONLY), pk=pk)
+
+
 def status_of(patient: Patient) -> PatientStatus | None:
-    return PatientStatus.objects.filter(patient=patient).first()
+    # Read with the patient (page_patient), else read now.
+    try:
+        return patient.status
+    except PatientStatus.DoesNotExist:
+        return None
 
 
 class Readings:
@@ -261,10 +283,22 @@ def rounds_context(patient: Patient, page_number: str | None) -> dict[str, Any]:
     }
 
 
-def toci_given_at(patient: Patient) -> list[datetime]:
-    """Return when each tocilizumab dose was given (not entered in error)."""
-    doses = patient.interventions.filter(kind="tocilizumab", status=RoundStatus.FINAL)
-    return list(doses.values_list("given_at", flat=True))
+def toci_given_at(patient: Patient, status: PatientStatus | None) -> list[datetime]:
+    """Return when each tocilizumab dose was given (not entered in error).
+
+    Kept in the cache until the status row changes: recording a dose or
+    marking one entered in error rewrites it.
+    """
+
+    def read() -> list[datetime]:
+        doses = patient.interventions.filter(kind="tocilizumab", status=RoundStatus.FINAL)
+        return list(doses.values_list("given_at", flat=True))
+
+    if status is None:
+        return read()
+    return cache.get_or_set(
+        f"toci-given:{patient.pk}:{status.updated_at.isoformat()}", read, CACHE_SECONDS
+    )
 
 
 def patient_context(
@@ -288,7 +322,7 @@ def patient_context(
     # even when the list on the page shows only the latest.
     interventions = SimpleLazyObject(lambda: list(patient.interventions.all()))
     # The 24-hour count changes with the clock, so it is never cached.
-    toci_24h, toci_total = dose_counts(toci_given_at(patient), now)
+    toci_24h, toci_total = dose_counts(toci_given_at(patient, context["status"]), now)
     open_flags = SimpleLazyObject(
         lambda: list(
             patient.flags.exclude(state=FlagState.RESOLVED).order_by(

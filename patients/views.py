@@ -52,7 +52,7 @@ from .models import (
     Patient,
     PatientStatus,
 )
-from .patient_page import flag_item_context, patient_context, rounds_context
+from .patient_page import flag_item_context, page_patient, patient_context, rounds_context
 from .plans import late_neuro_asked, plan_position
 from .queue_rows import QueuePage, change_stamp, queue_wards
 from .round_result import banner, news2_rows, round_response
@@ -173,12 +173,13 @@ def patient_create(request: HttpRequest) -> HttpResponse:
 @vary_on_headers("HX-Request")
 @require_safe
 def patient_detail(request: HttpRequest, pk: int) -> HttpResponse:
-    patient = _get_patient(request, pk)
     page_number = request.GET.get("page")
     if request.htmx and page_number:
+        patient = _get_patient(request, pk)
         context = rounds_context(patient, page_number)
         _audit_view(request, patient, page="rounds", rounds_page=str(page_number)[:20])
         return render(request, "patients/patient_detail.html#rounds", context)
+    patient = page_patient(pk)
     _audit_view(request, patient)
     context = patient_context(patient, page_number, request.user, session_form_key(request))
     return render(request, "patients/patient_detail.html", context)

@@ -112,15 +112,56 @@ def test_it_pins_the_patient_page_query_counts_cold_and_warm(
     record(patient, nurse, ago(hours=1), temperature_c=38.6)
     url = patient.get_absolute_url()
     clinician_client.get(reverse("queue"))  # warm the session
-    # session, user, 2 x permissions, patient, audit, exposure, status,
-    # tocilizumab times, look-alikes, escalations; then what the cached
+    # session, user, 2 x permissions, patient with its status row, audit,
+    # exposure, tocilizumab times, look-alikes, what the escalation cards
+    # show (the panel's key), escalations; then what the cached
     # regions show: the current rounds, what was given, open flags, past
     # flags, the charts' rounds, the episodes' rounds, heat-map flags, a
     # page of rounds and its count
     with django_assert_num_queries(20):
         first = clinician_client.get(url).content.decode()
-    # Every region but the escalation panel, the plan and the 24-hour count
-    # comes from the cache.
-    with django_assert_num_queries(11):
+    # Every region but the plan and the look-alikes comes from the cache;
+    # the escalation panel's key is read.
+    with django_assert_num_queries(9):
         again = clinician_client.get(url).content.decode()
     assert flags_section(again) == flags_section(first)
+
+
+def escalation_section(html: str) -> str:
+    start = html.index('<section class="card" aria-labelledby="escalations-h"')
+    return html[start : html.index("</section>", start)]
+
+
+def test_the_escalation_panel_follows_the_worker_the_nurse_and_the_clinician(
+    client, nurse, clinician, settings
+) -> None:
+    from patients import notifications
+    from patients.models import Notification
+    from patients.policy import load
+
+    from .conftest import free_port, make_patient
+    from .test_escalation import policy
+    from .test_escalation_bedside import escalate
+
+    settings.CRS_WATCH = {**settings.CRS_WATCH, "NOTIFY_MAX_ATTEMPTS": 1}
+    load(policy(webhook=f"http://127.0.0.1:{free_port()}/hook"), "p.toml")
+    patient = make_patient()
+    esc = escalate(patient, nurse)
+    client.force_login(nurse)
+    url = patient.get_absolute_url()
+    panel = escalation_section(client.get(url).content.decode())
+    assert "Escalated to" in panel and "could not be delivered" not in panel
+    # The worker's failed delivery writes no status row.
+    notifications.deliver(Notification.objects.get().pk)
+    panel = escalation_section(client.get(url).content.decode())
+    assert "1 notification could not be delivered: call them directly" in panel
+    bedside = reverse("escalation_bedside", args=[patient.pk, esc.pk])
+    client.post(bedside, {f"e{esc.pk}-informed": "Dr Patel", f"e{esc.pk}-how": "bleep"})
+    panel = escalation_section(client.get(url).content.decode())
+    assert "Informed Dr Patel (Bleep / pager)" in panel
+    client.force_login(clinician)
+    flag = esc.flags.first()
+    acknowledge = reverse("flag_acknowledge", args=[patient.pk, flag.pk])
+    client.post(acknowledge, {"note": "on my way"})
+    panel = escalation_section(client.get(url).content.decode())
+    assert "Escalation acknowledged by carl" in panel
