@@ -347,6 +347,12 @@ CSV_HEADER = [
     "ice_checks_due",
     "ice_checks_on_time",
     "ice_checks_on_time_percent",
+    # Added after the columns above (never renamed or moved): the page's
+    # split of due times that were not on time.
+    "rounds_late",
+    "rounds_never_recorded",
+    "ice_checks_late",
+    "ice_checks_never_recorded",
 ]
 
 
@@ -391,6 +397,10 @@ def csv_row(row: ProductRow, start: date, end: date) -> list[Any]:
         row.ice.due,
         row.ice.on_time,
         _percent(row.ice.percent),
+        row.rounds.late,
+        row.rounds.missed,
+        row.ice.late,
+        row.ice.missed,
     ]
 
 
