@@ -342,6 +342,15 @@ def test_crs_treatment_and_intensive_care_come_from_the_episode_summaries(client
     episodes = client.get(link.replace("&amp;", "&"))
     assert episodes.status_code == 200
     assert len(list(csv.DictReader(io.StringIO(b"".join(episodes).decode())))) == 1
+    # With a product chosen, the link keeps it: that product's episodes only.
+    for product, lines in (("axi-cel", 1), ("tisa-cel", 0)):
+        page = get(client, product=product).content.decode()
+        link = re.search(r'href="(/programme/episodes\.csv\?[^"]+)"', page).group(1)
+        assert f"product={product}" in link
+        episodes = client.get(link.replace("&amp;", "&"))
+        assert len(list(csv.DictReader(io.StringIO(b"".join(episodes).decode())))) == lines
+    bad = client.get(reverse("episodes_csv"), {"product": "<script>"})
+    assert bad.status_code == 400 and b"product:" in bad.content
 
 
 ICE_10 = {
