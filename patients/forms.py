@@ -480,7 +480,9 @@ class RoundForm(ClinicalTimeForm):
             raise forms.ValidationError(
                 "Record at least one observation (a vital sign, ICE, a symptom or a lab)."
             )
-        if not self.errors:
+        # Asked alongside the hypotension and consciousness questions (and any
+        # typing error), never held back for the next save: one round, one ask.
+        if measured:
             self.contradictions = contradictions(self.round_values())
             if self.contradictions and not data.get("confirm_contradictions"):
                 for item in self.contradictions:

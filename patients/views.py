@@ -55,7 +55,7 @@ from .models import (
 from .patient_page import flag_item_context, page_patient, patient_context, rounds_context
 from .plans import late_neuro_asked, plan_position
 from .queue_rows import QueuePage, change_stamp, queue_wards
-from .round_result import banner, news2_rows, round_response
+from .round_result import banner, lab_entry, news2_rows, round_response
 from .security import client_address, session_form_key
 
 QUEUE_PAGE_SIZE = 50
@@ -277,6 +277,7 @@ def round_result(request: HttpRequest, pk: int, round_pk: int) -> HttpResponse:
         "news2": news2,
         "news2_rows": news2_rows(news2),
         "response": round_response(rnd),
+        "labs": lab_entry(rnd),
         "opened_flags": list(rnd.opened_flags.order_by("-severity_rank", "pk")),
         **round_escalations(rnd),
     }
