@@ -305,14 +305,36 @@ def summarise(
     icans = icans_episodes(
         [GradedRound(r.time, r.icans_grade, r.icans_screened) for r in ordered], icans_rule, now
     )
+    # Local rule (DERIVED): a dose with no stated reason, given while CRS
+    # was clear and an ICANS episode open, treats ICANS, never CRS.
+    for_crs = [g for g in given if not icans_only_dose(g, ordered, icans)]
     out = []
     for kind, episodes in (("crs", crs), ("icans", icans)):
         for i, episode in enumerate(episodes):
             following = episodes[i + 1].onset if i + 1 < len(episodes) else None
+            ledger = for_crs if kind == "crs" else given
             out.append(
-                _summary(kind, episode, following, ordered, given, day0, doses, labels or {})
+                _summary(kind, episode, following, ordered, ledger, day0, doses, labels or {})
             )
     return tuple(sorted(out, key=lambda s: (s.onset, s.kind)))
+
+
+def crs_clear_at(rounds: Sequence[RoundFacts], time: datetime) -> bool:
+    """Return True when the last round at or before ``time`` with a CRS grade
+    was graded 0 with every criterion recorded (no fever, hypotension or
+    hypoxia)."""
+    last = next((r for r in reversed(rounds) if r.time <= time and r.crs_grade is not None), None)
+    return last is not None and last.crs_grade == 0 and last.crs_complete
+
+
+def icans_only_dose(given: Given, rounds: Sequence[RoundFacts], icans: Sequence[Episode]) -> bool:
+    """Return True for a dose with no stated reason given while CRS was clear
+    and an ICANS episode was open: it treats ICANS only (local rule)."""
+    return (
+        given.indication == ""
+        and any(e.open_at(given.time) for e in icans)
+        and crs_clear_at(rounds, given.time)
+    )
 
 
 def attributed(
@@ -482,7 +504,9 @@ def basis_of(kind: str) -> dict[str, str]:
         "treatments": "From the intervention ledger: doses given for "
         f"{name}, or with no reason stated, from the onset to the end; prophylaxis only if "
         "continued after the onset (CIBMTR 4100); premedication never (REFERENCE k1); a dose "
-        f"recorded for {name} after the end still counts until the next episode",
+        f"recorded for {name} after the end still counts until the next episode. Local rule "
+        "(DERIVED): a dose with no reason stated, given while an ICANS episode was open and "
+        "the last CRS grade was 0 with every criterion recorded, treats ICANS only, never CRS",
         "steroid_days": "Local (DERIVED): calendar days of corticosteroid exposure, from "
         "the day of the first to the day of the last dose recorded for the episode, both "
         "counted (one dose: 1 day)",
