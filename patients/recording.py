@@ -15,6 +15,7 @@ from typing import Any
 from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.db.models import Max
+from django.db.models.base import ModelState
 from django.utils import timezone
 
 from . import escalation
@@ -107,7 +108,7 @@ def cause_of(exposure: Exposure | None) -> str:
 def given_for(patient: Patient) -> list[Given]:
     # Only what the rules read (``to_given``): notes and authors are not.
     final = patient.interventions.filter(status=RoundStatus.FINAL)
-    return [i.to_given() for i in final.only(*Intervention.GIVEN_FIELDS).order_by("given_at")]
+    return [i.to_given() for i in holding(final.order_by("given_at"), Intervention.GIVEN_FIELDS)]
 
 
 def ice_interval() -> timedelta:
@@ -196,6 +197,24 @@ def stored_rounds_before(rounds, start: datetime) -> tuple[KnownInput, ...]:
     return tuple(out)
 
 
+def holding(rows, fields) -> list:
+    """Return the model instances of ``rows`` holding only ``fields``, as
+    ``only()`` gives them (any other field is read on first use), built from
+    plain rows: Django's field-by-field set-up of each instance costs more
+    than the rules reading it."""
+    model = rows.model
+    attnames = [model._meta.get_field(name).attname for name in fields]
+    out = []
+    for row in rows.values_list(*attnames):
+        obj = model.__new__(model)
+        obj._state = ModelState()
+        obj._state.adding = False
+        obj._state.db = rows.db
+        obj.__dict__.update(zip(attnames, row, strict=True))
+        out.append(obj)
+    return out
+
+
 def baseline_for(patient: Patient) -> Baseline:
     return Baseline(patient.baseline_labs(), settings.CRS_WATCH["LAB_UPPER_LIMITS"])
 
@@ -226,10 +245,9 @@ def reassess(
     # Only what the rules read: the window's other columns (authors, keys,
     # the stored results about to be rewritten) cost more to load than the
     # assessment itself.
-    rounds = list(
-        final.filter(clinical_time__gte=start)
-        .only(*ObservationRound.OBSERVATION_FIELDS)
-        .order_by("clinical_time", "pk")
+    rounds = holding(
+        final.filter(clinical_time__gte=start).order_by("clinical_time", "pk"),
+        ObservationRound.OBSERVATION_FIELDS,
     )
     states: list[RoundState] = []
     changed = []
