@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
@@ -9,6 +10,7 @@ from django.utils import timezone
 
 from .clinical import inputs
 from .clinical.contradictions import Contradiction, contradictions
+from .clinical.dose_order import OFF_SCHEDULE, next_step, odd_dose
 from .clinical.products import KIND_WORDS, LateNeuro, find_product
 from .clinical.ranges import PLAUSIBLE
 from .identifiers import bidi_controls_in, normalise_mrn
@@ -480,7 +482,9 @@ class RoundForm(ClinicalTimeForm):
             raise forms.ValidationError(
                 "Record at least one observation (a vital sign, ICE, a symptom or a lab)."
             )
-        if not self.errors:
+        # Asked alongside the hypotension and consciousness questions (and any
+        # typing error), never held back for the next save: one round, one ask.
+        if measured:
             self.contradictions = contradictions(self.round_values())
             if self.contradictions and not data.get("confirm_contradictions"):
                 for item in self.contradictions:
@@ -862,6 +866,10 @@ class DoseForm(GivenAtForm, forms.ModelForm):
     premed_drug = forms.CharField(label="Premedication drug", required=False, max_length=100)
     premed_dose = forms.CharField(label="Premedication dose", required=False, max_length=50)
     premed_given_at = ClinicalTimeField(label="Premedication given at", required=False)
+    confirm_order = forms.BooleanField(
+        label="I have checked: this step and time are right, record the dose as it is",
+        required=False,
+    )
 
     class Meta:
         model = DoseEvent
@@ -882,7 +890,28 @@ class DoseForm(GivenAtForm, forms.ModelForm):
                     )
         elif data.get("premed_drug") or data.get("premed_dose"):
             self.add_error("premed_kind", "Choose what kind of premedication was given.")
+        self.ask_order(data)
         return data
+
+    def ask_order(self, data: dict[str, Any]) -> None:
+        """Ask once about a dose out of the schedule's order (dose_order.odd_dose)."""
+        step, given_at = data.get("step"), data.get("given_at")
+        if not step or given_at is None or data.get("confirm_order"):
+            return
+        odd = odd_dose(
+            step,
+            given_at,
+            self.schedule,
+            self.recorded,
+            self.day0_start,
+            timezone.get_current_timezone(),
+        )
+        if odd:
+            self.add_error(
+                "confirm_order",
+                f"Check this dose: {'; '.join(odd)}. If the step and time are right, "
+                "tick the box to record it.",
+            )
 
     def premedication_values(self) -> dict[str, Any] | None:
         d = self.cleaned_data
@@ -898,9 +927,19 @@ class DoseForm(GivenAtForm, forms.ModelForm):
             "note": f"Premedication before {dict(self.fields['step'].choices)[d['step']]}",
         }
 
-    def __init__(self, *args: Any, steps: list[tuple[str, str]], **kwargs: Any) -> None:
+    def __init__(
+        self,
+        *args: Any,
+        steps: list[tuple[str, str]],
+        recorded: Sequence[tuple[str, datetime]] = (),
+        day0_start: datetime | None = None,
+        **kwargs: Any,
+    ) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["step"].choices = steps + [("other", "Other dose (not in the schedule)")]
+        self.schedule, self.recorded, self.day0_start = steps, recorded, day0_start
+        self.fields["step"].choices = steps + [(OFF_SCHEDULE, "Other dose (not in the schedule)")]
+        # The next step of the schedule not yet recorded is the likely one.
+        self.fields["step"].initial = next_step(steps, {s for s, _ in recorded})
 
     def dose_values(self) -> dict[str, Any]:
         d = self.cleaned_data

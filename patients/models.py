@@ -493,6 +493,9 @@ class Intervention(Correctable, Undeletable):
     def __str__(self) -> str:
         return f"{self.get_kind_display()} at {self.given_at:%Y-%m-%d %H:%M}"
 
+    # What ``to_given`` reads (re-assessment loads only these).
+    GIVEN_FIELDS = ("id", "given_at", "kind", "drug", "dose", "route", "indication")
+
     def to_given(self) -> Given:
         """Return this intervention as the clinical rules read it."""
         detail = {"drug": self.drug, "dose": self.dose, "route": self.route}

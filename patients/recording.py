@@ -26,7 +26,7 @@ from .clinical.course import (
     episode_through,
     graded_round,
 )
-from .clinical.episodes import EndRule, GradedRound
+from .clinical.episodes import EndRule, EpisodeRun, GradedRound
 from .clinical.flags import SEVERITY_RANK, SEVERITY_SHAPES, FlagEvent, RoundState
 from .clinical.followup import FOLLOWUP_LABS, followup_events, followup_findings, late_neuro_events
 from .clinical.history import Given
@@ -74,8 +74,15 @@ def resolve_period() -> timedelta:
 def audit(
     user, action: str, obj, patient: Patient | None, address: str | None = None, **detail: Any
 ) -> None:
+    audit_event(user, action, obj, patient, address, **detail).save()
+
+
+def audit_event(
+    user, action: str, obj, patient: Patient | None, address: str | None = None, **detail: Any
+) -> AuditEvent:
+    """Return an audit event not yet stored (several are stored in one INSERT)."""
     known = user if user and user.is_authenticated else None
-    AuditEvent.objects.create(
+    return AuditEvent(
         user=known,
         user_name=known.get_username() if known else "",
         action=action,
@@ -98,10 +105,9 @@ def cause_of(exposure: Exposure | None) -> str:
 
 
 def given_for(patient: Patient) -> list[Given]:
-    return [
-        i.to_given()
-        for i in patient.interventions.filter(status=RoundStatus.FINAL).order_by("given_at")
-    ]
+    # Only what the rules read (``to_given``): notes and authors are not.
+    final = patient.interventions.filter(status=RoundStatus.FINAL)
+    return [i.to_given() for i in final.only(*Intervention.GIVEN_FIELDS).order_by("given_at")]
 
 
 def ice_interval() -> timedelta:
@@ -226,10 +232,12 @@ def reassess(
         .order_by("clinical_time", "pk")
     )
     states: list[RoundState] = []
-    # The CRS grades so far, kept as the loop goes (episodes read them).
-    graded = list(prior)
     changed = []
     out = Window(before=before)
+    # The CRS episodes worked out once along the window, not again per round.
+    episodes = EpisodeRun(rule)
+    for graded in prior:
+        episodes.add(graded)
     for rnd in rounds:
         rnd.patient = patient
         state = assess_in_context(
@@ -238,13 +246,11 @@ def reassess(
             states,
             given,
             baseline,
-            prior,
-            rule,
-            cause,
-            graded=graded,
+            cause=cause,
+            episodes=episodes,
         )
         states.append(state)
-        graded.append(graded_round(state))
+        episodes.add(graded_round(state))
         if since is not None and rnd.clinical_time >= since:
             episode = episode_through(states, given, rule, prior)
             presentation = presentation_of(states, given, cause, persistence_limit(), episode)
@@ -429,8 +435,13 @@ def apply_changes(
     for event in changes.opened:
         flag = Flag.raised(patient, event, at, rnd)
         flag.save()
-        audit(None, "flag_opened", flag, patient, kind=flag.kind, key=flag.key)
         created.append(flag)
+    AuditEvent.objects.bulk_create(
+        [
+            audit_event(None, "flag_opened", flag, patient, kind=flag.kind, key=flag.key)
+            for flag in created
+        ]
+    )
     escalation.on_flags_opened(patient, created, rnd, at)
     return created
 

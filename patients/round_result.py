@@ -7,8 +7,9 @@ from typing import Any
 
 from django.db.models import Q
 
+from .clinical import inputs
 from .clinical.news2 import PARAMETERS, RED_SCORE, clinical_response
-from .models import Exposure, Patient
+from .models import Exposure, ObservationRound, Patient
 from .words import ACVPU_WORDS, WORDS, plain
 
 
@@ -36,6 +37,24 @@ def news2_rows(news2: dict[str, Any]) -> list[dict[str, Any]]:
             }
         )
     return rows
+
+
+def lab_entry(rnd: ObservationRound) -> dict[str, Any] | None:
+    """Return what a labs-only entry recorded and what the labs found
+    (ICAHT grades, the IEC-HS prompt); None for a bedside round.
+
+    A lab entry has no vital signs, so NEWS2 and the response it calls for
+    say nothing about it: the result speaks of the labs instead.
+    """
+    values = {n: getattr(rnd, n) for n in (*ObservationRound.BEDSIDE_FIELDS, *inputs.LABS)}
+    if not inputs.holds_labs_only(values):
+        return None
+    followup = rnd.assessment.get("followup") or {}
+    return {
+        "entered": [(WORDS[n], plain(values[n])) for n in inputs.LABS if values[n] is not None],
+        "icaht": followup.get("icaht") or [],
+        "iec_hs": followup.get("iec_hs"),
+    }
 
 
 def round_response(rnd) -> Any:

@@ -51,11 +51,12 @@ from .models import (
     ObservationRound,
     Patient,
     PatientStatus,
+    RoundStatus,
 )
 from .patient_page import flag_item_context, page_patient, patient_context, rounds_context
-from .plans import late_neuro_asked, plan_position
+from .plans import current_exposure, late_neuro_asked, plan_position
 from .queue_rows import QueuePage, change_stamp, queue_wards
-from .round_result import banner, news2_rows, round_response
+from .round_result import banner, lab_entry, news2_rows, round_response
 from .security import client_address, session_form_key
 
 QUEUE_PAGE_SIZE = 50
@@ -277,6 +278,7 @@ def round_result(request: HttpRequest, pk: int, round_pk: int) -> HttpResponse:
         "news2": news2,
         "news2_rows": news2_rows(news2),
         "response": round_response(rnd),
+        "labs": lab_entry(rnd),
         "opened_flags": list(rnd.opened_flags.order_by("-severity_rank", "pk")),
         **round_escalations(rnd),
     }
@@ -424,7 +426,18 @@ def dose_create(request: HttpRequest, pk: int) -> HttpResponse:
         messages.error(request, "Doses are recorded for CAR-T and bispecific exposures only.")
         return redirect(patient)
     steps = position.product.step_choices() if position.product else []
-    form = DoseForm(request.POST or None, steps=steps)
+    exposure = current_exposure(patient)
+    # This exposure's doses: a dose of an earlier treatment has no place in its schedule.
+    doses = (
+        exposure.doses.filter(status=RoundStatus.FINAL) if exposure else DoseEvent.objects.none()
+    )
+    recorded = [(d.step, d.given_at) for d in doses.only("step", "given_at")]
+    form = DoseForm(
+        request.POST or None,
+        steps=steps,
+        recorded=recorded,
+        day0_start=exposure.day0_start() if exposure else None,
+    )
     if request.method == "POST" and form.is_valid():
         dose, created = recording.record_dose(
             patient,

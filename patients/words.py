@@ -93,6 +93,8 @@ WORDS: dict[str, str] = {
     "worsening": "Worsening",
     "persistence": "Lasting symptoms",
     "overdue": "Overdue round",
+    "prompt": "IEC-HS prompt",
+    "late_neuro": "Late neurotoxicity",
     "general": "General",
     "cardiovascular": "Heart and circulation",
     "respiratory": "Lungs and breathing",

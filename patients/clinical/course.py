@@ -15,6 +15,7 @@ from .dosing import check_tocilizumab_dose
 from .episodes import (
     EndRule,
     Episode,
+    EpisodeRun,
     GradedRound,
     crs_episodes,
     describe_dose,
@@ -113,19 +114,21 @@ def assess_in_context(
     prior: tuple[GradedRound, ...] = (),
     rule: EndRule | None = None,
     cause: str = "immunotherapy",
-    graded: Sequence[GradedRound] | None = None,
+    episodes: EpisodeRun | None = None,
 ) -> RoundState:
     """Assess a round knowing what came before it and what was given.
 
     ``prior`` carries the CRS grades of rounds before those in ``earlier``
     (the caller may pass only a recent window of the course), so a CRS
-    episode that opened earlier is still known. A caller assessing rounds
-    one after another may pass ``graded``, the CRS grades of ``prior`` and
-    ``earlier`` kept as it goes, instead of having them rebuilt each round.
+    episode that opened earlier is still known. A caller grading a course
+    in time order may pass ``episodes``, fed the grades of ``prior`` and
+    ``earlier`` as it goes, instead of having them gone over again.
     """
-    if graded is None:
+    if episodes is None:
         graded = [*prior, *(graded_round(s) for s in earlier)]
-    episode = open_episode_at(time, graded, given, rule)
+        episode = open_episode_at(time, graded, given, rule)
+    else:
+        episode = episodes.open_at(time, given)
     doses = fever_masked_by(episode, time)
     labs, lab_times = carried_labs(obs, time, earlier)
     obs = replace(obs, time=time, labs=labs, lab_times=lab_times, cause=cause)
@@ -199,13 +202,13 @@ def assess_course(
     flags: list[OpenFlag] = []
     steps = []
     records: list[FlagRecord] = []
-    graded: list[GradedRound] = []
+    episodes = EpisodeRun(episode_rule or EndRule())
     for index, obs in enumerate(sorted(rounds, key=lambda o: o.time)):
         time = obs.time
         state = assess_in_context(
-            obs, time, states, given, baseline, rule=episode_rule, cause=cause, graded=graded
+            obs, time, states, given, baseline, cause=cause, episodes=episodes
         )
-        graded.append(graded_round(state))
+        episodes.add(graded_round(state))
         # What the overdue scan would have raised just before this round.
         late_events = overdue_events(states, time, day0, exposure_kind, ice_interval, windows)
         late = after_clock(flags, late_events, time)

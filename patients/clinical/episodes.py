@@ -163,25 +163,58 @@ def crs_episodes(
     last round) decides whether a final clear run has lasted long enough
     to end the last episode.
     """
-    rule = rule or EndRule()
+    run = EpisodeRun(rule or EndRule())
     ordered = sorted(rounds, key=lambda r: r.time)
-    episodes: list[Episode] = []
-    current: dict[str, Any] | None = None
     for rnd in ordered:
+        run.add(rnd)
+    return run.episodes(given, now or (ordered[-1].time if ordered else None))
+
+
+class EpisodeRun:
+    """Episodes worked out round by round, oldest round first.
+
+    ``crs_episodes`` feeds it a whole course; grading a course in time
+    order asks it for the episode open at each round (``open_at``) without
+    going over the earlier rounds again, with the same result as
+    ``open_episode_at`` over them.
+    """
+
+    def __init__(self, rule: EndRule) -> None:
+        self.rule = rule
+        self.closed: list[dict[str, Any]] = []
+        self.current: dict[str, Any] | None = None
+        # Added but not yet counted: a round counts only for later times.
+        self.waiting: list[GradedRound] = []
+
+    def add(self, rnd: GradedRound) -> None:
+        """Add the next round (none earlier than those already added)."""
+        self.waiting.append(rnd)
+
+    def _count_before(self, time: datetime | None) -> None:
+        taken = 0
+        for rnd in self.waiting:
+            if time is not None and rnd.time >= time:
+                break
+            self._count(rnd)
+            taken += 1
+        del self.waiting[:taken]
+
+    def _count(self, rnd: GradedRound) -> None:
+        current, rule = self.current, self.rule
         if current is not None and _ended(current, rnd.time, rule):
-            episodes.append(_close(current, given, rule))
-            current = None
+            self.closed.append(current)
+            current = self.current = None
         positive = (rnd.grade or 0) >= 1
         if current is None:
             if positive:
-                current = {
+                self.current = {
                     "onset": rnd.time,
                     "max": rnd.grade,
                     "max_at": rnd.time,
                     "last_positive": rnd.time,
                     "clear_since": None,
                 }
-            continue
+            return
         if positive:
             current["last_positive"] = rnd.time
             current["clear_since"] = None
@@ -189,13 +222,28 @@ def crs_episodes(
                 current["max"], current["max_at"] = rnd.grade, rnd.time
         elif rnd.grade == 0 and rnd.complete and current["clear_since"] is None:
             current["clear_since"] = rnd.time
-    if current is not None:
-        end = now or (ordered[-1].time if ordered else None)
-        if end is not None and _ended(current, end, rule):
-            episodes.append(_close(current, given, rule))
-        else:
-            episodes.append(_close(current, given, rule, open_=True, until=end))
-    return tuple(episodes)
+
+    def episodes(self, given: Sequence[Given], end: datetime | None) -> tuple[Episode, ...]:
+        """Return every episode of the rounds added, the last one judged at ``end``."""
+        self._count_before(None)
+        rule = self.rule
+        episodes = [_close(c, given, rule) for c in self.closed]
+        current = self.current
+        if current is not None:
+            if end is not None and _ended(current, end, rule):
+                episodes.append(_close(current, given, rule))
+            else:
+                episodes.append(_close(current, given, rule, open_=True, until=end))
+        return tuple(episodes)
+
+    def open_at(self, time: datetime, given: Sequence[Given] = ()) -> Episode | None:
+        """Return the episode open at ``time``, from the rounds added before it."""
+        self._count_before(time)
+        current = self.current
+        if current is None or _ended(current, time, self.rule):
+            return None
+        in_time = [g for g in given if g.time <= time]
+        return _close(current, in_time, self.rule, open_=True, until=time)
 
 
 def icans_episodes(

@@ -80,6 +80,11 @@ class IcahtGrade:
         }
 
 
+def day_count(count: int) -> str:
+    """Return a run's length as a reader writes it: "1 day", "6 days"."""
+    return f"{count} day" if count == 1 else f"{count} days"
+
+
 def _daily_lowest(
     series: list[tuple[datetime, float]], day0: datetime, first: int, last: int
 ) -> dict[int, float]:
@@ -132,9 +137,9 @@ def early_neutrophil(days: dict[int, float], through_day: int) -> tuple[int, str
     grade_100 = 4 if d100 >= 14 else 3 if d100 >= 7 else 0
     grade = max(grade_500, grade_100)
     rule = (
-        f"Longest run with ANC <= 0.5 x10^9/L: {d500} days"
+        f"Longest run with ANC <= 0.5 ×10⁹/L: {day_count(d500)}"
         + (f" (day +{run500[1]} to +{run500[2]})" if run500[0] else "")
-        + f"; with ANC <= 0.1: {d100} days. Early N-ICAHT: <= 0.5 for 1-6 days grade 1, "
+        + f"; with ANC <= 0.1: {day_count(d100)}. Early N-ICAHT: <= 0.5 for 1-6 days grade 1, "
         "7-13 grade 2, 14-30 (or <= 0.1 for 7-13) grade 3, never above 0.5 (or <= 0.1 "
         "for 14+) grade 4; a recovery under 3 days does not break a run, and unmeasured "
         "days between low values count as low"
@@ -157,7 +162,7 @@ def early_platelet(days: dict[int, float]) -> tuple[int, str, dict]:
     else:
         grade = 0
     rule = (
-        f"Longest run with platelets < 50 x10^9/L: {d50} days; < 20: {d20} days. "
+        f"Longest run with platelets < 50 ×10⁹/L: {day_count(d50)}; < 20: {day_count(d20)}. "
         "Early T-ICAHT: < 50 for 1-6 days grade 1, 7+ grade 2; < 20 for 1-13 days "
         "grade 3, 14+ grade 4"
     )
@@ -178,7 +183,7 @@ def late_neutrophil(days: dict[int, float]) -> tuple[int | None, str, dict]:
     # Two consecutive values (non-transient): the milder of the last two.
     grade = min(_late_grade(v, LATE_ANC, strict=False) for v in ordered[-2:])
     rule = (
-        f"Last two ANC values after day +30: {ordered[-2]:g}, {ordered[-1]:g} x10^9/L. "
+        f"Last two ANC values after day +30: {ordered[-2]:g}, {ordered[-1]:g} ×10⁹/L. "
         "Late N-ICAHT (both values): <= 1.5 grade 1, <= 1.0 grade 2, <= 0.5 grade 3, "
         "<= 0.1 grade 4"
     )
@@ -196,8 +201,8 @@ def late_platelet(days: dict[int, float]) -> tuple[int | None, str, dict]:
     else:
         grade = min(_late_grade(v, LATE_PLT, strict=True) for v in both)
     rule = (
-        f"Last two platelet values after day +30: {both[0]:g}, {both[1]:g} x10^9/L; "
-        f"< 20 for {run20} days. Late T-ICAHT: < 100 grade 1, < 50 grade 2, < 20 for "
+        f"Last two platelet values after day +30: {both[0]:g}, {both[1]:g} ×10⁹/L; "
+        f"< 20 for {day_count(run20)}. Late T-ICAHT: < 100 grade 1, < 50 grade 2, < 20 for "
         "1-13 days grade 3, 14+ grade 4"
     )
     return grade, rule, {"last_two": both, "days_plt_lt_20": run20}

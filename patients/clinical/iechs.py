@@ -82,7 +82,7 @@ def iec_hs_prompt(
         rises=rises,
         rule=(
             f"Local rule (derived, not a diagnostic criterion): ferritin rose {rises} times in "
-            f"a row ({shown} ug/L) after CRS settled; setting: {rises_needed} rises. IEC-HS "
+            f"a row ({shown} µg/L) after CRS settled; setting: {rises_needed} rises. IEC-HS "
             "criteria and grading are unverified here: no IEC-HS threshold is applied"
         ),
         values={"ferritin_ug_l": [v for _, v in rising], "rises_needed": rises_needed},

@@ -37,13 +37,16 @@ def test_a_step_up_dose_starts_its_48_hour_window_shown_in_header_queue_and_hand
 ) -> None:
     # REFERENCE k8: Tecvayli US PI, hospitalise 48 h after each step-up dose.
     patient = bispecific_patient()
+    given = ago(hours=10)
+    # Day 0 is the day of step-up dose 1 (a dose before day 0 is asked about).
+    Exposure.objects.filter(patient=patient).update(day0=timezone.localtime(given).date())
     recording.record_round(
         patient, {"clinical_time": ago(hours=11), **NORMAL}, clinician, uuid.uuid4()
     )
-    given = ago(hours=10)
     # The step menu speaks the label's words, not the catalogue's ids.
     form = clinician_client.get(reverse("dose_create", args=[patient.pk])).content.decode()
-    assert '<option value="SUD1">Step-up dose 1</option>' in form
+    # The next step of the schedule not yet recorded is picked already.
+    assert '<option value="SUD1" selected>Step-up dose 1</option>' in form
     assert ">SUD1" not in form
     response = clinician_client.post(
         reverse("dose_create", args=[patient.pk]),

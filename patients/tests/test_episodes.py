@@ -6,8 +6,17 @@ from __future__ import annotations
 import uuid
 from datetime import UTC, datetime, timedelta
 
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
 from patients import recording
-from patients.clinical.episodes import EndRule, GradedRound, crs_episodes
+from patients.clinical.episodes import (
+    EndRule,
+    EpisodeRun,
+    GradedRound,
+    crs_episodes,
+    open_episode_at,
+)
 from patients.clinical.history import Given
 from patients.clinical.products import DoseClock
 from patients.clinical.registry import RoundFacts, summarise
@@ -318,8 +327,9 @@ def test_a_steroid_taper_recorded_for_crs_after_it_settled_counts_until_the_next
     ]
     first, second = summarise(rounds, given, rule=EndRule(72))
     assert first.steroid_agents == ("dexamethasone", "methylprednisolone")
-    assert (first.steroid_start, first.steroid_doses, first.steroid_days) == (at(2), 3, 3.0)
-    assert second.steroid_doses == 1 and second.steroid_days == 0.0
+    # Calendar days with the first and last dose counted (4 May to 7 May).
+    assert (first.steroid_start, first.steroid_doses, first.steroid_days) == (at(2), 3, 4)
+    assert second.steroid_doses == 1 and second.steroid_days == 1
 
 
 def test_vasopressors_oxygen_and_icu_are_summarised_as_the_registry_asks() -> None:
@@ -385,3 +395,72 @@ def test_the_iec_hs_prompt_and_icaht_grades_in_the_episodes_course_are_named() -
 def test_a_course_after_infection_has_no_registry_episodes() -> None:
     # REFERENCE k4: ASTCT grading is defined for immune effector cell therapy.
     assert summarise([facts(0, crs=3)], rule=EndRule(72), cause="infection") == ()
+
+
+def test_a_steroid_without_a_reason_given_during_icans_after_crs_cleared_treats_icans_only() -> (
+    None
+):
+    # Local rule (DERIVED, REFERENCE k1/k10): CRS clear from 24 h (grade 0,
+    # all criteria), ICANS from 30 h; dexamethasone at 36 h with no reason.
+    rounds = [
+        facts(0, crs=1, icans=0, ice_score=10),
+        facts(24, crs=0, icans=0, ice_score=10),
+        facts(30, crs=0, icans=2, ice_score=5),
+        facts(48, crs=0, icans=1, ice_score=8),
+        facts(60, crs=0, icans=0, ice_score=10),
+    ]
+    given = [Given(at(36), "corticosteroid", {"drug": "dexamethasone"}, "")]
+    for now in (at(60), at(200)):  # run before and after the CRS end rule's 72 h
+        crs, icans = (
+            next(s for s in summarise(rounds, given, rule=EndRule(72), now=now) if s.kind == k)
+            for k in ("crs", "icans")
+        )
+        assert crs.steroid_doses == 0 and "corticosteroid" not in crs.therapy_classes
+        assert icans.steroid_doses == 1
+    # The CRS episode ends by its rounds alone: at the first clear round.
+    assert crs.resolved_at == at(24)
+
+
+graded_courses = st.lists(
+    st.tuples(
+        st.integers(0, 12),  # hours after the previous round (0: two rounds at one time)
+        st.none() | st.integers(0, 4),
+        st.booleans(),
+    ),
+    max_size=40,
+)
+doses = st.lists(
+    st.tuples(st.integers(0, 400), st.sampled_from(["crs", "premedication", ""])),
+    max_size=4,
+)
+
+
+@given(graded_courses, doses, st.sampled_from([6, 24, 72]))
+@settings(max_examples=300, deadline=None)
+def test_episodes_worked_out_along_a_course_match_those_worked_out_again_at_each_round(
+    steps, dose_steps, clear_hours
+) -> None:
+    """Grading a course in time order asks for the episode open at each
+    round once; it must be the episode worked out from all rounds before it
+    (which decides whether a dose masks fever)."""
+    start = datetime(2026, 1, 1, tzinfo=UTC)
+    rule = EndRule(clear_hours)
+    given_doses = sorted(
+        (
+            Given(start + timedelta(hours=h), "tocilizumab", indication=why)
+            for h, why in dose_steps
+        ),
+        key=lambda g: g.time,
+    )
+    along = EpisodeRun(rule)
+    rounds: list[GradedRound] = []
+    time = start
+    for hours, grade, complete in steps:
+        time += timedelta(hours=hours)
+        expected = open_episode_at(time, rounds, given_doses, rule)
+        assert along.open_at(time, given_doses) == expected
+        rnd = GradedRound(time, grade, complete)
+        rounds.append(rnd)
+        along.add(rnd)
+    end = time + timedelta(hours=80)
+    assert along.open_at(end, given_doses) == open_episode_at(end, rounds, given_doses, rule)

@@ -18,6 +18,7 @@ from patients.middleware import LAST_ACTIVITY
 from patients.models import AuditEvent, ObservationRound, RoundDraft
 
 from .conftest import make_user
+from .test_time_and_words import visible_text
 from .test_views import round_post
 
 pytestmark = pytest.mark.django_db
@@ -264,3 +265,57 @@ def test_capd_items_show_for_children_only(nurse_client, patient) -> None:
     child_page = nurse_client.get(reverse("round_create", args=[child.pk])).content.decode()
     assert "id_capd_eye_contact" not in adult_page
     assert "id_capd_eye_contact" in child_page
+
+
+def test_every_contradiction_is_asked_on_the_first_save(nurse_client, patient) -> None:
+    """Issue 15.3: a low systolic with no hypotension judgement, ACVPU against
+    the ICANS level, and a severe fever at 36.8 °C are all asked at once; the
+    second save (answered and confirmed) records the round."""
+    data = round_post(
+        systolic_bp=85,
+        acvpu="A",
+        consciousness="awakens_to_voice",
+        temperature_c=36.8,
+        symptom_fever=3,
+    )
+    url = reverse("round_create", args=[patient.pk])
+    asked = nurse_client.post(url, data)
+    assert asked.status_code == 422
+    page = asked.content.decode()
+    assert "judge whether the patient is hypotensive" in page
+    assert "disagree: check both, then tick to confirm" in page
+    assert "Fever is recorded as severe" in page
+    answered = {
+        **data,
+        "hypotension": "yes",
+        "confirm_consciousness": "on",
+        "confirm_contradictions": "on",
+    }
+    saved = nurse_client.post(url, answered)
+    assert saved.status_code == 302, saved.content.decode()[:2000]
+    assert ObservationRound.objects.get().temperature_c == 36.8
+
+
+def test_a_lab_entry_result_speaks_of_the_labs_not_missing_vital_signs(
+    nurse_client, patient
+) -> None:
+    """Issue 15.2/15.3: after entering labs only, the result names what was
+    entered and what it changed (ICAHT grade, flags), and asks for no vital sign."""
+    url = reverse("lab_create", args=[patient.pk])
+    saved = nurse_client.post(url, round_post(crp_mg_l="120,5", anc_10e9_l="0.3"), follow=True)
+    assert saved.status_code == 200
+    text = visible_text(saved.content.decode())
+    assert "Lab results saved" in text
+    assert "CRP (mg/L) 120.5" in text and "ANC" in text
+    # REFERENCE k9: early N-ICAHT, ANC <= 0.5 x10^9/L for 1-6 days is grade 1.
+    assert "ICAHT" in text and "grade 1" in text
+    assert "Flags these results opened" in text
+    for bedside in ("NEWS2 incomplete", "record the missing", "Not recorded:", "NEWS2 points"):
+        assert bedside not in text, bedside
+
+
+def test_a_bedside_round_result_still_shows_news2(nurse_client, patient) -> None:
+    url = reverse("round_create", args=[patient.pk])
+    saved = nurse_client.post(url, round_post(temperature_c=37.2, heart_rate=80), follow=True)
+    text = visible_text(saved.content.decode())
+    assert "Round saved" in text and "NEWS2 points" in text and "Lab results saved" not in text

@@ -274,3 +274,27 @@ def test_closed_basis_sections_show_human_times_and_settings_in_words(
         if words:
             found[url] = words
     assert found == {}, "\n".join(f"{u}: {w}" for u, w in found.items())
+
+
+def test_iec_hs_and_icaht_read_as_words_with_units_and_counts(clinician_client, nurse) -> None:
+    """An IEC-HS prompt is named like other flags; lab units are written as a
+    clinician writes them (µg/L, ×10⁹/L) and a one-day run is "1 day"."""
+    patient = make_patient(mrn="IEC1", day0=timezone.localdate() - timedelta(days=8))
+    fever = {**NORMAL, "temperature_c": 39.0, "ferritin_ug_l": 800}
+    rounds = [
+        (ago(hours=150), fever),
+        (ago(hours=140), {**NORMAL, "ferritin_ug_l": 900, "anc_10e9_l": 0.3}),
+        (ago(hours=30), {"ferritin_ug_l": 1500, "anc_10e9_l": 1.2}),
+        (ago(hours=2), {"ferritin_ug_l": 3000}),
+    ]
+    for when, values in rounds:
+        recording.record_round(patient, {"clinical_time": when, **values}, nurse, uuid.uuid4())
+    assert Flag.objects.filter(patient=patient, key="iec_hs").exists()
+    text = visible_text(
+        clinician_client.get(reverse("patient", args=[patient.pk])).content.decode()
+    )
+    assert "IEC-HS prompt ·" in text
+    assert "prompt · overall" not in text.replace("IEC-HS prompt · overall", "")
+    assert "µg/L" in text and "ug/L" not in text.replace("µg/L", "")
+    assert "×10⁹/L" in text and "x10^9" not in text
+    assert "1 day" in text and "1 days" not in text
