@@ -17,7 +17,7 @@ from datetime import date, datetime, time, timedelta
 from django.db.models import Q
 from django.utils import timezone
 
-from .clinical.registry import THERAPY_WORDS, EpisodeSummary
+from .clinical.registry import EpisodeSummary
 from .episode_data import episode_summaries, exposures_by_patient
 from .export import _Echo, safe
 from .models import Exposure, ObservationRound, Patient, RoundStatus
@@ -55,6 +55,7 @@ COLUMNS = [
 ]
 # A range longer than this is almost certainly a typing slip.
 MAX_RANGE_DAYS = 366 * 10
+OTHER_PRODUCTS = "other"  # the filter value of products not in the catalogue
 
 
 class RangeError(ValueError):
@@ -91,9 +92,17 @@ def _yes(value: bool) -> str:
     return "yes" if value else "no"
 
 
-def episodes_in(start: date, end: date, now: datetime | None = None):
+def product_key(exposure: Exposure | None) -> str:
+    """Return the product filter value of a treatment: its catalogue id, or
+    ``OTHER_PRODUCTS`` for a product not in the catalogue."""
+    product = exposure.catalogue_product() if exposure else None
+    return product.id if product else OTHER_PRODUCTS
+
+
+def episodes_in(start: date, end: date, now: datetime | None = None, product: str = ""):
     """Yield (patient, exposure, summary) for each episode with its onset on
-    ``start`` to ``end`` (hospital dates), by onset."""
+    ``start`` to ``end`` (hospital dates), by onset; with ``product``, only
+    that product's episodes (``product_key``)."""
     since, until = _day_start(start), _day_start(end + timedelta(days=1))
     # An onset is a round graded 1 or more: only those patients can have one.
     onset_rounds = ObservationRound.objects.filter(
@@ -109,6 +118,7 @@ def episodes_in(start: date, end: date, now: datetime | None = None):
         for patient in patients
         for summary in summaries[patient.pk]
         if since <= summary.onset < until
+        and (not product or product_key(exposures.get(summary.exposure_id)) == product)
     ]
     return sorted(found, key=lambda item: (item[2].onset, item[0].mrn, item[2].kind))
 
@@ -135,7 +145,7 @@ def episode_row(patient: Patient, exposure: Exposure | None, e: EpisodeSummary) 
         _yes(not e.ongoing),
         _date(e.resolved_at),
         e.duration_days,
-        "; ".join(THERAPY_WORDS[c] for c in e.therapy_classes),
+        "; ".join(e.therapy_words),
         e.tocilizumab_count,
         _date(e.first_tocilizumab_at),
         "; ".join(a for a in e.steroid_agents if a),
@@ -154,10 +164,12 @@ def episode_row(patient: Patient, exposure: Exposure | None, e: EpisodeSummary) 
     ]
 
 
-def episode_csv_lines(start: date, end: date, now: datetime | None = None) -> Iterator[str]:
+def episode_csv_lines(
+    start: date, end: date, now: datetime | None = None, product: str = ""
+) -> Iterator[str]:
     """Yield the CSV lines: the header, then one row per episode."""
     # Every cell quoted and formula-safe, as the other CSV exports.
     writer = csv.writer(_Echo(), quoting=csv.QUOTE_ALL)
     yield writer.writerow(COLUMNS)
-    for patient, exposure, summary in episodes_in(start, end, now):
+    for patient, exposure, summary in episodes_in(start, end, now, product):
         yield writer.writerow([safe(v) for v in episode_row(patient, exposure, summary)])

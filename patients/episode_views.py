@@ -10,6 +10,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_safe
 
 from .episode_export import RangeError, episode_csv_lines, parse_range
+from .programme_views import product_choices
 from .recording import audit
 from .security import client_address
 
@@ -22,13 +23,17 @@ DEFAULT_RANGE = timedelta(days=365)
 @require_safe
 def episodes_csv(request: HttpRequest) -> HttpResponse:
     """Stream the episodes with their onset from ``from`` to ``to`` as CSV
-    (both dates inclusive; without either, the last year to today)."""
+    (both dates inclusive; without either, the last year to today), of one
+    product when ``product`` names one (the programme page's filter)."""
     given = {k: request.GET.get(k) for k in ("from", "to")}
     if not any(given.values()):
         today = timezone.localdate()
         given = {"from": (today - DEFAULT_RANGE).isoformat(), "to": today.isoformat()}
+    product = request.GET.get("product", "")
     try:
         start, end = parse_range(given["from"], given["to"])
+        if product not in dict(product_choices()):
+            raise RangeError(f"product: {product[:40]!r} is not a product of the catalogue")
     except RangeError as error:
         return HttpResponse(str(error), status=400, content_type="text/plain; charset=utf-8")
     audit(
@@ -39,9 +44,10 @@ def episodes_csv(request: HttpRequest) -> HttpResponse:
         client_address(request),
         start=start.isoformat(),
         end=end.isoformat(),
+        **({"product": product} if product else {}),
     )
     response = StreamingHttpResponse(
-        episode_csv_lines(start, end), content_type="text/csv; charset=utf-8"
+        episode_csv_lines(start, end, product=product), content_type="text/csv; charset=utf-8"
     )
     response["Content-Disposition"] = f'attachment; filename="episodes-{start}-{end}.csv"'
     return response

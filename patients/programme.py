@@ -46,11 +46,11 @@ class Treated:
 
     @property
     def crs_grade_text(self) -> str:
-        return grade_text(self.max_grade(CRS))
+        return grade_text(self.max_grade(CRS), CRS)
 
     @property
     def icans_grade_text(self) -> str:
-        return grade_text(self.max_grade(ICANS))
+        return grade_text(self.max_grade(ICANS), ICANS)
 
     @property
     def rounds(self) -> OnTime:
@@ -61,8 +61,9 @@ class Treated:
         return on_time(self.dues, ICE)
 
 
-def grade_text(grade: int | str) -> str:
-    return f"Grade {grade}" if isinstance(grade, int) else str(grade).capitalize()
+def grade_text(grade: int | str, kind: str) -> str:
+    """Return "Grade 2", or "No CRS" / "No ICANS" for a patient without one."""
+    return f"Grade {grade}" if isinstance(grade, int) else f"No {kind.upper()}"
 
 
 def grade_slug(grade: int | str) -> str:
@@ -113,10 +114,11 @@ class GradeCount:
     grade: int | str
     count: int
     patient_ids: tuple[int, ...]
+    kind: str = CRS
 
     @property
     def label(self) -> str:
-        return grade_text(self.grade)
+        return grade_text(self.grade, self.kind)
 
     @property
     def slug(self) -> str:
@@ -163,7 +165,7 @@ def max_grades(cohort: Sequence[Treated], kind: str) -> tuple[GradeCount, ...]:
         by_grade.setdefault(t.max_grade(kind), []).append(t)
     extra = sorted(g for g in by_grade if isinstance(g, int) and g not in GRADES)
     return tuple(
-        GradeCount(g, len(by_grade.get(g, [])), _ids(by_grade.get(g, [])))
+        GradeCount(g, len(by_grade.get(g, [])), _ids(by_grade.get(g, [])), kind)
         for g in (NONE, *GRADES, *extra)
     )
 

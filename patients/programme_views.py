@@ -23,6 +23,7 @@ from django.views.decorators.http import require_safe
 
 from .clinical import compliance, inputs, products
 from .episode_data import ICE_FIELDS, episode_summaries
+from .episode_export import OTHER_PRODUCTS, product_key
 from .export import filter_errors, table_download
 from .models import DoseEvent, Exposure, ObservationRound, Patient, RoundStatus
 from .programme import (
@@ -49,7 +50,7 @@ MAX_DAYS = 366 * 10
 # The queue's change stamp turns with the minute: a minute is the most a
 # cached period's figures can lag the clock.
 CACHE_SECONDS = 60
-OTHER = "other"  # products not in the catalogue
+OTHER = OTHER_PRODUCTS  # products not in the catalogue
 OTHER_LABEL = "Products not in the catalogue"
 
 
@@ -126,7 +127,7 @@ def cohort_for(start: date, end: date, product: str, now) -> list[Treated]:
         for e in Exposure.objects.filter(
             kind__in=PROGRAMME_KINDS, day0__gte=start, day0__lte=end
         ).select_related("patient")
-        if _product_id(e) == product or not product
+        if product_key(e) == product or not product
     ]
     patients = {e.patient_id: e.patient for e in exposures}
     ids = Subquery(Exposure.objects.filter(pk__in=[e.pk for e in exposures]).values("patient_id"))
@@ -186,7 +187,7 @@ def cohort_for(start: date, end: date, product: str, now) -> list[Treated]:
             Treated(
                 patient_id=e.patient_id,
                 product=_product_label(e),
-                product_id=_product_id(e),
+                product_id=product_key(e),
                 day0=e.day0,
                 episodes=tuple(
                     ep for ep in episodes.get(e.patient_id, []) if ep.exposure_id == e.pk
@@ -200,11 +201,6 @@ def cohort_for(start: date, end: date, product: str, now) -> list[Treated]:
 def _day_start(day: date):
     # Midnight in the hospital's zone, as the model defines a day 0's start.
     return Exposure(day0=day).day0_start()
-
-
-def _product_id(exposure: Exposure) -> str:
-    product = exposure.catalogue_product()
-    return product.id if product else OTHER
 
 
 def _product_label(exposure: Exposure) -> str:
@@ -252,6 +248,11 @@ def programme_context(form: ProgrammeForm) -> dict[str, Any]:
         "end": data["end"],
         # Links to the patients behind a count keep the period.
         "base_query": urlencode({"start": data["start"], "end": data["end"]}),
+        # The registry episode download for the same dates and product.
+        "episodes_query": urlencode(
+            {"from": data["start"], "to": data["end"], "product": data["product"] or ""}
+        ),
+        "product_label": dict(product_choices()).get(data["product"] or "", ""),
     }
     who = data["who"]
     if who and result.rows:
@@ -347,6 +348,12 @@ CSV_HEADER = [
     "ice_checks_due",
     "ice_checks_on_time",
     "ice_checks_on_time_percent",
+    # Added after the columns above (never renamed or moved): the page's
+    # split of due times that were not on time.
+    "rounds_late",
+    "rounds_never_recorded",
+    "ice_checks_late",
+    "ice_checks_never_recorded",
 ]
 
 
@@ -391,6 +398,10 @@ def csv_row(row: ProductRow, start: date, end: date) -> list[Any]:
         row.ice.due,
         row.ice.on_time,
         _percent(row.ice.percent),
+        row.rounds.late,
+        row.rounds.missed,
+        row.ice.late,
+        row.ice.missed,
     ]
 
 

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 
 from .crs import POSITIVE_PRESSURE_DEVICES, hypoxia_finding
@@ -133,9 +133,9 @@ class EpisodeSummary:
     steroid_agents: tuple[str, ...] = ()
     steroid_start: datetime | None = None
     steroid_doses: int = 0
-    # From the first to the last recorded dose (a single dose: 0 days);
-    # None when no corticosteroid was given for the episode.
-    steroid_days: float | None = None
+    # Calendar days of exposure: first to last dose's day, inclusive (a
+    # single dose: 1 day); None when none was given for the episode.
+    steroid_days: int | None = None
     other_anticytokine: tuple[str, ...] = ()
     therapy_classes: tuple[str, ...] = ()
     # The most vasopressor agents recorded at once in one round (0: none).
@@ -179,6 +179,24 @@ class EpisodeSummary:
     @property
     def duration_days(self) -> float | None:
         return round(self.duration_hours / 24, 1) if self.duration_hours is not None else None
+
+    @property
+    def therapy_words(self) -> tuple[str, ...]:
+        """Return every therapy class given for the episode, as the CSV names them."""
+        return tuple(THERAPY_WORDS[c] for c in self.therapy_classes)
+
+    @property
+    def therapies_given(self) -> tuple[str, ...]:
+        """Return each therapy class with the drugs recorded for it
+        ("Anti-epileptic: levetiracetam"), in the registry's order."""
+        out = []
+        for c in self.therapy_classes:
+            drugs = dict.fromkeys(
+                str(g.detail.get("drug") or "") for g in self.treatments if g.kind == c
+            )
+            named = ", ".join(d for d in drugs if d)
+            out.append(f"{THERAPY_WORDS[c]}: {named}" if named else THERAPY_WORDS[c])
+        return tuple(out)
 
     @property
     def tocilizumab_count(self) -> int:
@@ -287,14 +305,36 @@ def summarise(
     icans = icans_episodes(
         [GradedRound(r.time, r.icans_grade, r.icans_screened) for r in ordered], icans_rule, now
     )
+    # Local rule (DERIVED): a dose with no stated reason, given while CRS
+    # was clear and an ICANS episode open, treats ICANS, never CRS.
+    for_crs = [g for g in given if not icans_only_dose(g, ordered, icans)]
     out = []
     for kind, episodes in (("crs", crs), ("icans", icans)):
         for i, episode in enumerate(episodes):
             following = episodes[i + 1].onset if i + 1 < len(episodes) else None
+            ledger = for_crs if kind == "crs" else given
             out.append(
-                _summary(kind, episode, following, ordered, given, day0, doses, labels or {})
+                _summary(kind, episode, following, ordered, ledger, day0, doses, labels or {})
             )
     return tuple(sorted(out, key=lambda s: (s.onset, s.kind)))
+
+
+def crs_clear_at(rounds: Sequence[RoundFacts], time: datetime) -> bool:
+    """Return True when the last round at or before ``time`` with a CRS grade
+    was graded 0 with every criterion recorded (no fever, hypotension or
+    hypoxia)."""
+    last = next((r for r in reversed(rounds) if r.time <= time and r.crs_grade is not None), None)
+    return last is not None and last.crs_grade == 0 and last.crs_complete
+
+
+def icans_only_dose(given: Given, rounds: Sequence[RoundFacts], icans: Sequence[Episode]) -> bool:
+    """Return True for a dose with no stated reason given while CRS was clear
+    and an ICANS episode was open: it treats ICANS only (local rule)."""
+    return (
+        given.indication == ""
+        and any(e.open_at(given.time) for e in icans)
+        and crs_clear_at(rounds, given.time)
+    )
 
 
 def attributed(
@@ -402,10 +442,7 @@ def _summary(
     icaht = tuple(f"{g['title']} ({g['status']})" for g in worst.values() if g["grade"] >= 1)
     icaht_max = max((g["grade"] for g in worst.values()), default=None)
 
-    steroid_days = None
-    if steroids:
-        span = steroids[-1].time - steroids[0].time
-        steroid_days = round(span / timedelta(days=1), 1)
+    steroid_days = calendar_days(steroids[0].time, steroids[-1].time, day0) if steroids else None
     return EpisodeSummary(
         kind=kind,
         onset=onset,
@@ -446,6 +483,18 @@ def _summary(
     )
 
 
+def calendar_days(first: datetime, last: datetime, day0: datetime | None) -> int:
+    """Return the calendar days from ``first`` to ``last`` inclusive.
+
+    Days are counted from ``day0`` (midnight at the start of day 0 in the
+    hospital's zone) when known, else in the times' own zone: a single dose
+    is 1 day of exposure, never 0.
+    """
+    if day0 is not None:
+        return (last - day0).days - (first - day0).days + 1
+    return (last.date() - first.date()).days + 1
+
+
 def basis_of(kind: str) -> dict[str, str]:
     """Return where each derived figure comes from (shown beside it)."""
     name = "CRS" if kind == "crs" else "ICANS"
@@ -455,9 +504,12 @@ def basis_of(kind: str) -> dict[str, str]:
         "treatments": "From the intervention ledger: doses given for "
         f"{name}, or with no reason stated, from the onset to the end; prophylaxis only if "
         "continued after the onset (CIBMTR 4100); premedication never (REFERENCE k1); a dose "
-        f"recorded for {name} after the end still counts until the next episode",
-        "steroid_days": "Local (DERIVED): from the first to the last corticosteroid dose "
-        "recorded for the episode (one dose: 0 days)",
+        f"recorded for {name} after the end still counts until the next episode. Local rule "
+        "(DERIVED): a dose with no reason stated, given while an ICANS episode was open and "
+        "the last CRS grade was 0 with every criterion recorded, treats ICANS only, never CRS",
+        "steroid_days": "Local (DERIVED): calendar days of corticosteroid exposure, from "
+        "the day of the first to the day of the last dose recorded for the episode, both "
+        "counted (one dose: 1 day)",
         "vasopressors": "The most vasopressor agents recorded at once on one round, "
         "vasopressin included (CIBMTR 4100 R4.0: 1 or >= 2)",
         "oxygen": "The highest support recorded on a round, by ASTCT hypoxia tier then device "

@@ -80,7 +80,8 @@ def test_the_demo_courses_have_crs_and_icans_episodes(nurse) -> None:
     # demo.cart_crs: fever from day 2, hypotension on a vasopressor days 4-5.5.
     assert (crs.onset_reference, crs.onset_day, crs.max_grade) == ("day 0", 2, 3)
     assert crs.tocilizumab_count == 2 and crs.first_tocilizumab_at is not None
-    assert crs.steroid_agents == ("dexamethasone",) and crs.steroid_days == 0.0
+    assert crs.steroid_agents == ("dexamethasone",) and crs.steroid_days == 1
+    # One dose: 1 calendar day of exposure, never 0 (read as none by a registry).
     assert crs.vasopressors_band == "1"
     assert [s.kind for s in icans_patient].count("icans") == 1
     icans = next(s for s in icans_patient if s.kind == "icans")

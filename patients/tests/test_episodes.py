@@ -327,8 +327,9 @@ def test_a_steroid_taper_recorded_for_crs_after_it_settled_counts_until_the_next
     ]
     first, second = summarise(rounds, given, rule=EndRule(72))
     assert first.steroid_agents == ("dexamethasone", "methylprednisolone")
-    assert (first.steroid_start, first.steroid_doses, first.steroid_days) == (at(2), 3, 3.0)
-    assert second.steroid_doses == 1 and second.steroid_days == 0.0
+    # Calendar days with the first and last dose counted (4 May to 7 May).
+    assert (first.steroid_start, first.steroid_doses, first.steroid_days) == (at(2), 3, 4)
+    assert second.steroid_doses == 1 and second.steroid_days == 1
 
 
 def test_vasopressors_oxygen_and_icu_are_summarised_as_the_registry_asks() -> None:
@@ -394,6 +395,30 @@ def test_the_iec_hs_prompt_and_icaht_grades_in_the_episodes_course_are_named() -
 def test_a_course_after_infection_has_no_registry_episodes() -> None:
     # REFERENCE k4: ASTCT grading is defined for immune effector cell therapy.
     assert summarise([facts(0, crs=3)], rule=EndRule(72), cause="infection") == ()
+
+
+def test_a_steroid_without_a_reason_given_during_icans_after_crs_cleared_treats_icans_only() -> (
+    None
+):
+    # Local rule (DERIVED, REFERENCE k1/k10): CRS clear from 24 h (grade 0,
+    # all criteria), ICANS from 30 h; dexamethasone at 36 h with no reason.
+    rounds = [
+        facts(0, crs=1, icans=0, ice_score=10),
+        facts(24, crs=0, icans=0, ice_score=10),
+        facts(30, crs=0, icans=2, ice_score=5),
+        facts(48, crs=0, icans=1, ice_score=8),
+        facts(60, crs=0, icans=0, ice_score=10),
+    ]
+    given = [Given(at(36), "corticosteroid", {"drug": "dexamethasone"}, "")]
+    for now in (at(60), at(200)):  # run before and after the CRS end rule's 72 h
+        crs, icans = (
+            next(s for s in summarise(rounds, given, rule=EndRule(72), now=now) if s.kind == k)
+            for k in ("crs", "icans")
+        )
+        assert crs.steroid_doses == 0 and "corticosteroid" not in crs.therapy_classes
+        assert icans.steroid_doses == 1
+    # The CRS episode ends by its rounds alone: at the first clear round.
+    assert crs.resolved_at == at(24)
 
 
 graded_courses = st.lists(

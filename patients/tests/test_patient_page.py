@@ -134,12 +134,16 @@ def test_the_episodes_section_summarises_each_crs_and_icans_episode(
     assert "Nasal cannula 3 L/min" in section
     assert "positive pressure: no" in section
     assert "local policy" in section and "DERIVED" in section
+    # Every therapy class the registry CSV reports (therapy_given), with
+    # the drugs recorded for it.
+    assert "Antipyretic: paracetamol" in section
     icans_patient = store_demo_patient(icans_demo, nurse)
     section = episodes_section(
         clinician_client.get(icans_patient.get_absolute_url()).content.decode()
     )
     assert "ICANS episode from" in section and "Lowest ICE score" in section
     assert "2/10 at" in section  # ICE 8, 5, 2, 6 on days 4-7 (demo.cart_icans)
+    assert "Anti-epileptic: levetiracetam" in section
 
 
 def test_the_episodes_region_reads_its_data_once_then_comes_from_the_cache(

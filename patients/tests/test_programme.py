@@ -35,6 +35,7 @@ from patients.programme import (
 )
 
 from .conftest import NORMAL, make_patient, make_user
+from .test_queue import start_of_a_minute
 
 T0 = datetime(2026, 10, 1, 8, 0, tzinfo=UTC)
 H = timedelta(hours=1)
@@ -165,10 +166,10 @@ def test_grade_bars_fill_each_product_bar_in_proportion_to_its_patients() -> Non
     chart = figures(cohort).grade_charts[0]
     [bar] = chart.rows
     widths = {s.label: s.width for s in bar.segments}
-    assert widths["None"] == BAR_WIDTH / 2
+    assert widths["No CRS"] == BAR_WIDTH / 2
     assert widths["Grade 1"] == widths["Grade 3"] == BAR_WIDTH / 4
     assert widths["Grade 2"] == 0
-    assert bar.summary.endswith("none 2, grade 1 1, grade 3 1")
+    assert bar.summary.endswith("no crs 2, grade 1 1, grade 3 1")
 
 
 def test_compliance_bars_split_due_times_into_on_time_late_and_never_recorded() -> None:
@@ -244,6 +245,14 @@ def test_it_shows_rounds_recorded_by_their_due_time_per_product(client, carla) -
     assert "Axicabtagene ciloleucel (Yescarta)" in page
     assert "2 of 4 rounds (50 %); 1 late, 1 never recorded" in page
     assert "12 hours after the last one" in page
+    # The CSV carries the page's late and never-recorded counts too.
+    [line] = csv.DictReader(io.StringIO(client.get(reverse("programme_csv")).content.decode()))
+    assert (line["rounds_due"], line["rounds_late"], line["rounds_never_recorded"]) == (
+        "4",
+        "1",
+        "1",
+    )
+    assert "ice_checks_late" in line and "ice_checks_never_recorded" in line
 
 
 def test_a_lab_result_entered_on_its_own_is_not_an_observation_round(client, carla) -> None:
@@ -311,9 +320,10 @@ def test_crs_treatment_and_intensive_care_come_from_the_episode_summaries(client
     client.force_login(carla)
     [row] = get(client).context["rows"]
     assert (row.crs.count, row.crs.n) == (1, 2)
-    assert [(g.label, g.count) for g in row.crs_grades][:2] == [("None", 1), ("Grade 1", 1)]
+    assert [(g.label, g.count) for g in row.crs_grades][:2] == [("No CRS", 1), ("Grade 1", 1)]
     assert (row.tocilizumab_hours.median, row.tocilizumab_hours.of) == (3, 1)
-    assert (row.steroids.count, row.steroid_days.median) == (1, 1)
+    # Doses on Day +2 and Day +3: 2 calendar days of exposure.
+    assert (row.steroids.count, row.steroid_days.median) == (1, 2)
     assert row.icu.count == 1
     page = get(client, who="crs").content.decode()
     assert "1</a> of 2 (50 %)" in page
@@ -327,11 +337,21 @@ def test_crs_treatment_and_intensive_care_come_from_the_episode_summaries(client
         "1",
     )
     assert line["onset_to_first_tocilizumab_hours_median"] == "3.0"
+
     # The registry's episode lines for the same period are one link away.
     link = re.search(r'href="(/programme/episodes\.csv\?[^"]+)"', page).group(1)
     episodes = client.get(link.replace("&amp;", "&"))
     assert episodes.status_code == 200
     assert len(list(csv.DictReader(io.StringIO(b"".join(episodes).decode())))) == 1
+    # With a product chosen, the link keeps it: that product's episodes only.
+    for product, lines in (("axi-cel", 1), ("tisa-cel", 0)):
+        page = get(client, product=product).content.decode()
+        link = re.search(r'href="(/programme/episodes\.csv\?[^"]+)"', page).group(1)
+        assert f"product={product}" in link
+        episodes = client.get(link.replace("&amp;", "&"))
+        assert len(list(csv.DictReader(io.StringIO(b"".join(episodes).decode())))) == lines
+    bad = client.get(reverse("episodes_csv"), {"product": "<script>"})
+    assert bad.status_code == 400 and b"product:" in bad.content
 
 
 ICE_10 = {
@@ -493,6 +513,8 @@ def test_the_page_reads_a_fixed_number_of_queries_whatever_the_cohort(
     Exposure.objects.filter(patient=tec).update(agent="teclistamab")
     recording.record_dose(tec, {"step": "SUD1", "given_at": day_start(day0)}, carla, uuid.uuid4())
     client.force_login(carla)
+    # The cached figures are keyed on the minute: both views in one.
+    start_of_a_minute()
     # The patients listed behind a count come with the cohort.
     with django_assert_num_queries(QUERIES):
         response = get(client, who="patients")

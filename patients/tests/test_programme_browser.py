@@ -30,6 +30,18 @@ def test_a_clinician_goes_from_a_count_to_the_patients_behind_it(
     # Each chart is an image with its own name; its figures are in the tables.
     for name in ("Patients by highest CRS grade", "Hours from CRS onset", "Rounds by when"):
         expect(page.get_by_role("img", name=name).first).to_be_visible()
+    # Axis and bar text is at least 11 px on screen, as on the trend charts.
+    smallest = page.evaluate(
+        "Math.min(...[...document.querySelectorAll('.programme-chart svg text')]"
+        ".map(t => t.getBoundingClientRect().height))"
+    )
+    sizes = page.evaluate(
+        "[...document.querySelectorAll('.programme-chart svg')].map(s => {"
+        " const t = s.querySelector('text'); if (!t) return 99;"
+        " const units = parseFloat(getComputedStyle(t).fontSize);"
+        " return units * s.getBoundingClientRect().width / s.viewBox.baseVal.width; })"
+    )
+    assert smallest > 0 and min(sizes) >= 11, sizes
     # The page never scrolls sideways; wide tables and charts scroll in their box.
     assert page.evaluate("document.documentElement.scrollWidth") <= width
     ARTIFACTS.mkdir(exist_ok=True)
