@@ -150,6 +150,11 @@ CACHES = {
 }
 if CACHE_URL and CACHES["default"]["BACKEND"].endswith("LocMemCache"):
     raise ValueError(f"CACHE_URL must be a redis:// address, not {CACHE_URL!r}")
+if not CACHE_URL:
+    # The patient page keeps its flag and escalation fragments per browser
+    # session: Django's default of 300 entries would evict a busy ward's
+    # pages within minutes. A fragment is a few kilobytes.
+    CACHES["default"]["OPTIONS"] = {"MAX_ENTRIES": 5000}
 
 AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",

@@ -896,9 +896,9 @@ class DoseForm(GivenAtForm, forms.ModelForm):
     def ask_order(self, data: dict[str, Any]) -> None:
         """Ask once about a dose out of the schedule's order (dose_order.odd_dose)."""
         step, given_at = data.get("step"), data.get("given_at")
-        if not step or given_at is None or data.get("confirm_order"):
+        if not step or given_at is None:
             return
-        odd = odd_dose(
+        self.order_questions = odd = odd_dose(
             step,
             given_at,
             self.schedule,
@@ -906,7 +906,7 @@ class DoseForm(GivenAtForm, forms.ModelForm):
             self.day0_start,
             timezone.get_current_timezone(),
         )
-        if odd:
+        if odd and not data.get("confirm_order"):
             self.add_error(
                 "confirm_order",
                 f"Check this dose: {'; '.join(odd)}. If the step and time are right, "
@@ -937,6 +937,8 @@ class DoseForm(GivenAtForm, forms.ModelForm):
     ) -> None:
         super().__init__(*args, **kwargs)
         self.schedule, self.recorded, self.day0_start = steps, recorded, day0_start
+        # What was odd about the dose, confirmed by the recorder (audited).
+        self.order_questions: list[str] = []
         self.fields["step"].choices = steps + [(OFF_SCHEDULE, "Other dose (not in the schedule)")]
         # The next step of the schedule not yet recorded is the likely one.
         self.fields["step"].initial = next_step(steps, {s for s, _ in recorded})

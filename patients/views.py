@@ -447,6 +447,15 @@ def dose_create(request: HttpRequest, pk: int) -> HttpResponse:
             client_address(request),
             premedication=form.premedication_values(),
         )
+        if created and form.order_questions:
+            recording.audit(
+                request.user,
+                "dose_confirmed",
+                dose,
+                patient,
+                client_address(request),
+                confirmed=form.order_questions,
+            )
         messages.success(
             request,
             f"Recorded {dict(steps).get(dose.step, dose.step)} at "

@@ -16,7 +16,7 @@ from django.utils import timezone
 
 from patients import recording
 from patients.clinical.dose_order import next_step, odd_dose
-from patients.models import DoseEvent, Exposure
+from patients.models import AuditEvent, DoseEvent, Exposure
 
 from .conftest import ago
 from .test_course_after_therapy import bispecific_patient, form_time
@@ -88,4 +88,7 @@ def test_the_dose_form_asks_once_then_records_and_preselects_the_next_step(
     assert "it is after Step-up dose 2, given" in again.content.decode()
     confirmed = clinician_client.post(url, {**data, "confirm_order": "on"})
     assert confirmed.status_code == 302
-    assert DoseEvent.objects.filter(step="TD1").count() == 1
+    dose = DoseEvent.objects.get(step="TD1")
+    event = AuditEvent.objects.get(action="dose_confirmed")
+    assert event.object_id == str(dose.pk)
+    assert event.detail["confirmed"][0].startswith("it is before day 0")

@@ -143,7 +143,8 @@ def test_the_patient_page_query_count_does_not_grow_with_the_hospital(
         record(patient, nurse, 48 - 4 * hours, temperature_c=37.5 + hours / 10)
     # The same number at 200 and at 2,000 other patients: nothing is per-patient
     # (the look-alike check is one indexed query on the ward; the escalation
-    # panel is one more; the episodes region reads the patient's rounds once).
-    with django_assert_num_queries(22):
+    # panel is one more, and one for its cache key; the episodes region reads
+    # the patient's rounds once).
+    with django_assert_num_queries(23):
         response = clinician_client.get(patient.get_absolute_url())
     assert response.status_code == 200
