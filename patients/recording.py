@@ -449,11 +449,10 @@ def apply_changes(
             else:
                 fields = o.ref.mark_active(o.last_active_at, latest.get(id(o)))
                 refreshed.setdefault(o.ref.pk, (o.ref, set()))[1].update(fields)
-    created = []
-    for event in changes.opened:
-        flag = Flag.raised(patient, event, at, rnd)
-        flag.save()
-        created.append(flag)
+    # One INSERT for every flag the round opens (``raised`` sets each field).
+    created = Flag.objects.bulk_create(
+        [Flag.raised(patient, event, at, rnd) for event in changes.opened]
+    )
     AuditEvent.objects.bulk_create(
         [
             audit_event(None, "flag_opened", flag, patient, kind=flag.kind, key=flag.key)
