@@ -218,9 +218,23 @@ class RoundStatus(models.TextChoices):
     ENTERED_IN_ERROR = "entered_in_error", "Entered in error"
 
 
-class Correctable:
+class Correctable(models.Model):
     """A clinical record that is never deleted: when wrong, it is marked
     entered in error with who, when and why, and stays in view."""
+
+    status = models.CharField(
+        max_length=20, choices=RoundStatus.choices, default=RoundStatus.FINAL
+    )
+    error_reason = models.TextField(blank=True)
+    error_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    # Who marked it, by the name they had then (renames never rewrite history).
+    error_by_name = models.CharField(max_length=150, blank=True)
+    error_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        abstract = True
 
     @property
     def in_error(self) -> bool:
@@ -326,16 +340,6 @@ class ObservationRound(Correctable, Undeletable):
     # (products.toml): true, false; a question not asked is absent.
     late_neuro = models.JSONField(default=dict, blank=True)
     note = models.TextField(blank=True, max_length=4000)
-
-    status = models.CharField(
-        max_length=20, choices=RoundStatus.choices, default=RoundStatus.FINAL
-    )
-    error_reason = models.TextField(blank=True)
-    error_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
-    )
-    error_by_name = models.CharField(max_length=150, blank=True)
-    error_at = models.DateTimeField(null=True, blank=True)
 
     # The stored assessment: pages read these, never recompute.
     crs_treated = models.BooleanField(default=False)
@@ -471,15 +475,6 @@ class Intervention(Correctable, Undeletable):
     recorded_by_name = models.CharField(max_length=150, blank=True)
     recorded_at = models.DateTimeField(auto_now_add=True)
     client_key = models.UUIDField(default=uuid.uuid4)
-    status = models.CharField(
-        max_length=20, choices=RoundStatus.choices, default=RoundStatus.FINAL
-    )
-    error_reason = models.TextField(blank=True)
-    error_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
-    )
-    error_by_name = models.CharField(max_length=150, blank=True)
-    error_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["-given_at", "-pk"]
@@ -516,16 +511,6 @@ class DoseEvent(Correctable, Undeletable):
     )
     recorded_at = models.DateTimeField(auto_now_add=True)
     client_key = models.UUIDField(default=uuid.uuid4, unique=True)
-    status = models.CharField(
-        max_length=20, choices=RoundStatus.choices, default=RoundStatus.FINAL
-    )
-    error_reason = models.TextField(blank=True)
-    error_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
-    )
-    # Who marked it, by the name they had then (renames never rewrite history).
-    error_by_name = models.CharField(max_length=150, blank=True)
-    error_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["given_at", "pk"]
