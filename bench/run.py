@@ -37,6 +37,9 @@ from bench import fhir_ingest  # noqa: E402
 
 DEFAULT_DB = f"sqlite:///{ROOT / 'bench' / 'results' / 'bench.sqlite3'}"
 CSRF = "benchcsrftoken0benchcsrftoken0ab"  # 32 characters, as Django expects
+# Each page's throughput is measured this many times, each time right after
+# the trivial view's.
+PAIRS = 3
 
 POST_LUA = """
 local n = 0
@@ -117,7 +120,7 @@ def session_cookie() -> str:
     user.groups.add(Group.objects.get(name="clinician"))
     session = SessionStore()
     session[SESSION_KEY] = str(user.pk)
-    session[BACKEND_SESSION_KEY] = "django.contrib.auth.backends.ModelBackend"
+    session[BACKEND_SESSION_KEY] = "patients.access.CachedPermissionsBackend"
     session[HASH_SESSION_KEY] = user.get_session_auth_hash()
     session["last_activity"] = time.time() + 3600  # stays active for the whole run
     session.create()
@@ -126,12 +129,14 @@ def session_cookie() -> str:
 
 def queries_per_request(
     paths: dict[str, tuple[str, str]], bearer: str = "", mrn: str = "", round_paths=()
-) -> tuple[dict[str, int], dict[str, float]]:
-    """Return each request's queries (the first, uncached one) and the
-    median CPU milliseconds this process spends on it in later requests:
-    a figure a shared machine's load barely moves (the database's own CPU
-    is not in it). Rounds are posted to each of ``round_paths`` in turn: a
-    patient's first round at a time, as on the ward."""
+) -> tuple[dict[str, int], dict[str, float], dict[str, float]]:
+    """Return each request's queries (the first, uncached one), the median
+    CPU milliseconds this process spends on it in later requests, and the
+    median of the trivial view's, timed in turn with it: a figure a shared
+    machine's load barely moves (the database's own CPU is not in it), and
+    the alternation cancels the machine's drift between pages. Rounds are
+    posted to each of ``round_paths`` in turn: a patient's first round at a
+    time, as on the ward."""
     from django.contrib.auth.models import User
     from django.db import connection
     from django.test import Client, utils
@@ -141,8 +146,15 @@ def queries_per_request(
         setup_test_environment()  # once per process: lets the client record queries
     client = Client()
     client.force_login(User.objects.get(username="bench-clinician"))
-    counts, cpu = {}, {}
+    counts, cpu, ceiling = {}, {}, {}
     others = iter(round_paths)
+    trivial = next(iter(paths.values()))[1]
+
+    def timed(send) -> float:
+        start = time.process_time()
+        send()
+        return (time.process_time() - start) * 1000
+
     for name, (method, path) in paths.items():
 
         def send(method=method, path=path):
@@ -162,13 +174,13 @@ def queries_per_request(
         with CaptureQueriesContext(connection) as ctx:
             send()
         counts[name] = len(ctx.captured_queries)
-        times = []
+        times, trivial_times = [], []
         for _ in range(3 if method.startswith("FHIR") else 20):
-            start = time.process_time()
-            send()
-            times.append((time.process_time() - start) * 1000)
+            trivial_times.append(timed(lambda: client.get(trivial)))
+            times.append(timed(send))
         cpu[name] = statistics.median(times)
-    return counts, cpu
+        ceiling[name] = statistics.median(trivial_times)
+    return counts, cpu, ceiling
 
 
 def post_body(path: str) -> dict[str, str]:
@@ -335,7 +347,7 @@ def measure(args, database_url: str) -> list[dict]:
 
     # Pages render static URLs from the manifest, as the server will.
     call_command("collectstatic", interactive=False, verbosity=0)
-    queries, cpu = queries_per_request(
+    queries, cpu, cpu_ceiling = queries_per_request(
         pages, bearer, mrns[0], [f"/patients/{pk}/rounds/new/" for pk in targets[1:]]
     )
     port = free_port()
@@ -358,54 +370,68 @@ def measure(args, database_url: str) -> list[dict]:
             ceiling_path = pages["trivial view (ceiling)"][1]
             for name, (method, path) in pages.items():
                 check(f"http://127.0.0.1:{port}{path}", method, cookie, bearer, mrns[-1])
-                # The machine may be shared: the ceiling is measured again
-                # just before each page, and the page's ratio uses it.
-                adjacent = run_wrk(
-                    f"http://127.0.0.1:{port}{ceiling_path}",
-                    max(3, args.seconds // 2),
-                    args.connections,
-                    cookie,
-                    None,
-                )
                 # A Bundle of 20 rounds needs long enough to finish a few.
                 seconds = max(args.seconds, 45) if method == "FHIR20" else args.seconds
                 # One Bundle per worker: queued behind others it would
                 # outlast wrk's timeout on a busy machine.
                 conns = min(args.connections, 2) if method == "FHIR20" else args.connections
-                # Warm up with the measured connections: requests wrk leaves
-                # in flight are still served, ahead of the measured ones.
-                run_wrk(f"http://127.0.0.1:{port}{path}", 1, conns, cookie, scripts.get(method))
-                result = run_wrk(
-                    f"http://127.0.0.1:{port}{path}",
-                    seconds,
-                    conns,
-                    cookie,
-                    scripts.get(method),
-                )
+                # The machine may be shared: the ceiling and the page are
+                # measured in turn, PAIRS times, and the page's ratio is the
+                # median of each pair's, so the machine's drift cancels.
+                pairs = []
+                for _ in range(PAIRS):
+                    adjacent = run_wrk(
+                        f"http://127.0.0.1:{port}{ceiling_path}",
+                        max(2, args.seconds // (2 * PAIRS)),
+                        args.connections,
+                        cookie,
+                        None,
+                    )
+                    # Warm up with the measured connections: requests wrk
+                    # leaves in flight are still served, ahead of the
+                    # measured ones.
+                    run_wrk(
+                        f"http://127.0.0.1:{port}{path}", 1, conns, cookie, scripts.get(method)
+                    )
+                    result = run_wrk(
+                        f"http://127.0.0.1:{port}{path}",
+                        max(2, seconds // PAIRS),
+                        conns,
+                        cookie,
+                        scripts.get(method),
+                    )
+                    pairs.append((adjacent, result))
                 rounds = int(method[4:]) if method.startswith("FHIR") else 0
+                results = [result for _, result in pairs]
                 rows.append(
                     {
                         "page": name,
                         "queries": queries[name],
                         "cpu": cpu[name],
+                        "cpu_ceiling": cpu_ceiling[name],
                         "rounds": rounds,
-                        "ceiling": adjacent["rps"],
-                        **result,
+                        "ceiling": statistics.median(a["rps"] for a, _ in pairs),
+                        "rps": statistics.median(r["rps"] for r in results),
+                        "p50": statistics.median(r["p50"] for r in results),
+                        "p99": max(r["p99"] for r in results),
+                        "errors": sum(r["errors"] for r in results),
+                        "ratio": statistics.median(
+                            r["rps"] / a["rps"] if a["rps"] else 0 for a, r in pairs
+                        ),
                     }
                 )
     finally:
         server.send_signal(signal.SIGTERM)
         server.wait(timeout=20)
-    for row in rows:
-        row["ratio"] = row["rps"] / row["ceiling"] if row["ceiling"] else 0
     return rows
 
 
 def print_table(rows: list[dict], title: str) -> None:
     print(f"\n{title}")
-    print("(ratio: to the trivial view measured just before the page, whose req/s is shown;")
+    print(f"(ratio: to the trivial view measured in turn with the page, {PAIRS} times each,")
+    print(" the median of the pairs' ratios; req/s: medians; p99: the worst run's;")
     print(" cpu ms: this process's CPU per request in-process, median, and its ratio to the")
-    print(" trivial view's, which the machine's load barely moves)")
+    print(" trivial view's, timed in turn with it, which the machine's load barely moves)")
     print(
         f"{'page':34} {'req/s':>8} {'p50 ms':>8} {'p99 ms':>8} {'ratio':>6} {'trivial':>8} "
         f"{'cpu ms':>7} {'cpu ratio':>9} {'queries':>7} {'errors':>6}"
@@ -414,7 +440,7 @@ def print_table(rows: list[dict], title: str) -> None:
         print(
             f"{r['page']:34} {r['rps']:8.1f} {r['p50']:8.1f} {r['p99']:8.1f} "
             f"{r['ratio']:6.2f} {r['ceiling']:8.1f} {r['cpu']:7.1f} "
-            f"{rows[0]['cpu'] / r['cpu'] if r['cpu'] else 0:9.2f} {r['queries']:7d} "
+            f"{r['cpu_ceiling'] / r['cpu'] if r['cpu'] else 0:9.2f} {r['queries']:7d} "
             f"{r['errors']:6d}"
         )
     ingest = [r for r in rows if r.get("rounds")]

@@ -8,4 +8,4 @@ class PatientsConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
-        from . import checks  # noqa: F401  (registers the start-up checks)
+        from . import access, checks  # noqa: F401  (registers signals and start-up checks)

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import csv
 from collections.abc import Iterator
-from datetime import date, datetime, time, timedelta
+from datetime import date, datetime, timedelta
 
 from django.db.models import Q
 from django.utils import timezone
@@ -20,7 +20,7 @@ from django.utils import timezone
 from .clinical.registry import EpisodeSummary
 from .episode_data import episode_summaries, exposures_by_patient
 from .export import _Echo, safe
-from .models import Exposure, ObservationRound, Patient, RoundStatus
+from .models import Exposure, ObservationRound, Patient, RoundStatus, day_start
 
 COLUMNS = [
     "mrn",
@@ -80,10 +80,6 @@ def parse_range(start: str | None, end: str | None) -> tuple[date, date]:
     return first, last
 
 
-def _day_start(day: date) -> datetime:
-    return datetime.combine(day, time.min, tzinfo=timezone.get_current_timezone())
-
-
 def _date(value: datetime | None) -> str:
     return timezone.localtime(value).date().isoformat() if value else ""
 
@@ -103,7 +99,7 @@ def episodes_in(start: date, end: date, now: datetime | None = None, product: st
     """Yield (patient, exposure, summary) for each episode with its onset on
     ``start`` to ``end`` (hospital dates), by onset; with ``product``, only
     that product's episodes (``product_key``)."""
-    since, until = _day_start(start), _day_start(end + timedelta(days=1))
+    since, until = day_start(start), day_start(end + timedelta(days=1))
     # An onset is a round graded 1 or more: only those patients can have one.
     onset_rounds = ObservationRound.objects.filter(
         status=RoundStatus.FINAL, clinical_time__gte=since, clinical_time__lt=until

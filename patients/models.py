@@ -172,6 +172,11 @@ class Patient(Undeletable):
         }
 
 
+def day_start(day: date) -> datetime:
+    """Return midnight at the start of ``day``, in the hospital's time zone."""
+    return timezone.make_aware(datetime.combine(day, datetime.min.time()))
+
+
 class Exposure(Undeletable):
     """What puts the patient at risk of CRS, and its day 0."""
 
@@ -210,7 +215,7 @@ class Exposure(Undeletable):
 
     def day0_start(self) -> datetime:
         """Return midnight at the start of day 0, in the hospital's time zone."""
-        return timezone.make_aware(datetime.combine(self.day0, datetime.min.time()))
+        return day_start(self.day0)
 
 
 class RoundStatus(models.TextChoices):
@@ -1103,3 +1108,22 @@ class IngestedObservation(models.Model):
 
     def __str__(self) -> str:
         return f"{self.system}|{self.value}"
+
+
+class PermissionsChange(models.Model):
+    """A count of changes to who may do what (roles, their permissions).
+
+    Users' permission sets are kept in the cache under this count, read with
+    the user on every request (``access.py``): any change starts new sets
+    on the next request, on every app server. One row.
+    """
+
+    generation = models.BigIntegerField(default=0)
+
+    def __str__(self) -> str:
+        return f"Permissions change {self.generation}"
+
+    @classmethod
+    def count(cls) -> None:
+        if not cls.objects.update(generation=models.F("generation") + 1):
+            cls.objects.create(generation=1)

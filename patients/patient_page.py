@@ -156,18 +156,13 @@ def latest_round(patient: Patient) -> ObservationRound | None:
     return final.order_by("-clinical_time", "-pk").first()
 
 
-# What the page never reads from the status row: the queue's own fields.
-QUEUE_ONLY = (
-    "status__open_flags",
-    "status__flag_groups",
-    "status__plan_windows",
-    "status__organ_severity",
-)
-
-
 def page_patient(pk: int) -> Patient:
-    """Return the patient with their status row, read in one query."""
-    return get_object_or_404(Patient.objects.select_related("status").defer(*QUEUE_ONLY), pk=pk)
+    """Return the patient with their status row, read in one query.
+
+    The whole row: leaving out the queue's own fields (a few kilobytes of
+    JSON) costs Django more to build the query than reading them does.
+    """
+    return get_object_or_404(Patient.objects.select_related("status"), pk=pk)
 
 
 def status_of(patient: Patient) -> PatientStatus | None:

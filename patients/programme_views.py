@@ -25,7 +25,7 @@ from .clinical import compliance, inputs, products
 from .episode_data import ICE_FIELDS, episode_summaries
 from .episode_export import OTHER_PRODUCTS, product_key
 from .export import filter_errors, table_download
-from .models import DoseEvent, Exposure, ObservationRound, Patient, RoundStatus
+from .models import DoseEvent, Exposure, ObservationRound, Patient, RoundStatus, day_start
 from .programme import (
     ALL_PRODUCTS,
     CRS,
@@ -176,7 +176,7 @@ def cohort_for(start: date, end: date, product: str, now) -> list[Treated]:
     for e in exposures:
         begins = e.day0_start()
         next_day0 = min((d for d in later.get(e.patient_id, []) if d > e.day0), default=None)
-        ends = _day_start(next_day0) if next_day0 else None
+        ends = day_start(next_day0) if next_day0 else None
 
         def within(time, begins=begins, ends=ends) -> bool:
             return time >= begins and (ends is None or time < ends)
@@ -196,11 +196,6 @@ def cohort_for(start: date, end: date, product: str, now) -> list[Treated]:
             )
         )
     return treated
-
-
-def _day_start(day: date):
-    # Midnight in the hospital's zone, as the model defines a day 0's start.
-    return Exposure(day0=day).day0_start()
 
 
 def _product_label(exposure: Exposure) -> str:

@@ -7,6 +7,7 @@ patient's flags and status row always end consistent.
 
 from __future__ import annotations
 
+import json
 import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -16,6 +17,7 @@ from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.db.models import Max
 from django.db.models.base import ModelState
+from django.db.models.fields.json import KT
 from django.utils import timezone
 
 from . import escalation
@@ -39,6 +41,7 @@ from .clinical.presentation import presentation_of
 from .clinical.products import ice_windows
 from .clinical.sources import compact
 from .clinical.treatments import match_options, stored
+from .drafts import discard_draft
 from .models import (
     AuditEvent,
     DoseEvent,
@@ -169,32 +172,42 @@ def stored_rounds_before(rounds, start: datetime) -> tuple[KnownInput, ...]:
     rows = (
         rounds.filter(clinical_time__lt=start)
         .order_by("clinical_time", "pk")
+        # As text: most lists are empty, and only the others are decoded.
+        .annotate(
+            crs_missing=KT("assessment__crs__missing"),
+            icans_missing=KT("assessment__icans__missing"),
+        )
         .values_list(
             "pk",
             "clinical_time",
             "crs_grade",
-            "assessment__crs__missing",
             "icans_grade",
-            "assessment__icans__missing",
             "news2_total",
             "news2_band",
             *ICE_FIELDS,
+            "crs_missing",
+            "icans_missing",
         )
     )
     out = []
-    for pk, time, crs, crs_missing, icans, icans_missing, total, band, *ice in rows:
+    for pk, time, crs, icans, total, band, *ice, crs_missing, icans_missing in rows:
         out.append(
             KnownInput(
                 pk,
                 time,
-                GradeResult(crs, (), tuple(crs_missing or ())),
-                GradeResult(icans, (), tuple(icans_missing or ())),
+                GradeResult(crs, (), names_in(crs_missing)),
+                GradeResult(icans, (), names_in(icans_missing)),
                 None if any(v is None for v in ice) else sum(ice),
                 total,
                 band,
             )
         )
     return tuple(out)
+
+
+def names_in(listed: str | None) -> tuple[str, ...]:
+    """Return the names in a JSON list read as text (None or "[]": none)."""
+    return tuple(json.loads(listed)) if listed and listed != "[]" else ()
 
 
 def holding(rows, fields) -> list:
@@ -220,7 +233,10 @@ def baseline_for(patient: Patient) -> Baseline:
 
 
 def reassess(
-    patient: Patient, given: list[Given] | None = None, since: datetime | None = None
+    patient: Patient,
+    given: list[Given] | None = None,
+    since: datetime | None = None,
+    first_new: int | None = None,
 ) -> Window:
     """Assess the final rounds in time order; store those from ``since`` on.
 
@@ -228,7 +244,10 @@ def reassess(
     back-dated round, an intervention or a correction re-assesses and stores
     everything after it. Earlier rounds are recomputed in memory, as far
     back as any rule looks (``history_window``). With ``since`` None nothing
-    is stored: the window ends at the patient's latest round.
+    is stored: the window ends at the patient's latest round. ``first_new``
+    names the first of newly recorded rounds at ``since``: rounds of the
+    same time stored before it come before it in order and keep their
+    results (two rounds typed for one minute).
     """
     given = given_for(patient) if given is None else given
     baseline = baseline_for(patient)
@@ -269,7 +288,7 @@ def reassess(
         )
         states.append(state)
         episodes.add(graded_round(state))
-        if since is not None and rnd.clinical_time >= since:
+        if since is not None and (rnd.clinical_time, rnd.pk) >= (since, first_new or 0):
             episode = episode_through(states, given, rule, prior)
             presentation = presentation_of(states, given, cause, persistence_limit(), episode)
             options = match_options(presentation)
@@ -711,13 +730,16 @@ def record_round(
     user,
     client_key: uuid.UUID,
     address: str | None = None,
+    typed: bool = False,
 ) -> tuple[ObservationRound, bool]:
     """Store a round, assess it, update flags and status.
 
     Return (round, created); a repeated ``client_key`` returns the round
     already stored, so a double or replayed submit stores one round.
+    ``typed``: the round was typed on the bedside screen; the copy kept
+    while it was typed (``drafts.py``) goes in the same transaction.
     """
-    return record_rounds(patient, [(values, client_key)], user, address)[0]
+    return record_rounds(patient, [(values, client_key)], user, address, typed)[0]
 
 
 def record_rounds(
@@ -725,6 +747,7 @@ def record_rounds(
     rounds: list[tuple[dict[str, Any], uuid.UUID]],
     user,
     address: str | None = None,
+    typed: bool = False,
 ) -> list[tuple[ObservationRound, bool]]:
     """Store several rounds of one patient as if recorded one by one in time order.
 
@@ -734,19 +757,30 @@ def record_rounds(
     Return (round, created) for each ``(values, client_key)`` given.
     """
     keys = [key for _, key in rounds]
-    found = {
-        r.client_key: r
-        for r in ObservationRound.objects.filter(patient=patient, client_key__in=keys)
-    }
+    # A Bundle may hold rounds already stored: they are looked up first. A
+    # single round is stored straight away; a repeat of it breaks the
+    # unique key and is answered below with the round already stored.
+    found = (
+        {
+            r.client_key: r
+            for r in ObservationRound.objects.filter(patient=patient, client_key__in=keys)
+        }
+        if len(keys) > 1
+        else {}
+    )
     new = sorted(
         [(values, key) for values, key in rounds if key not in found],
         key=lambda item: item[0]["clinical_time"],
     )
     if not new:
+        if typed:
+            discard_draft(user, patient.pk)
         return [(found[key], False) for key in keys]
     try:
         with transaction.atomic():
             patient = lock(patient)
+            if typed:
+                discard_draft(user, patient.pk)
             created = [
                 ObservationRound.objects.create(
                     patient=patient,
@@ -757,7 +791,7 @@ def record_rounds(
                 )
                 for values, key in new
             ]
-            results = reassess(patient, since=created[0].clinical_time)
+            results = reassess(patient, since=created[0].clinical_time, first_new=created[0].pk)
             states = [s for _, s in results]
             position = {r.pk: i for i, (r, _) in enumerate(results)}
             new_pks = {r.pk for r in created}
@@ -823,7 +857,10 @@ def record_rounds(
             stored = {rnd.client_key: rnd for rnd in created}
             return [(stored[key], True) if key in stored else (found[key], False) for key in keys]
     except IntegrityError:
-        # Two identical submits raced: the other one stored the rounds.
+        # A repeated round (a double submit, a replayed Bundle) or two
+        # identical submits that raced: the rounds are already stored.
+        if typed:
+            discard_draft(user, patient.pk)
         return [
             (ObservationRound.objects.get(patient=patient, client_key=key), False) for key in keys
         ]

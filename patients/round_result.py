@@ -5,8 +5,6 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
-from django.db.models import Q
-
 from .clinical import inputs
 from .clinical.news2 import PARAMETERS, RED_SCORE, clinical_response
 from .models import Exposure, ObservationRound, Patient
@@ -62,17 +60,22 @@ def round_response(rnd) -> Any:
     return clinical_response(news2.get("total"), news2.get("clinical_risk"))
 
 
-def lookalikes(patient: Patient) -> dict[str, list[Patient]]:
-    """Return the patients on the same ward sharing this one's surname or bed."""
-    alikes = list(
-        Patient.objects.filter(ward=patient.ward)
-        .exclude(pk=patient.pk)
-        .filter(Q(family_name__iexact=patient.family_name) | (Q(bed=patient.bed) & ~Q(bed="")))
-        .only("family_name", "given_name", "bed", "mrn")
-    )
+def lookalikes(patient: Patient) -> dict[str, list[dict[str, Any]]]:
+    """Return the patients on the same ward sharing this one's surname or bed.
+
+    The ward's patients are read as plain rows and compared here: cheaper
+    than asking the database to compare names without case, and a ward is
+    a few dozen patients.
+    """
+    ward = Patient.objects.filter(ward=patient.ward).exclude(pk=patient.pk)
+    others = [
+        {"family_name": family, "given_name": given, "mrn": mrn, "bed": bed}
+        for family, given, mrn, bed in ward.values_list("family_name", "given_name", "mrn", "bed")
+    ]
+    surname = patient.family_name.lower()
     return {
-        "same_name": [p for p in alikes if p.family_name.lower() == patient.family_name.lower()],
-        "same_bed": [p for p in alikes if patient.bed and p.bed == patient.bed],
+        "same_name": [p for p in others if p["family_name"].lower() == surname],
+        "same_bed": [p for p in others if patient.bed and p["bed"] == patient.bed],
     }
 
 

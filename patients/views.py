@@ -186,13 +186,16 @@ def patient_detail(request: HttpRequest, pk: int) -> HttpResponse:
     return render(request, "patients/patient_detail.html", context)
 
 
-def _record(request: HttpRequest, patient: Patient, form) -> tuple[ObservationRound, bool]:
+def _record(
+    request: HttpRequest, patient: Patient, form, typed: bool = False
+) -> tuple[ObservationRound, bool]:
     return recording.record_round(
         patient,
         form.round_values(),
         request.user,
         form.cleaned_data["client_key"],
         client_address(request),
+        typed,
     )
 
 
@@ -221,8 +224,7 @@ def round_create(request: HttpRequest, pk: int) -> HttpResponse:
     late_neuro = late_neuro_asked(patient, timezone.now())
     form = RoundForm(request.POST or None, late_neuro=late_neuro, patient=patient)
     if request.method == "POST" and form.is_valid():
-        rnd, created = _record(request, patient, form)
-        discard_draft(request.user, patient.pk)
+        rnd, created = _record(request, patient, form, typed=True)
         if created and form.contradictions:
             recording.audit(
                 request.user,
