@@ -184,8 +184,9 @@ def test_the_escalation_panel_reads_a_fixed_number_of_queries(
     for i in range(count):
         raise_concern(patient, nurse, f"worry {i}")
     assert Escalation.objects.count() == count + 1
-    # Six of them read the panel (what its cards show, for its cache key;
-    # escalations, steps, messages, attempts, bedside records), however many
-    # escalations there are; one the episodes region's rounds.
-    with django_assert_num_queries(26):
+    # Seven of them read the panel (whether the patient has any escalation
+    # to show; what its cards show, for its cache key; escalations, steps,
+    # messages, attempts, bedside records), however many escalations there
+    # are; one the episodes region's rounds.
+    with django_assert_num_queries(27):
         clinician_client.get(patient.get_absolute_url())

@@ -30,9 +30,10 @@ def test_it_pins_the_rounds_partial_query_count(
     rounds_recorded(patient, nurse, 14)
     url = patient.get_absolute_url()
     clinician_client.get(url)  # warm the session
-    # session, user, 2 x permissions, patient, status, rounds count, one page,
-    # the audit row (paging shows more of the record: it is a view too)
-    with django_assert_num_queries(9):
+    # session, user (its permissions come from the cache), patient, status,
+    # rounds count, one page, the audit row (paging shows more of the
+    # record: it is a view too)
+    with django_assert_num_queries(7):
         part = clinician_client.get(url, {"page": 2}, HTTP_HX_REQUEST="true")
     html = part.content.decode()
     assert html.lstrip().startswith('<section class="card" id="rounds"')
@@ -45,11 +46,11 @@ def test_a_cached_patient_page_reads_none_of_the_chart_data(
     rounds_recorded(patient, nurse, 12)
     url = patient.get_absolute_url()
     first = clinician_client.get(url).content.decode()
-    # session, user, 2 x permissions, patient with its status row, audit,
-    # exposure, look-alikes on the ward, what the escalation cards show (the
-    # worker changes it): no rounds, interventions, flags or pages (every
-    # other region comes from the cache)
-    with django_assert_num_queries(9):
+    # session, user (its permissions come from the cache), patient with its
+    # status row, audit, exposure, look-alikes on the ward, whether there
+    # are escalation cards to show (the worker changes them): no rounds,
+    # interventions, flags or pages (every other region comes from the cache)
+    with django_assert_num_queries(7):
         again = clinician_client.get(url).content.decode()
     assert again.count('<circle class="pt') == first.count('<circle class="pt') > 0
 
@@ -86,9 +87,9 @@ def test_it_pins_the_flag_item_partial_query_count(
     flag = Flag.objects.get(key="red_flag:confusion")
     url = reverse("flag_acknowledge", args=[patient.pk, flag.pk])
     clinician_client.get(patient.get_absolute_url())  # warm the session
-    # session, user, 2 x permissions, flag, its patient, latest round (for the
-    # options line); the invalid note writes nothing
-    with django_assert_num_queries(7):
+    # session, user (permissions from the cache), flag, its patient, latest
+    # round (for the options line); the invalid note writes nothing
+    with django_assert_num_queries(5):
         response = clinician_client.post(url, {"note": ""}, HTTP_HX_REQUEST="true")
     assert response.status_code == 422
     assert 'class="error"' in response.content.decode()
@@ -154,8 +155,8 @@ def test_the_episodes_region_reads_its_data_once_then_comes_from_the_cache(
     url = patient.get_absolute_url()
     page = clinician_client.get(url).content.decode()
     assert "positive pressure: yes" in episodes_section(page)
-    # The cached page's 9 queries (test above), and no episode data.
-    with django_assert_num_queries(9):
+    # The cached page's 7 queries (test above), and no episode data.
+    with django_assert_num_queries(7):
         again = clinician_client.get(url).content.decode()
     assert episodes_section(again) == episodes_section(page)
     # Only the episodes region missing from the cache: its rounds and the
@@ -164,6 +165,6 @@ def test_the_episodes_region_reads_its_data_once_then_comes_from_the_cache(
     status = PatientStatus.objects.get(patient=patient)
     hour = timezone.now().replace(minute=0, second=0, microsecond=0)
     cache.delete(make_template_fragment_key("episodes", [patient.pk, status.updated_at, hour]))
-    with django_assert_num_queries(11):
+    with django_assert_num_queries(9):
         cold = clinician_client.get(url).content.decode()
     assert episodes_section(cold) == episodes_section(page)

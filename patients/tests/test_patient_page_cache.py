@@ -112,17 +112,17 @@ def test_it_pins_the_patient_page_query_counts_cold_and_warm(
     record(patient, nurse, ago(hours=1), temperature_c=38.6)
     url = patient.get_absolute_url()
     clinician_client.get(reverse("queue"))  # warm the session
-    # session, user, 2 x permissions, patient with its status row, audit,
-    # exposure, tocilizumab times, look-alikes, what the escalation cards
-    # show (the panel's key), escalations; then what the cached
+    # session, user (its permissions come from the cache), patient with its
+    # status row, audit, exposure, tocilizumab times, look-alikes, whether
+    # there are escalation cards (the panel's key), escalations; then what the cached
     # regions show: the current rounds, what was given, open flags, past
     # flags, the charts' rounds, the episodes' rounds, heat-map flags, a
     # page of rounds and its count
-    with django_assert_num_queries(20):
+    with django_assert_num_queries(18):
         first = clinician_client.get(url).content.decode()
     # Every region but the plan and the look-alikes comes from the cache;
     # the escalation panel's key is read.
-    with django_assert_num_queries(9):
+    with django_assert_num_queries(7):
         again = clinician_client.get(url).content.decode()
     assert flags_section(again) == flags_section(first)
 

@@ -531,10 +531,10 @@ def test_the_page_reads_a_fixed_number_of_queries_whatever_the_cohort(
 # summaries (4: exposures, rounds, interventions, doses); the patients
 # listed (1); the audit event and the session's idle clock (4).
 QUERIES = 19
-# A cached period: session, user, permissions (4); the change stamps (2);
-# the patients listed (1); the audit event (1; the idle clock was written
-# by the first view).
-CACHED = 8
+# A cached period: session, user (2; the permissions come from the cache);
+# the change stamps (2); the patients listed (1); the audit event (1; the
+# idle clock was written by the first view).
+CACHED = 6
 
 
 def test_a_new_round_shows_in_the_figures_at_once(client, carla) -> None:

@@ -118,15 +118,16 @@ def test_the_queue_query_count_is_the_same_for_5_to_2000_patients(
     bulk_patients(count)
     start_of_a_minute()
     nurse_client.get(reverse("queue"))  # warm the session
-    # session, user, 2 x permissions, newest change, count, one page, shared
-    # surnames and beds on its wards, the audit row (the ward list was read
-    # by the first request and has not changed since)
-    with django_assert_num_queries(9):
+    # session, user (its permissions come from the cache), newest change,
+    # count, one page, shared surnames and beds on its wards, the audit row
+    # (the ward list was read by the first request and has not changed since)
+    with django_assert_num_queries(7):
         response = nurse_client.get(reverse("queue"), {"ward": "Haem A"})
     assert response.status_code == 200
     # Unchanged since: the rendered page and ward list are reused (only the
-    # newest change is read), and the view is audited.
-    with django_assert_num_queries(6):
+    # newest change is read), and the view is audited: session, user, newest
+    # change, audit row.
+    with django_assert_num_queries(4):
         again = nurse_client.get(reverse("queue"), {"ward": "Haem A"})
     body = response.content.decode()
     rows = body[body.index("<tbody>") : body.index("</tbody>")]
