@@ -112,15 +112,6 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # instead of failing with "database is locked".
     DATABASES["default"].setdefault("OPTIONS", {})
     DATABASES["default"]["OPTIONS"].update({"timeout": 20, "transaction_mode": "IMMEDIATE"})
-elif DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql" and envbool(
-    "DB_PREPARED_STATEMENTS", "true"
-):
-    # Parameters travel apart from the SQL, and psycopg prepares a query the
-    # fifth time a connection runs it: PostgreSQL parses and plans the
-    # queries every request repeats once per connection, not per request.
-    DATABASES["default"].setdefault("OPTIONS", {}).update(
-        {"server_side_binding": True, "prepare_threshold": 5}
-    )
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 
@@ -169,6 +160,9 @@ AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",
     # Django's ModelBackend, its users' permissions kept in the cache.
     "patients.access.CachedPermissionsBackend",
+    # Sessions begun before the cached backend keep working (the cached one
+    # answers first; this one reuses the set it read).
+    "django.contrib.auth.backends.ModelBackend",
 ]
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},

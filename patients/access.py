@@ -2,10 +2,15 @@
 
 Every page checks the user's permissions, which Django's ModelBackend reads
 in two joined queries per request. Here the set is kept in Django's cache
-under the user and the count of permission changes so far
+under the user and the stamp of the latest change to roles
 (``PermissionsChange``), which is read with the user in the query every
 request already makes: a change of role or of a role's permissions applies
 on the very next request, on every app server, whatever the cache backend.
+Changes made through Django's admin or the many-to-many managers
+(``groups.add()``, ``.remove()``, ``.set()``, ``.clear()``) and deleting a
+group or a permission are recorded by the signals below; a change that
+bypasses them (rows of the link tables created or deleted directly, raw
+SQL) must call ``PermissionsChange.record()``.
 """
 
 from __future__ import annotations
@@ -14,8 +19,9 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.backends import ModelBackend
 from django.contrib.auth.models import Group, Permission
 from django.core.cache import cache
+from django.db import connections
 from django.db.models import Subquery
-from django.db.models.signals import m2m_changed, post_delete, post_save
+from django.db.models.signals import m2m_changed, post_delete, post_migrate, post_save
 from django.dispatch import receiver
 
 from .models import PermissionsChange
@@ -26,8 +32,8 @@ CACHE_SECONDS = 12 * 3600
 NOT_READ = object()
 
 
-def permissions_key(user, generation) -> str:
-    return f"permissions:{user.pk}:{int(user.is_superuser)}:{generation}"
+def permissions_key(user, stamp) -> str:
+    return f"permissions:{user.pk}:{int(user.is_superuser)}:{stamp}"
 
 
 class CachedPermissionsBackend(ModelBackend):
@@ -35,7 +41,9 @@ class CachedPermissionsBackend(ModelBackend):
 
     def get_user(self, user_id):
         users = get_user_model()._default_manager.annotate(
-            permissions_generation=Subquery(PermissionsChange.objects.values("generation")[:1])
+            permissions_stamp=Subquery(
+                PermissionsChange.objects.filter(pk=PermissionsChange.ROW).values("stamp")
+            )
         )
         try:
             user = users.get(pk=user_id)
@@ -44,15 +52,15 @@ class CachedPermissionsBackend(ModelBackend):
         return user if self.user_can_authenticate(user) else None
 
     def get_all_permissions(self, user_obj, obj=None):
-        generation = getattr(user_obj, "permissions_generation", NOT_READ)
+        stamp = getattr(user_obj, "permissions_stamp", NOT_READ)
         # A user read another way (at sign-in) is checked as ModelBackend does.
         if (
-            generation is not NOT_READ
+            stamp is not NOT_READ
             and obj is None
             and user_obj.is_active
             and not hasattr(user_obj, "_perm_cache")
         ):
-            key = permissions_key(user_obj, generation)
+            key = permissions_key(user_obj, stamp)
             kept = cache.get(key)
             if kept is None:
                 kept = super().get_all_permissions(user_obj)
@@ -69,7 +77,7 @@ User = get_user_model()
 @receiver(m2m_changed, sender=Group.permissions.through)
 def roles_changed(sender, action, **kwargs) -> None:
     if action in ("post_add", "post_remove", "post_clear"):
-        PermissionsChange.count()
+        PermissionsChange.record()
 
 
 @receiver(post_save, sender=Group)
@@ -78,4 +86,13 @@ def roles_changed(sender, action, **kwargs) -> None:
 @receiver(post_delete, sender=Permission)
 def role_or_permission_changed(sender, **kwargs) -> None:
     # Deleting a group or a permission removes its links without m2m signals.
-    PermissionsChange.count()
+    PermissionsChange.record()
+
+
+@receiver(post_migrate)
+def roles_migrated(sender, app_config, using, **kwargs) -> None:
+    # Data migrations change roles through historical models, which send
+    # none of the signals above. (Not after migrating back past the table.)
+    tables = connections[using].introspection.table_names()
+    if app_config.label == "patients" and PermissionsChange._meta.db_table in tables:
+        PermissionsChange.record(using)

@@ -1111,19 +1111,25 @@ class IngestedObservation(models.Model):
 
 
 class PermissionsChange(models.Model):
-    """A count of changes to who may do what (roles, their permissions).
+    """The latest change to who may do what (roles, their permissions).
 
-    Users' permission sets are kept in the cache under this count, read with
+    Users' permission sets are kept in the cache under this stamp, read with
     the user on every request (``access.py``): any change starts new sets
-    on the next request, on every app server. One row.
+    on the next request, on every app server. A random stamp, not a count,
+    so a restored database or another copy sharing the cache never brings
+    back an old one. One row (``ROW``), made by the migration.
     """
 
-    generation = models.BigIntegerField(default=0)
+    ROW = 1
+
+    stamp = models.CharField(max_length=32)
 
     def __str__(self) -> str:
-        return f"Permissions change {self.generation}"
+        return f"Permissions changed ({self.stamp})"
 
     @classmethod
-    def count(cls) -> None:
-        if not cls.objects.update(generation=models.F("generation") + 1):
-            cls.objects.create(generation=1)
+    def record(cls, using: str | None = None) -> None:
+        """Record a change: every user's permissions are read again."""
+        cls.objects.db_manager(using).update_or_create(
+            pk=cls.ROW, defaults={"stamp": uuid.uuid4().hex}
+        )

@@ -207,7 +207,7 @@ def stored_rounds_before(rounds, start: datetime) -> tuple[KnownInput, ...]:
 
 def names_in(listed: str | None) -> tuple[str, ...]:
     """Return the names in a JSON list read as text (None or "[]": none)."""
-    return tuple(json.loads(listed)) if listed and listed != "[]" else ()
+    return tuple(json.loads(listed) or ()) if listed and listed != "[]" else ()
 
 
 def holding(rows, fields) -> list:
@@ -773,8 +773,6 @@ def record_rounds(
         key=lambda item: item[0]["clinical_time"],
     )
     if not new:
-        if typed:
-            discard_draft(user, patient.pk)
         return [(found[key], False) for key in keys]
     try:
         with transaction.atomic():
@@ -791,7 +789,15 @@ def record_rounds(
                 )
                 for values, key in new
             ]
-            results = reassess(patient, since=created[0].clinical_time, first_new=created[0].pk)
+            # Rounds stored before at the first new round's time keep their
+            # results, unless the new rounds bring follow-up labs: the
+            # findings stored at that time count every lab taken then.
+            labs = any(has_followup_labs(r) for r in created)
+            results = reassess(
+                patient,
+                since=created[0].clinical_time,
+                first_new=None if labs else created[0].pk,
+            )
             states = [s for _, s in results]
             position = {r.pk: i for i, (r, _) in enumerate(results)}
             new_pks = {r.pk for r in created}

@@ -5,6 +5,8 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
+from django.db.models import Q
+
 from .clinical import inputs
 from .clinical.news2 import PARAMETERS, RED_SCORE, clinical_response
 from .models import Exposure, ObservationRound, Patient
@@ -61,16 +63,16 @@ def round_response(rnd) -> Any:
 
 
 def lookalikes(patient: Patient) -> dict[str, list[dict[str, Any]]]:
-    """Return the patients on the same ward sharing this one's surname or bed.
-
-    The ward's patients are read as plain rows and compared here: cheaper
-    than asking the database to compare names without case, and a ward is
-    a few dozen patients.
-    """
-    ward = Patient.objects.filter(ward=patient.ward).exclude(pk=patient.pk)
+    """Return the patients on the same ward sharing this one's surname or bed,
+    as plain rows (all the banner shows)."""
+    alike = Q(family_name__iexact=patient.family_name)
+    if patient.bed:
+        alike |= Q(bed=patient.bed)
     others = [
         {"family_name": family, "given_name": given, "mrn": mrn, "bed": bed}
-        for family, given, mrn, bed in ward.values_list("family_name", "given_name", "mrn", "bed")
+        for family, given, mrn, bed in Patient.objects.filter(alike, ward=patient.ward)
+        .exclude(pk=patient.pk)
+        .values_list("family_name", "given_name", "mrn", "bed")
     ]
     surname = patient.family_name.lower()
     return {

@@ -249,3 +249,32 @@ def test_re_assessment_reads_only_what_the_rules_read(
         observation = narrow.to_observation()
     assert observation == whole.to_observation()
     assert observation.ice_score == 10 and observation.labs["ferritin_ug_l"] == 900
+
+
+@pytest.mark.parametrize(
+    "second",
+    [{"temperature_c": 38.9}, {"anc_10e9_l": 0.3, "platelets_10e9_l": 40, "ferritin_ug_l": 900}],
+    ids=["observations", "follow-up labs"],
+)
+def test_two_rounds_of_one_minute_store_what_a_whole_reassessment_stores(
+    patient, nurse, second
+) -> None:
+    """The second round of a minute comes after the first in order: the first
+    keeps its stored results, except the follow-up findings stored at that
+    time, which count the second round's labs (as importing the course does)."""
+    when = ago(hours=2)
+    record(patient, nurse, ago(hours=6), anc_10e9_l=1.2, platelets_10e9_l=90)
+    first = record(patient, nurse, when, temperature_c=38.2, anc_10e9_l=0.8)
+    record(patient, nurse, when, **second)
+    fields = recording.STORED_FIELDS
+    as_typed = {
+        r.pk: [getattr(r, f) for f in fields]
+        for r in ObservationRound.objects.filter(patient=patient)
+    }
+    recording.reassess(patient, since=ago(hours=7))  # stores every round again
+    again = {
+        r.pk: [getattr(r, f) for f in fields]
+        for r in ObservationRound.objects.filter(patient=patient)
+    }
+    assert as_typed == again
+    assert first.pk in again
