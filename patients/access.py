@@ -30,6 +30,7 @@ from .models import PermissionsChange
 # of users who have gone home.
 CACHE_SECONDS = 12 * 3600
 NOT_READ = object()
+User = get_user_model()
 
 
 def permissions_key(user, stamp) -> str:
@@ -40,14 +41,14 @@ class CachedPermissionsBackend(ModelBackend):
     """ModelBackend whose users' permission sets are kept in the cache."""
 
     def get_user(self, user_id):
-        users = get_user_model()._default_manager.annotate(
+        users = User._default_manager.annotate(
             permissions_stamp=Subquery(
                 PermissionsChange.objects.filter(pk=PermissionsChange.ROW).values("stamp")
             )
         )
         try:
             user = users.get(pk=user_id)
-        except get_user_model().DoesNotExist:
+        except User.DoesNotExist:
             return None
         return user if self.user_can_authenticate(user) else None
 
@@ -67,9 +68,6 @@ class CachedPermissionsBackend(ModelBackend):
                 cache.set(key, kept, CACHE_SECONDS)
             user_obj._perm_cache = kept
         return super().get_all_permissions(user_obj, obj)
-
-
-User = get_user_model()
 
 
 @receiver(m2m_changed, sender=User.groups.through)
@@ -93,6 +91,7 @@ def role_or_permission_changed(sender, **kwargs) -> None:
 def roles_migrated(sender, app_config, using, **kwargs) -> None:
     # Data migrations change roles through historical models, which send
     # none of the signals above. (Not after migrating back past the table.)
-    tables = connections[using].introspection.table_names()
-    if app_config.label == "patients" and PermissionsChange._meta.db_table in tables:
+    if app_config.label != "patients":
+        return  # sent once per app; the table list is read for this one only
+    if PermissionsChange._meta.db_table in connections[using].introspection.table_names():
         PermissionsChange.record(using)
